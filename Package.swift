@@ -1,0 +1,41 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "tailship",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "tailship", targets: ["tailship"]),
+        .library(name: "Tailship", targets: ["Tailship"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+    ],
+    targets: [
+        // Header-only system-library modules; each header holds the prefixed static-inline shims
+        // for the variadic or macro APIs that Swift cannot import directly.
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
+        .systemLibrary(name: "CPCRE2", pkgConfig: "libpcre2-8", providers: [.apt(["libpcre2-dev"])]),
+        .target(
+            name: "Tailship",
+            dependencies: [
+                "CCurl", "CZlib", "CYAML", "CPCRE2",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "tailship",
+            dependencies: [
+                "Tailship",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(name: "TailshipTests", dependencies: ["Tailship"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["Tailship"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

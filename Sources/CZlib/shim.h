@@ -1,0 +1,11 @@
+#ifndef TAILSHIP_CZLIB_SHIM_H
+#define TAILSHIP_CZLIB_SHIM_H
+#include <zlib.h>
+
+// deflateInit2 and inflateInit2 are macros that pass the library version and struct size;
+// Swift does not import function-like macros.
+static inline int tailship_deflateInit2(z_streamp s, int level, int method, int windowBits, int memLevel, int strategy) {
+    return deflateInit2(s, level, method, windowBits, memLevel, strategy);
+}
+static inline int tailship_inflateInit2(z_streamp s, int windowBits) { return inflateInit2(s, windowBits); }
+#endif

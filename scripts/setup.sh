@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Installs the Debian packages tailship builds and tests against, only those missing.
+# Sourced by demo.sh and test.sh; safe to run again.
+set -euo pipefail
+need=()
+for pkg in libcurl4-openssl-dev zlib1g-dev libyaml-dev libpcre2-dev pkg-config logrotate python3; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
+done
+if ((${#need[@]})); then
+    echo "setup: installing ${need[*]}" >&2
+    SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+if ! command -v swift >/dev/null 2>&1 && [ -x /opt/swift/usr/bin/swift ]; then
+    export PATH="/opt/swift/usr/bin:$PATH"
+fi

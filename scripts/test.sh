@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# The whole test suite: unit, integration (real inotify, real HTTP on loopback) and
+# end-to-end (the built binary against the local ingestion server).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/setup.sh
+swift build --build-tests
+# Serial: the end-to-end tests start processes and servers; two cores gain little from
+# interleaving them and timing-sensitive tests stay honest.
+swift test --skip-build --no-parallel
