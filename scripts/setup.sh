@@ -3,7 +3,7 @@
 # Sourced by demo.sh and test.sh; safe to run again.
 set -euo pipefail
 need=()
-for pkg in libcurl4-openssl-dev zlib1g-dev libyaml-dev libpcre2-dev pkg-config logrotate python3; do
+for pkg in libcurl4-openssl-dev zlib1g-dev libyaml-dev libpcre2-dev pkg-config logrotate python3 time; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
 if ((${#need[@]})); then
