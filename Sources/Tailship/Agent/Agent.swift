@@ -1,0 +1,63 @@
+import Foundation
+import Logging
+
+/// The `tailship run` daemon: builds the pipeline from a configuration, runs it until SIGTERM
+/// or SIGINT, and swaps in a new configuration on SIGHUP (an invalid one is refused and the
+/// running one kept).
+public final class Agent {
+    /// How long shutdown may wait for in-flight batches before abandoning them (they are
+    /// simply not acknowledged, so their lines are read again on the next start).
+    public static let shutdownGraceMs = 10_000
+    static let checkpointIntervalMs = 1_000
+    static let statsIntervalMs = 60_000
+
+    private let configPath: String
+    private let environment: () -> [String: String]
+    private let logger: Logger
+
+    public init(configPath: String, logger: Logger,
+                environment: @escaping () -> [String: String] = { ProcessInfo.processInfo.environment }) {
+        self.configPath = configPath
+        self.logger = logger
+        self.environment = environment
+    }
+
+    /// Runs until a terminating signal. The caller must have called
+    /// `SignalWaiter.blockHandledSignals()` before creating any thread.
+    public func run() throws {
+        var running = try RunningPipeline.start(plan: try AgentPlan.load(path: configPath, environment: environment()),
+                                                logger: logger)
+        logger.info("tailship started", metadata: ["config": "\(configPath)", "version": "\(TailshipVersion.current)"])
+        let signals = SignalWaiter()
+        var sinceStats = 0
+        while true {
+            switch signals.wait(timeoutMs: Self.checkpointIntervalMs) {
+            case .terminate(let sig):
+                logger.info("stopping", metadata: ["signal": "\(sig)"])
+                running.stop(graceMs: Self.shutdownGraceMs)
+                logger.info("tailship stopped", metadata: running.statsMetadata())
+                return
+            case .reload:
+                let plan: AgentPlan
+                do {
+                    plan = try AgentPlan.load(path: configPath, environment: environment())
+                } catch {
+                    logger.error("reload refused; keeping the running configuration",
+                                 metadata: ["config": "\(configPath)", "error": "\(error)"])
+                    continue
+                }
+                logger.info("reloading configuration", metadata: ["config": "\(configPath)"])
+                running.stop(graceMs: Self.shutdownGraceMs)
+                running = try RunningPipeline.start(plan: plan, logger: logger)
+            case nil:
+                break
+            }
+            running.pipeline.saveCheckpoints()
+            sinceStats += Self.checkpointIntervalMs
+            if sinceStats >= Self.statsIntervalMs {
+                sinceStats = 0
+                logger.info("stats", metadata: running.statsMetadata())
+            }
+        }
+    }
+}

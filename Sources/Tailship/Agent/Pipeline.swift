@@ -1,0 +1,140 @@
+import Foundation
+import Logging
+import Synchronization
+
+/// Joins the stages: the tailer's lines go through each source's rules, events go to the
+/// shipper, and the shipper's acknowledgements move the per-file checkpoints.
+///
+/// `lines` runs on the tailer's thread and may block in `Shipper.submit` when the shipping
+/// queue is full: that is how reading pauses while the API is slow or down.
+final class Pipeline: LineSink, @unchecked Sendable {
+    private let sources: [SourceConfig]
+    /// One engine per source, used only on the tailer's thread (PCRE2 match data is per engine).
+    private let engines: [RuleEngine]
+    private let shipper: Shipper
+    private let deadLetters: DeadLetterWriter
+    private let metrics: AgentMetrics
+    private let logger: Logger
+    private let state: Mutex<State>
+
+    struct State {
+        var acks = AckTracker()
+        var store: CheckpointStore
+        var dirty = false
+        var paths: [Int: (path: String, identity: FileIdentity, source: Int)] = [:]
+    }
+
+    init(sources: [SourceConfig], engines: [RuleEngine], shipper: Shipper, store: CheckpointStore,
+         deadLetters: DeadLetterWriter, metrics: AgentMetrics, logger: Logger) {
+        self.sources = sources
+        self.engines = engines
+        self.shipper = shipper
+        self.deadLetters = deadLetters
+        self.metrics = metrics
+        self.logger = logger
+        self.state = Mutex(State(store: store))
+    }
+
+    // MARK: LineSink
+
+    func fileOpened(file: Int, source: Int, path: String, identity: FileIdentity, offset: UInt64) {
+        state.withLock {
+            $0.acks.open(file: file, identity: identity, path: path, source: sources[source].name, offset: offset)
+            $0.paths[file] = (path, identity, source)
+        }
+        logger.info("file opened", metadata: ["file.path": "\(path)", "file.identity": "\(identity)", "file.offset": "\(offset)"])
+    }
+
+    func lines(file: Int, _ batch: LineBatch, endOffset: UInt64) {
+        guard let info = state.withLock({ $0.paths[file] }) else { return }
+        let engine = engines[info.source]
+        let sourceName = sources[info.source].name
+        let handle = state.withLock { $0.acks.nextHandle(file: file) }
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        var events: [PendingEvent] = []
+        var counts = (read: 0, unmatched: 0, dropped: 0, limit: 0, invalid: 0)
+        batch.forEach { offset, line in
+            counts.read += 1
+            switch engine.process(line: line, identity: info.identity, offset: offset, now: now) {
+            case .event(let event, let rule):
+                let origin = EventOrigin(source: sourceName, path: info.path, identity: info.identity, offset: offset,
+                                         rule: rule, ack: handle)
+                events.append(PendingEvent(event: event, origin: origin, rawLine: String(decoding: line, as: UTF8.self)))
+            case .dropped:
+                counts.dropped += 1
+            case .unmatched:
+                counts.unmatched += 1
+            case .limitHit:
+                counts.limit += 1
+            case .invalid(let rule, let problems):
+                counts.invalid += 1
+                // Rejected locally by the API's own rules: dead-letter it now rather than spend a request.
+                deadLetters.write(local: problems, rule: rule, source: sourceName, path: info.path,
+                                  identity: info.identity, offset: offset, rawLine: String(decoding: line, as: UTF8.self))
+            }
+        }
+        metrics.add(.linesRead, counts.read)
+        metrics.add(.linesUnmatched, counts.unmatched)
+        metrics.add(.linesDropped, counts.dropped)
+        metrics.add(.linesLimitHit, counts.limit)
+        metrics.add(.eventsInvalid, counts.invalid)
+        metrics.add(.eventsDeadLettered, counts.invalid)
+        metrics.add(.eventsProduced, events.count)
+        state.withLock {
+            if let advance = $0.acks.addSegment(file: file, endOffset: endOffset, pending: events.count) {
+                Self.record(advance, in: &$0)
+            }
+        }
+        if !events.isEmpty { shipper.submit(events) }
+    }
+
+    func fileClosed(file: Int, truncated: Bool) {
+        state.withLock {
+            if truncated {
+                if let advance = $0.acks.reset(file: file, to: 0) { Self.record(advance, in: &$0) }
+            } else {
+                $0.acks.close(file: file)
+                $0.paths[file] = nil
+            }
+        }
+    }
+
+    // MARK: Acknowledgements
+
+    /// Called by the shipper when events were accepted or dead-lettered.
+    func resolved(_ handles: [AckHandle], deadLettered: Bool) {
+        metrics.add(deadLettered ? .eventsDeadLettered : .eventsDelivered, handles.count)
+        state.withLock { state in
+            // Handles of one batch mostly share a segment: resolve each run at once.
+            var i = 0
+            while i < handles.count {
+                var j = i + 1
+                while j < handles.count, handles[j] == handles[i] { j += 1 }
+                if let advance = state.acks.resolve(handles[i], count: j - i) { Self.record(advance, in: &state) }
+                i = j
+            }
+        }
+    }
+
+    private static func record(_ advance: AckTracker.Advance, in state: inout State) {
+        state.store.update(Checkpoint(identity: advance.identity, path: advance.path, source: advance.source,
+                                      offset: advance.offset, updatedMs: Int64(Date().timeIntervalSince1970 * 1000)))
+        state.dirty = true
+    }
+
+    /// Writes the checkpoints if any moved since the last save.
+    func saveCheckpoints() {
+        let snapshot: CheckpointStore? = state.withLock {
+            guard $0.dirty else { return nil }
+            $0.dirty = false
+            return $0.store
+        }
+        guard let snapshot else { return }
+        do {
+            try snapshot.save()
+        } catch {
+            state.withLock { $0.dirty = true }
+            logger.error("checkpoint save failed", metadata: ["error": "\(error)"])
+        }
+    }
+}

@@ -1,0 +1,55 @@
+import Foundation
+import Logging
+
+/// The live stages of one configuration: tailer, pipeline and shipper, started together and
+/// stopped in reverse order (stop reading, drain shipping, save checkpoints).
+struct RunningPipeline {
+    let pipeline: Pipeline
+    let tailer: Tailer
+    let shipper: Shipper
+    let metrics: AgentMetrics
+
+    static func start(plan: AgentPlan, logger: Logger) throws -> RunningPipeline {
+        let config = plan.config
+        let store = try CheckpointStore(directory: config.stateDir)
+        let deadLetters = try DeadLetterWriter(directory: config.stateDir)
+        let metrics = AgentMetrics()
+        // The shipper reports acknowledgements to the pipeline, which is created after it.
+        let relay = AckRelay()
+        let shipper = try Shipper(config: config.destination, credentials: plan.credentials, deadLetters: deadLetters,
+                                  logger: logger) { handles, deadLettered in
+            relay.forward(handles, deadLettered: deadLettered)
+        }
+        let pipeline = Pipeline(sources: config.sources, engines: plan.engines, shipper: shipper, store: store,
+                                deadLetters: deadLetters, metrics: metrics, logger: logger)
+        relay.target = pipeline
+        let tailer = Tailer(sources: config.sources, logger: logger, sink: pipeline) { device, inode, verify in
+            store.lookup(device: device, inode: inode, fingerprintMatches: verify).map { ($0.identity, $0.offset) }
+        }
+        shipper.start()
+        tailer.start()
+        return RunningPipeline(pipeline: pipeline, tailer: tailer, shipper: shipper, metrics: metrics)
+    }
+
+    func stop(graceMs: Int) {
+        tailer.stop()
+        shipper.stop(deadline: .now() + .milliseconds(graceMs))
+        pipeline.saveCheckpoints()
+    }
+
+    func statsMetadata() -> Logger.Metadata {
+        var metadata: Logger.Metadata = [:]
+        for (name, value) in metrics.snapshot() { metadata[name] = "\(value)" }
+        return metadata
+    }
+}
+
+/// Breaks the construction cycle between the shipper (which needs a callback) and the
+/// pipeline (which needs the shipper). Set once before any event flows.
+final class AckRelay: @unchecked Sendable {
+    weak var target: Pipeline?
+
+    func forward(_ handles: [AckHandle], deadLettered: Bool) {
+        target?.resolved(handles, deadLettered: deadLettered)
+    }
+}

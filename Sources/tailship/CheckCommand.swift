@@ -1,0 +1,28 @@
+import ArgumentParser
+import Foundation
+import Tailship
+
+struct CheckCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check",
+        abstract: "Validate the configuration without running: prints ok, or every problem as FILE:LINE:COLUMN: message."
+    )
+
+    @OptionGroup var options: ConfigOptions
+
+    func run() throws {
+        do {
+            _ = try AgentPlan.load(path: options.path, environment: ProcessInfo.processInfo.environment)
+            print("ok")
+        } catch {
+            Stderr.write(error.description)
+            throw Exit.invalid
+        }
+    }
+}
+
+enum Stderr {
+    static func write(_ text: String) {
+        FileHandle.standardError.write(Data((text.hasSuffix("\n") ? text : text + "\n").utf8))
+    }
+}
