@@ -1,0 +1,84 @@
+import Foundation
+
+/// `tailship run` as a child process, with its stderr kept in a file for assertions.
+final class AgentProcess: @unchecked Sendable {
+    let process = Process()
+    let logPath: String
+
+    init(config: String, env: [String: String] = [:], logPath: String) throws {
+        self.logPath = logPath
+        process.executableURL = TailshipProcess.binary
+        process.arguments = ["run", "-c", config]
+        var environment = ProcessInfo.processInfo.environment
+        environment.merge(env) { _, new in new }
+        process.environment = environment
+        FileManager.default.createFile(atPath: logPath, contents: nil)
+        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
+        log.seekToEndOfFile()
+        process.standardError = log
+        process.standardOutput = log
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+    }
+
+    var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
+
+    /// SIGTERM and wait; returns the exit status.
+    @discardableResult
+    func terminate(timeout: TimeInterval = 20) -> Int32 {
+        kill(process.processIdentifier, SIGTERM)
+        return wait(timeout: timeout)
+    }
+
+    /// SIGKILL: no chance to flush or save anything.
+    func kill9() {
+        kill(process.processIdentifier, SIGKILL)
+        _ = wait(timeout: 10)
+    }
+
+    func signal(_ sig: Int32) { kill(process.processIdentifier, sig) }
+
+    private func wait(timeout: TimeInterval) -> Int32 {
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning, Date() < deadline { usleep(20_000) }
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            return -1
+        }
+        return process.terminationStatus
+    }
+
+    deinit {
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+    }
+}
+
+/// Polls `condition` every 50 ms until it holds or `timeout` passes; returns whether it held.
+func eventually(timeout: TimeInterval = 15, _ condition: () throws -> Bool) rethrows -> Bool {
+    let deadline = Date().addingTimeInterval(timeout)
+    while Date() < deadline {
+        if try condition() { return true }
+        usleep(50_000)
+    }
+    return try condition()
+}
+
+/// A fresh temporary directory for one test.
+func makeTempDir(_ prefix: String) throws -> String {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UUID().uuidString)").path
+    try FileManager.default.createDirectory(atPath: dir + "/logs", withIntermediateDirectories: true)
+    return dir
+}
+
+/// Appends text to a file, creating it if needed, the way a logging application does.
+func append(_ text: String, to path: String) throws {
+    if !FileManager.default.fileExists(atPath: path) { FileManager.default.createFile(atPath: path, contents: nil) }
+    let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+    handle.seekToEndOfFile()
+    handle.write(Data(text.utf8))
+    try handle.close()
+}

@@ -1,0 +1,82 @@
+import Foundation
+import Testing
+
+/// `check` and `test` as users run them: exact output, exact exit codes.
+@Suite struct CommandTests {
+    @Test func checkReportsEveryProblemWithItsPosition() throws {
+        let dir = try makeTempDir("e2e-check")
+        let path = dir + "/agent.yaml"
+        try """
+        state_dir: /tmp/x
+        destination:
+          kind: stdout
+        sources:
+          - name: app
+            paths: ["/var/log/app/*.log"]
+            rules:
+              - name: bad
+                mach: 'x'
+                match: '(?<user>\\S+'
+                event: Signed Up
+                distinct_id: "{{usr}}"
+                time: { field: user, format: unix }
+        """.write(toFile: path, atomically: true, encoding: .utf8)
+        let result = try TailshipProcess.run(["check", "-c", path])
+        #expect(result.status == 1)
+        let lines = result.stderr.split(separator: "\n").map(String.init)
+        #expect(lines.count >= 2, "\(result.stderr)")
+        #expect(lines.first?.hasPrefix("\(path):9:9: unknown key 'mach'") == true, "\(result.stderr)")
+        #expect(lines.contains { $0.hasPrefix("\(path):10:") && $0.contains("missing closing parenthesis") }, "\(result.stderr)")
+    }
+
+    @Test func checkSaysOkForAValidConfig() throws {
+        let dir = try makeTempDir("e2e-check-ok")
+        let path = dir + "/agent.yaml"
+        try """
+        state_dir: \(dir)/state
+        destination: { kind: stdout }
+        sources:
+          - name: app
+            paths: ["\(dir)/logs/*.log"]
+            rules:
+              - name: signup
+                match: '^(?<ts>\\d+) signup user=(?<user>\\w+)'
+                event: Signed Up
+                distinct_id: "{{user}}"
+                time: { field: ts, format: unix }
+        """.write(toFile: path, atomically: true, encoding: .utf8)
+        let result = try TailshipProcess.run(["check", "-c", path])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout == "ok\n")
+    }
+
+    @Test func testCommandPrintsTheExactEventJSON() throws {
+        let dir = try makeTempDir("e2e-test")
+        let path = dir + "/agent.yaml"
+        try """
+        state_dir: \(dir)/state
+        destination: { kind: stdout }
+        sources:
+          - name: app
+            paths: ["\(dir)/logs/*.log"]
+            rules:
+              - name: signup
+                match: '^(?<ts>\\d+) signup user=(?<user>\\w+) age=(?<age>\\d+)'
+                event: Signed Up
+                distinct_id: "{{user}}"
+                insert_id: "signup-{{user}}"
+                time: { field: ts, format: unix }
+                properties:
+                  age: { value: "{{age}}", type: int }
+              - name: noise
+                match: healthcheck
+                drop: true
+        """.write(toFile: path, atomically: true, encoding: .utf8)
+        let input = "1795856400 signup user=ada age=36\nhealthcheck\nsomething else\n"
+        let result = try TailshipProcess.run(["test", "-c", path, "--explain"], stdin: Data(input.utf8))
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout == #"{"event":"Signed Up","properties":{"time":1795856400000,"distinct_id":"ada","$insert_id":"signup-ada","ip":"0","age":36}}"# + "\n")
+        #expect(result.stderr.contains("signup"), "\(result.stderr)")
+        #expect(result.stderr.contains("noise"), "\(result.stderr)")
+    }
+}
