@@ -30,13 +30,6 @@ enum ConfigFileReader {
         }
     }
 
-    /// Throws when `path` cannot be opened for reading (missing, no permission).
-    static func checkReadable(_ path: String) throws(FileReadError) {
-        let fd = retryingEINTR { open(path, O_RDONLY | O_CLOEXEC) }
-        guard fd >= 0 else { throw FileReadError(reason: errnoText()) }
-        close(fd)
-    }
-
     private static func retryingEINTR<T: BinaryInteger>(_ call: () -> T) -> T {
         while true {
             let result = call()
