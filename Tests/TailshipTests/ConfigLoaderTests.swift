@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Tailship
 
 @Suite struct ConfigLoaderTests {
@@ -14,7 +15,8 @@ import Testing
         #expect(destination.api == .import)
         #expect(destination.url == "https://api.mixpanel.com")
         #expect(destination.projectId == "3141592")
-        #expect(destination.auth == AuthConfig(username: "my-sa.123.mp-service-account", secret: .env("MIXPANEL_SECRET")))
+        #expect(
+            destination.auth == AuthConfig(username: "my-sa.123.mp-service-account", secret: .env("MIXPANEL_SECRET")))
         #expect(destination.token == .env("MIXPANEL_TOKEN"))
         #expect(destination.path == "/var/lib/tailship/events.ndjson")
         #expect(destination.gzip)

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Tailship
 
 /// One test per kind of problem, each asserting the exact `FILE:LINE:COLUMN: message` line.
@@ -13,7 +14,9 @@ import Testing
     @Test func yamlSyntaxError() {
         #expect(
             configProblems(variant("    paths: /var/log/app.log", "    paths: [/var/log/app.log"))
-                == ["agent.yaml:7:10: invalid YAML: did not find expected ',' or ']' (while parsing a flow sequence at 6:12)"])
+                == [
+                    "agent.yaml:7:10: invalid YAML: did not find expected ',' or ']' (while parsing a flow sequence at 6:12)"
+                ])
     }
 
     @Test func unknownKeyWithSuggestion() {
@@ -28,7 +31,9 @@ import Testing
     @Test func unknownKeyWithoutSuggestionListsKnownKeys() {
         #expect(
             configProblems(minimalConfig + "colour: blue\n")
-                == ["agent.yaml:13:1: unknown key 'colour' in the configuration; expected one of: state_dir, destination, sources"])
+                == [
+                    "agent.yaml:13:1: unknown key 'colour' in the configuration; expected one of: state_dir, destination, sources"
+                ])
     }
 
     @Test func wrongType() {
@@ -36,7 +41,8 @@ import Testing
             configProblems(variant("  auth:\n    secret_env: MIXPANEL_SECRET", "  auth: [MIXPANEL_SECRET]"))
                 == ["agent.yaml:2:9: expected a mapping for 'auth', got a list"])
         #expect(
-            configProblems(minimalConfig.replacingOccurrences(of: "destination:\n", with: "destination:\n  gzip: yes\n"))
+            configProblems(
+                minimalConfig.replacingOccurrences(of: "destination:\n", with: "destination:\n  gzip: yes\n"))
                 == ["agent.yaml:2:9: expected true or false for 'gzip', got 'yes'"])
         #expect(
             configProblems(variant("    paths: /var/log/app.log", "    paths: { a: b }"))
@@ -46,19 +52,26 @@ import Testing
     @Test func badEnumValue() {
         #expect(
             configProblems(variant("    paths: /var/log/app.log", "    paths: /var/log/app.log\n    format: csv"))
-                == ["agent.yaml:7:13: invalid value 'csv' for 'format'; expected one of: regex, json, logfmt, nginx_combined, apache_combined, syslog"])
+                == [
+                    "agent.yaml:7:13: invalid value 'csv' for 'format'; expected one of: regex, json, logfmt, nginx_combined, apache_combined, syslog"
+                ])
     }
 
     @Test func badDuration() {
         #expect(
             configProblems(variant("destination:", "destination:\n  timeout: 30"))
-                == ["agent.yaml:2:12: invalid duration '30' for 'timeout'; use a number with a unit: ms, s, m or h (e.g. 500ms, 30s, 5m)"])
+                == [
+                    "agent.yaml:2:12: invalid duration '30' for 'timeout'; use a number with a unit: ms, s, m or h (e.g. 500ms, 30s, 5m)"
+                ])
     }
 
     @Test func badSize() {
         #expect(
-            configProblems(variant("    paths: /var/log/app.log", "    paths: /var/log/app.log\n    max_line_bytes: 1 megabyte"))
-                == ["agent.yaml:7:21: invalid size '1 megabyte' for 'max_line_bytes'; use a number of bytes or a number with a unit: KB, MB, GB, KiB, MiB, GiB (e.g. 1MiB)"])
+            configProblems(
+                variant("    paths: /var/log/app.log", "    paths: /var/log/app.log\n    max_line_bytes: 1 megabyte"))
+                == [
+                    "agent.yaml:7:21: invalid size '1 megabyte' for 'max_line_bytes'; use a number of bytes or a number with a unit: KB, MB, GB, KiB, MiB, GiB (e.g. 1MiB)"
+                ])
     }
 
     @Test func unsetSecretEnvironmentVariable() {
@@ -128,7 +141,8 @@ import Testing
                 "agent.yaml:3:10: 'sources' must list at least one source",
             ])
         #expect(
-            configProblems("destination: { auth: { username: sa, secret_env: S } }\nsources: [{}]\n", environment: ["S": "x"])
+            configProblems(
+                "destination: { auth: { username: sa, secret_env: S } }\nsources: [{}]\n", environment: ["S": "x"])
                 == [
                     "agent.yaml:1:34: a service-account 'username' needs 'project_id' in 'destination'",
                     "agent.yaml:2:11: missing required key 'name'",
@@ -136,21 +150,25 @@ import Testing
                     "agent.yaml:2:11: missing required key 'rules'",
                 ])
         #expect(
-            configProblems("destination: { kind: file }\nsources: [{name: a, paths: x, rules: [{name: r, drop: true}]}]\n")
-                == ["agent.yaml:1:14: missing required key 'path' (needed for kind: file)",
-                    "agent.yaml:2:39: missing required key 'match' (needed for format: regex)"])
+            configProblems(
+                "destination: { kind: file }\nsources: [{name: a, paths: x, rules: [{name: r, drop: true}]}]\n")
+                == [
+                    "agent.yaml:1:14: missing required key 'path' (needed for kind: file)",
+                    "agent.yaml:2:39: missing required key 'match' (needed for format: regex)",
+                ])
     }
 
     @Test func duplicateNamesAndUnknownTimezone() {
-        let text = minimalConfig + """
-              - name: app
-                paths: [/b.log]
-                timezone: Mars/Olympus
-                rules:
-                  - { name: r, match: a, drop: true }
-                  - { name: r, match: b, drop: true }
+        let text =
+            minimalConfig + """
+                  - name: app
+                    paths: [/b.log]
+                    timezone: Mars/Olympus
+                    rules:
+                      - { name: r, match: a, drop: true }
+                      - { name: r, match: b, drop: true }
 
-            """
+                """
         #expect(
             configProblems(text) == [
                 "agent.yaml:13:11: duplicate source name 'app' (first at 5:11)",

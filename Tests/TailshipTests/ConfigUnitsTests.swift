@@ -1,4 +1,5 @@
 import Testing
+
 @testable import Tailship
 
 @Suite struct ConfigUnitsTests {
@@ -11,7 +12,9 @@ import Testing
         #expect(ConfigUnits.milliseconds(from: text) == milliseconds)
     }
 
-    @Test(arguments: ["", "30", "1", "s", "1 s", "1sec", "1d", "-1s", "1.s", ".5s", "1s ", "ms", "99999999999999999999h"])
+    @Test(arguments: [
+        "", "30", "1", "s", "1 s", "1sec", "1d", "-1s", "1.s", ".5s", "1s ", "ms", "99999999999999999999h",
+    ])
     func invalidDurations(text: String) {
         #expect(ConfigUnits.milliseconds(from: text) == nil)
     }

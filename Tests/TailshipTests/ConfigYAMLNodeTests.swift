@@ -1,4 +1,5 @@
 import Testing
+
 @testable import Tailship
 
 @Suite struct ConfigYAMLNodeTests {
@@ -64,7 +65,8 @@ import Testing
     @Test func syntaxErrorCarriesLibyamlTextAndPosition() {
         #expect(
             problems("a: 1\nb: [x, y\n")
-                == ["t.yaml:3:1: invalid YAML: did not find expected ',' or ']' (while parsing a flow sequence at 2:4)"])
+                == ["t.yaml:3:1: invalid YAML: did not find expected ',' or ']' (while parsing a flow sequence at 2:4)"]
+        )
     }
 
     @Test func secondDocumentIsRefused() {

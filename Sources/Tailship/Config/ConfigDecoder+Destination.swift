@@ -44,7 +44,9 @@ extension ConfigDecoder {
         // `check` must pass on a host where the file is provisioned later.
         config.caFile = fields["ca_file"].flatMap { nonEmptyString($0, key: "ca_file") }?.value
         if let value = fields["batch"], let batch = decodeBatch(value) { config.batch = batch }
-        if let value = fields["timeout"], let timeout = duration(value, key: "timeout") { config.timeoutMs = timeout.value }
+        if let value = fields["timeout"], let timeout = duration(value, key: "timeout") {
+            config.timeoutMs = timeout.value
+        }
         if let value = fields["retry"], let retry = decodeRetry(value) { config.retry = retry }
 
         switch kind {
@@ -93,7 +95,8 @@ extension ConfigDecoder {
     }
 
     /// A secret named by exactly one of an environment-variable key and a file key.
-    private mutating func exclusiveSecret(in fields: Fields, envKey: String, fileKey: String) -> Located<SecretSource>? {
+    private mutating func exclusiveSecret(in fields: Fields, envKey: String, fileKey: String) -> Located<SecretSource>?
+    {
         let env = fields[envKey].flatMap { nonEmptyString($0, key: envKey) }
         let file = fields[fileKey].flatMap { nonEmptyString($0, key: fileKey) }
         switch (env, file) {

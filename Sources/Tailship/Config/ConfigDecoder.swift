@@ -24,7 +24,9 @@ struct ConfigDecoder {
     /// Decodes the whole document; nil when something is wrong (see `problems`).
     mutating func decodeAgent(_ root: YAMLNode?) -> AgentConfig? {
         guard let root, !root.isNull else {
-            report(SourceMark(line: 1, column: 1), "the configuration is empty; expected a mapping with 'destination' and 'sources'")
+            report(
+                SourceMark(line: 1, column: 1),
+                "the configuration is empty; expected a mapping with 'destination' and 'sources'")
             return nil
         }
         guard let fields = fields(of: root, for: "the configuration", known: Self.topLevelKeys) else { return nil }

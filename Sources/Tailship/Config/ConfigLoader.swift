@@ -46,7 +46,9 @@ public enum ConfigLoader {
     /// Sorts by position, keeping the order of problems found at the same spot.
     private static func inFileOrder(_ problems: [ConfigProblem]) -> [ConfigProblem] {
         problems.enumerated().sorted { a, b in
-            (a.element.mark.line, a.element.mark.column, a.offset) < (b.element.mark.line, b.element.mark.column, b.offset)
+            (a.element.mark.line, a.element.mark.column, a.offset) < (
+                b.element.mark.line, b.element.mark.column, b.offset
+            )
         }.map(\.element)
     }
 }

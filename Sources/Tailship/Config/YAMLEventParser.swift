@@ -71,7 +71,9 @@ final class YAMLEventParser {
             return .alias(string(event.data.alias.anchor) ?? "", mark)
         case YAML_SCALAR_EVENT:
             let data = event.data.scalar
-            let value = data.value.map { String(decoding: UnsafeBufferPointer(start: $0, count: data.length), as: UTF8.self) } ?? ""
+            let value =
+                data.value.map { String(decoding: UnsafeBufferPointer(start: $0, count: data.length), as: UTF8.self) }
+                ?? ""
             // An explicit `!!str` tag makes a plain scalar a string, like quoting it.
             let isStrTag = string(data.tag) == "tag:yaml.org,2002:str"
             let style: YAMLScalarStyle = data.style == YAML_PLAIN_SCALAR_STYLE && !isStrTag ? .plain : .quoted

@@ -108,7 +108,8 @@ struct YAMLTreeBuilder {
             case .sequenceEnd, .mappingEnd:
                 guard let frame = stack.popLast() else { continue }
                 let node: YAMLNode =
-                    frame.isMapping ? .mapping(frame.entries, mark: frame.mark) : .sequence(frame.items, mark: frame.mark)
+                    frame.isMapping
+                    ? .mapping(frame.entries, mark: frame.mark) : .sequence(frame.items, mark: frame.mark)
                 complete(node, anchor: frame.anchor)
             }
         }
