@@ -234,4 +234,19 @@ import Testing
         #expect(problems.count == 2)
         #expect(problems.allSatisfy { !$0.contains(secret) })
     }
+
+    @Test func emptyValuesAndEmptyLists() {
+        let text = variant("  - name: app\n    paths: /var/log/app.log", "  - name:\n    paths: []")
+        #expect(
+            configProblems("state_dir:\n" + text) == [
+                "agent.yaml:6:5: missing value for 'name'",
+                "agent.yaml:7:12: 'paths' must list at least one entry",
+            ])
+    }
+
+    @Test func tabIndentationIsASyntaxError() {
+        let problems = configProblems("destination:\n\tkind: stdout\n")
+        #expect(problems.count == 1)
+        #expect(problems.first?.hasPrefix("agent.yaml:2:1: invalid YAML: found character that cannot start any token") == true)
+    }
 }
