@@ -8,6 +8,10 @@ public enum ConfigDefaults {
     public static let gzip = true
     public static let gzipLevel = 1
     public static let maxInFlight = 4
+    /// Upper bound for `max_in_flight`: more concurrent requests only earn 429s from the API.
+    public static let maxInFlightLimit = 64
+    /// zlib's compression levels.
+    public static let gzipLevelRange = 1...9
     /// Mixpanel accepts at most 2000 events per request (INGESTION_API.md 2.3).
     public static let batch = BatchConfig(maxEvents: 2000, maxBytes: 2 * 1024 * 1024, flushIntervalMs: 1000)
     public static let maxEventsLimit = 2000
@@ -17,5 +21,19 @@ public enum ConfigDefaults {
     /// Mixpanel's advice: start at 2 s, double to 60 s, add 1-5 s jitter (INGESTION_API.md 2.6).
     public static let retry = RetryConfig(initialBackoffMs: 2000, maxBackoffMs: 60_000)
     public static let maxLineBytes = 1024 * 1024
+    /// Upper bound for `max_line_bytes`: a line is held whole in memory.
+    public static let maxLineBytesLimit = 64 * 1024 * 1024
+    /// `destination.kind` when omitted.
+    public static let kind = DestinationKind.mixpanel
+    /// `destination.api` when omitted.
+    public static let api = IngestionEndpoint.import
+    /// `start_at` of a source when omitted: only lines written from now on.
+    public static let startAt = StartAt.end
+    /// `format` of a source when omitted.
+    public static let format = LogFormat.regex
+    /// `type` of a property when omitted (or written as a bare template).
+    public static let propertyType = PropertyType.string
+    /// Bound on the size of the configuration file itself.
+    public static let maxConfigFileBytes = 4 * 1024 * 1024
     public static let timezone = "UTC"
 }

@@ -1,0 +1,74 @@
+import Foundation
+
+/// `sources:` — which files to tail and how to read them.
+extension ConfigDecoder {
+    static let sourceKeys = ["name", "paths", "exclude", "start_at", "timezone", "max_line_bytes", "format", "rules"]
+
+    /// Decodes the source list; names must be unique and at least one source is required.
+    mutating func decodeSources(_ node: YAMLNode) -> [SourceConfig] {
+        guard case .sequence(let items, let mark) = node else {
+            report(node.mark, "expected a list of sources for 'sources', got \(describe(node))")
+            return []
+        }
+        guard !items.isEmpty else {
+            report(mark, "'sources' must list at least one source")
+            return []
+        }
+        var seen: [String: SourceMark] = [:]
+        var sources: [SourceConfig] = []
+        for item in items {
+            guard let (source, nameMark) = decodeSource(item) else { continue }
+            if let first = seen[source.name] {
+                report(nameMark, "duplicate source name '\(source.name)' (first at \(first))")
+                continue
+            }
+            seen[source.name] = nameMark
+            sources.append(source)
+        }
+        return sources
+    }
+
+    /// One source, with the position of its name for the uniqueness check.
+    private mutating func decodeSource(_ node: YAMLNode) -> (SourceConfig, SourceMark)? {
+        guard let fields = fields(of: node, for: "a source", known: Self.sourceKeys) else { return nil }
+        let name = required("name", in: fields).flatMap { nonEmptyString($0, key: "name") }
+        let paths = required("paths", in: fields).flatMap { nonEmptyList($0, key: "paths") }
+        let exclude = fields["exclude"].flatMap { stringList($0, key: "exclude") } ?? []
+        let startAt = fields["start_at"].flatMap { enumeration($0, key: "start_at", as: StartAt.self) }
+        let timezone = fields["timezone"].flatMap { timeZone($0) } ?? Located(ConfigDefaults.timezone, at: fields.mark)
+        let maxLineBytes = fields["max_line_bytes"].flatMap {
+            size($0, key: "max_line_bytes", range: 1...ConfigDefaults.maxLineBytesLimit)
+        }
+        var format: LogFormat? = ConfigDefaults.format
+        if let value = fields["format"] { format = enumeration(value, key: "format", as: LogFormat.self) }
+        let rules = required("rules", in: fields).map { decodeRules($0, format: format) } ?? []
+
+        guard let name, let paths else { return nil }
+        let source = SourceConfig(
+            name: name.value, paths: paths.map(\.value), exclude: exclude.map(\.value),
+            startAt: startAt ?? ConfigDefaults.startAt, timezone: timezone,
+            maxLineBytes: maxLineBytes ?? ConfigDefaults.maxLineBytes, format: format ?? ConfigDefaults.format,
+            rules: rules, mark: fields.mark)
+        return (source, name.mark)
+    }
+
+    /// A list of strings (or one string) with at least one item.
+    private mutating func nonEmptyList(_ node: YAMLNode, key: String) -> [Located<String>]? {
+        guard let list = stringList(node, key: key) else { return nil }
+        guard !list.isEmpty else {
+            report(node.mark, "'\(key)' must list at least one entry")
+            return nil
+        }
+        return list
+    }
+
+    /// An IANA zone name that this system's time zone database knows.
+    private mutating func timeZone(_ node: YAMLNode) -> Located<String>? {
+        guard let name = nonEmptyString(node, key: "timezone") else { return nil }
+        guard TimeZone(identifier: name.value) != nil else {
+            report(name.mark, "unknown time zone '\(name.value)'; use an IANA name such as UTC or Europe/Paris")
+            return nil
+        }
+        return name
+    }
+}

@@ -1,0 +1,54 @@
+import Foundation
+
+/// Reads, parses and validates a configuration file into an `AgentConfig`.
+///
+/// Every problem is collected and thrown together, in file order, each at the position of the
+/// offending key or value: YAML syntax, unknown keys (with a suggestion), wrong types, bad
+/// enums, durations and sizes, ranges, cross-key rules, unset secrets and unknown time zones.
+/// Patterns and templates are not checked here: `RuleCompiler` does that with the marks kept in
+/// the `Located` values.
+public enum ConfigLoader {
+    /// Loads the file at `path`; an unreadable file is one problem at 1:1.
+    public static func load(
+        path: String, environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws(ConfigError) -> AgentConfig {
+        let bytes: [UInt8]
+        do {
+            bytes = try ConfigFileReader.readAll(path, limit: ConfigDefaults.maxConfigFileBytes)
+        } catch {
+            let problem = ConfigProblem(
+                file: path, mark: SourceMark(line: 1, column: 1),
+                message: "cannot read the configuration: \(error.reason)")
+            throw ConfigError(problems: [problem])
+        }
+        return try decode(bytes: bytes, file: path, environment: environment)
+    }
+
+    /// Parses configuration `text`; `file` is only used in problems and `AgentConfig.file`.
+    public static func parse(text: String, file: String, environment: [String: String]) throws(ConfigError)
+        -> AgentConfig
+    {
+        try decode(bytes: Array(text.utf8), file: file, environment: environment)
+    }
+
+    private static func decode(bytes: [UInt8], file: String, environment: [String: String]) throws(ConfigError)
+        -> AgentConfig
+    {
+        let parsed = YAMLTreeBuilder.build(bytes: bytes, file: file)
+        guard parsed.isComplete else { throw ConfigError(problems: inFileOrder(parsed.problems)) }
+        var decoder = ConfigDecoder(file: file, environment: environment)
+        let config = decoder.decodeAgent(parsed.root)
+        let problems = inFileOrder(parsed.problems + decoder.problems)
+        guard problems.isEmpty, let config else { throw ConfigError(problems: problems) }
+        return config
+    }
+
+    /// Sorts by position, keeping the order of problems found at the same spot.
+    private static func inFileOrder(_ problems: [ConfigProblem]) -> [ConfigProblem] {
+        problems.enumerated().sorted { a, b in
+            (a.element.mark.line, a.element.mark.column, a.offset) < (
+                b.element.mark.line, b.element.mark.column, b.offset
+            )
+        }.map(\.element)
+    }
+}

@@ -1,0 +1,253 @@
+import Foundation
+import Testing
+
+@testable import Tailship
+
+/// One test per kind of problem, each asserting the exact `FILE:LINE:COLUMN: message` line.
+@Suite struct ConfigProblemTests {
+    /// `minimalConfig` with `line` replaced by `replacement`.
+    private func variant(_ line: String, _ replacement: String) -> String {
+        precondition(minimalConfig.contains(line), "no such line: \(line)")
+        return minimalConfig.replacingOccurrences(of: line, with: replacement)
+    }
+
+    @Test func yamlSyntaxError() {
+        #expect(
+            configProblems(variant("    paths: /var/log/app.log", "    paths: [/var/log/app.log"))
+                == [
+                    "agent.yaml:7:10: invalid YAML: did not find expected ',' or ']' (while parsing a flow sequence at 6:12)"
+                ])
+    }
+
+    @Test func unknownKeyWithSuggestion() {
+        #expect(
+            configProblems(variant("        match: 'x'", "        mach: 'x'"))
+                == [
+                    "agent.yaml:8:9: missing required key 'match' (needed for format: regex)",
+                    "agent.yaml:9:9: unknown key 'mach'; did you mean 'match'?",
+                ])
+    }
+
+    @Test func unknownKeyWithoutSuggestionListsKnownKeys() {
+        #expect(
+            configProblems(minimalConfig + "colour: blue\n")
+                == [
+                    "agent.yaml:13:1: unknown key 'colour' in the configuration; expected one of: state_dir, destination, sources"
+                ])
+    }
+
+    @Test func wrongType() {
+        #expect(
+            configProblems(variant("  auth:\n    secret_env: MIXPANEL_SECRET", "  auth: [MIXPANEL_SECRET]"))
+                == ["agent.yaml:2:9: expected a mapping for 'auth', got a list"])
+        #expect(
+            configProblems(
+                minimalConfig.replacingOccurrences(of: "destination:\n", with: "destination:\n  gzip: yes\n"))
+                == ["agent.yaml:2:9: expected true or false for 'gzip', got 'yes'"])
+        #expect(
+            configProblems(variant("    paths: /var/log/app.log", "    paths: { a: b }"))
+                == ["agent.yaml:6:12: expected a list of strings for 'paths', got a mapping"])
+    }
+
+    @Test func badEnumValue() {
+        #expect(
+            configProblems(variant("    paths: /var/log/app.log", "    paths: /var/log/app.log\n    format: csv"))
+                == [
+                    "agent.yaml:7:13: invalid value 'csv' for 'format'; expected one of: regex, json, logfmt, nginx_combined, apache_combined, syslog"
+                ])
+    }
+
+    @Test func badDuration() {
+        #expect(
+            configProblems(variant("destination:", "destination:\n  timeout: 30"))
+                == [
+                    "agent.yaml:2:12: invalid duration '30' for 'timeout'; use a number with a unit: ms, s, m or h (e.g. 500ms, 30s, 5m)"
+                ])
+    }
+
+    @Test func badSize() {
+        #expect(
+            configProblems(
+                variant("    paths: /var/log/app.log", "    paths: /var/log/app.log\n    max_line_bytes: 1 megabyte"))
+                == [
+                    "agent.yaml:7:21: invalid size '1 megabyte' for 'max_line_bytes'; use a number of bytes or a number with a unit: KB, MB, GB, KiB, MiB, GiB (e.g. 1MiB)"
+                ])
+    }
+
+    @Test func unsetSecretEnvironmentVariable() {
+        #expect(
+            configProblems(minimalConfig, environment: [:])
+                == ["agent.yaml:3:17: environment variable 'MIXPANEL_SECRET' is not set"])
+        #expect(
+            configProblems(minimalConfig, environment: ["MIXPANEL_SECRET": ""])
+                == ["agent.yaml:3:17: environment variable 'MIXPANEL_SECRET' is empty"])
+    }
+
+    @Test func unreadableSecretFile() {
+        let text = variant("    secret_env: MIXPANEL_SECRET", "    secret_file: /nonexistent/secret")
+        #expect(
+            configProblems(text)
+                == ["agent.yaml:3:18: cannot read secret file '/nonexistent/secret': No such file or directory"])
+    }
+
+    @Test func outOfRangeValues() {
+        let text = variant(
+            "destination:",
+            """
+            destination:
+              max_in_flight: 0
+              gzip_level: 10
+              batch: { max_events: 2001, max_bytes: 11MiB, flush_interval: 0s }
+              retry: { initial_backoff: 5s, max_backoff: 1s }
+            """)
+        #expect(
+            configProblems(text) == [
+                "agent.yaml:2:18: 'max_in_flight' must be between 1 and 64, got '0'",
+                "agent.yaml:3:15: 'gzip_level' must be between 1 and 9, got '10'",
+                "agent.yaml:4:24: 'max_events' must be between 1 and 2000, got '2001'",
+                "agent.yaml:4:41: 'max_bytes' must be between 1 and 10485760, got '11MiB'",
+                "agent.yaml:4:64: 'flush_interval' must be greater than 0, got '0s'",
+                "agent.yaml:5:46: 'max_backoff' (1000ms) must be at least 'initial_backoff' (5000ms)",
+            ])
+    }
+
+    @Test func missingRequiredKey() {
+        #expect(
+            configProblems(variant("        event: E\n", ""))
+                == ["agent.yaml:8:9: missing required key 'event' (needed unless 'drop: true')"])
+        #expect(
+            configProblems("destination: { kind: stdout }\n")
+                == ["agent.yaml:1:1: missing required key 'sources'"])
+        #expect(
+            configProblems(variant("  auth:\n    secret_env: MIXPANEL_SECRET\n", "  kind: mixpanel\n"))
+                == ["agent.yaml:2:3: missing required key 'auth' (needed for api: import)"])
+    }
+
+    @Test func emptyConfiguration() {
+        #expect(
+            configProblems("# nothing yet\n")
+                == ["agent.yaml:1:1: the configuration is empty; expected a mapping with 'destination' and 'sources'"])
+    }
+
+    @Test func crossKeyRules() {
+        let text = """
+            destination:
+              auth: { username: sa, secret_env: S, secret_file: /s }
+            sources: []
+            """
+        #expect(
+            configProblems(text, environment: ["S": "x"]) == [
+                "agent.yaml:2:53: 'secret_env' and 'secret_file' are exclusive; keep one",
+                "agent.yaml:3:10: 'sources' must list at least one source",
+            ])
+        #expect(
+            configProblems(
+                "destination: { auth: { username: sa, secret_env: S } }\nsources: [{}]\n", environment: ["S": "x"])
+                == [
+                    "agent.yaml:1:34: a service-account 'username' needs 'project_id' in 'destination'",
+                    "agent.yaml:2:11: missing required key 'name'",
+                    "agent.yaml:2:11: missing required key 'paths'",
+                    "agent.yaml:2:11: missing required key 'rules'",
+                ])
+        #expect(
+            configProblems(
+                "destination: { kind: file }\nsources: [{name: a, paths: x, rules: [{name: r, drop: true}]}]\n")
+                == [
+                    "agent.yaml:1:14: missing required key 'path' (needed for kind: file)",
+                    "agent.yaml:2:39: missing required key 'match' (needed for format: regex)",
+                ])
+    }
+
+    @Test func duplicateNamesAndUnknownTimezone() {
+        let text =
+            minimalConfig + """
+                  - name: app
+                    paths: [/b.log]
+                    timezone: Mars/Olympus
+                    rules:
+                      - { name: r, match: a, drop: true }
+                      - { name: r, match: b, drop: true }
+
+                """
+        #expect(
+            configProblems(text) == [
+                "agent.yaml:13:11: duplicate source name 'app' (first at 5:11)",
+                "agent.yaml:15:15: unknown time zone 'Mars/Olympus'; use an IANA name such as UTC or Europe/Paris",
+                "agent.yaml:18:17: duplicate rule name 'r' (first at 17:17)",
+            ])
+    }
+
+    @Test func propertiesAndWhereShapes() {
+        let text = variant(
+            "        time: { field: ts, format: unix }",
+            """
+                    time: { field: ts }
+                    where: [plan]
+                    properties:
+                      a: { type: int }
+                      b: [x]
+                      c: { value: x, type: decimal }
+            """)
+        #expect(
+            configProblems(text) == [
+                "agent.yaml:12:15: missing required key 'format'",
+                "agent.yaml:13:16: expected a mapping for 'where', got a list",
+                "agent.yaml:15:14: missing required key 'value'",
+                "agent.yaml:16:14: expected a template or a mapping with 'value' and 'type' for property 'b', got a list",
+                "agent.yaml:17:32: invalid value 'decimal' for 'type'; expected one of: string, int, float, bool",
+            ])
+    }
+
+    @Test func everyProblemIsReportedInFileOrder() {
+        let text = """
+            state_dir: [a]
+            destination:
+              kind: mixpanl
+              timeout: soon
+            sources:
+              - name: app
+                pathz: /x.log
+                rules: []
+
+            """
+        #expect(
+            configProblems(text) == [
+                "agent.yaml:1:12: expected a string for 'state_dir', got a list",
+                "agent.yaml:3:9: invalid value 'mixpanl' for 'kind'; expected one of: mixpanel, stdout, file",
+                "agent.yaml:4:12: invalid duration 'soon' for 'timeout'; use a number with a unit: ms, s, m or h (e.g. 500ms, 30s, 5m)",
+                "agent.yaml:6:5: missing required key 'paths'",
+                "agent.yaml:7:5: unknown key 'pathz'; did you mean 'paths'?",
+                "agent.yaml:8:12: 'rules' must list at least one rule",
+            ])
+    }
+
+    @Test func secretValuesNeverAppearInMessages() throws {
+        let secret = "super-secret-value-42"
+        let path = try secretFile(contents: secret + "\n")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let text = """
+            destination:
+              auth: { secret_file: \(path), username: [x] }
+            sources: 3
+            """
+        let problems = configProblems(text, environment: ["MIXPANEL_SECRET": secret])
+        #expect(problems.count == 2)
+        #expect(problems.allSatisfy { !$0.contains(secret) })
+    }
+
+    @Test func emptyValuesAndEmptyLists() {
+        let text = variant("  - name: app\n    paths: /var/log/app.log", "  - name:\n    paths: []")
+        #expect(
+            configProblems("state_dir:\n" + text) == [
+                "agent.yaml:6:5: missing value for 'name'",
+                "agent.yaml:7:12: 'paths' must list at least one entry",
+            ])
+    }
+
+    @Test func tabIndentationIsASyntaxError() {
+        let problems = configProblems("destination:\n\tkind: stdout\n")
+        #expect(problems.count == 1)
+        let expected = "agent.yaml:2:1: invalid YAML: found character that cannot start any token"
+        #expect(problems.first?.hasPrefix(expected) == true)
+    }
+}
