@@ -8,6 +8,8 @@ public struct FileStatus: Sendable, Hashable {
     public var size: UInt64
     public var isRegular: Bool
     public var isDirectory: Bool
+    /// Hard links left; 0 once the file was deleted while still open.
+    public var linkCount: UInt64
 
     init(_ st: stat) {
         device = UInt64(st.st_dev)
@@ -15,6 +17,7 @@ public struct FileStatus: Sendable, Hashable {
         size = UInt64(max(st.st_size, 0))
         isRegular = (st.st_mode & S_IFMT) == S_IFREG
         isDirectory = (st.st_mode & S_IFMT) == S_IFDIR
+        linkCount = UInt64(st.st_nlink)
     }
 
     /// `stat(2)` of a path (following symlinks, as the writer does).
