@@ -1,4 +1,5 @@
 import Testing
+
 @testable import Tailship
 
 /// Feeds `input` to a splitter in chunks of `chunk` bytes and returns each line as
@@ -10,7 +11,7 @@ private func split(_ input: [UInt8], chunk: Int, max: Int = 1024, flush: Bool = 
     var lines: [(UInt64, [UInt8], Bool)] = []
     var end: UInt64 = 0
     let collect: (LineBatch) -> Void = { batch in
-        batch.forEach { lines.append(($0.offset, Array($0.bytes), $0.truncated)) }
+        for line in batch { lines.append((line.offset, Array(line.bytes), line.truncated)) }
         end = batch.endOffset
     }
     var start = 0
@@ -92,7 +93,9 @@ struct TailLineSplitterTests {
         var offsets: [UInt64] = []
         Array("part".utf8).withUnsafeBytes { splitter.feed($0) { _ in } }
         splitter.reset(to: 0)
-        Array("a\nb\n".utf8).withUnsafeBytes { splitter.feed($0) { $0.forEach { offsets.append($0.offset) } } }
+        Array("a\nb\n".utf8).withUnsafeBytes {
+            splitter.feed($0) { batch in for line in batch { offsets.append(line.offset) } }
+        }
         #expect(offsets == [0, 2])
     }
 }

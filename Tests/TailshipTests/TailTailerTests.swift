@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Testing
+
 @testable import Tailship
 
 /// Real files, real inotify, a real tail thread. Waits are bounded polls, never assertions on
@@ -23,10 +24,13 @@ struct TailTailerTests {
         return logger
     }
 
-    func makeTailer(_ dir: TailTempDir, _ sink: CollectingSink, startAt: StartAt = .beginning,
-                    resume: @escaping ResumeLookup = { _, _ in [] }) -> Tailer {
-        Tailer(sources: [TailSource(name: "app", paths: [dir.root + "/*.log"], startAt: startAt)], sink: sink,
-               resume: resume, options: Self.fastOptions, logger: Self.quietLogger)
+    func makeTailer(
+        _ dir: TailTempDir, _ sink: CollectingSink, startAt: StartAt = .beginning,
+        resume: @escaping ResumeLookup = { _, _ in [] }
+    ) -> Tailer {
+        Tailer(
+            sources: [TailSource(name: "app", paths: [dir.root + "/*.log"], startAt: startAt)], sink: sink,
+            resume: resume, options: Self.fastOptions, logger: Self.quietLogger)
     }
 
     @Test func linesWrittenWhileRunningArriveInOrderExactlyOnce() throws {
@@ -175,8 +179,9 @@ struct TailTailerTests {
     @Test func aDirectoryCreatedLaterIsPickedUp() throws {
         let dir = try TailTempDir()
         let sink = CollectingSink()
-        let tailer = Tailer(sources: [TailSource(name: "app", paths: [dir.root + "/later/*.log"])], sink: sink,
-                            options: Self.fastOptions, logger: Self.quietLogger)
+        let tailer = Tailer(
+            sources: [TailSource(name: "app", paths: [dir.root + "/later/*.log"])], sink: sink,
+            options: Self.fastOptions, logger: Self.quietLogger)
         try tailer.start()
         defer { tailer.stop() }
         try FileManager.default.createDirectory(atPath: dir.path("later"), withIntermediateDirectories: true)
@@ -190,8 +195,9 @@ struct TailTailerTests {
         var options = Tailer.Options()
         options.pollInterval = .seconds(30)  // only the wakeup can end the wait quickly
         let sink = CollectingSink()
-        let tailer = Tailer(sources: [TailSource(name: "app", paths: [dir.root + "/*.log"], startAt: .beginning)],
-                            sink: sink, options: options, logger: Self.quietLogger)
+        let tailer = Tailer(
+            sources: [TailSource(name: "app", paths: [dir.root + "/*.log"], startAt: .beginning)],
+            sink: sink, options: options, logger: Self.quietLogger)
         try tailer.start()
         #expect(eventually { sink.texts == ["x"] })
         let began = Date()
@@ -205,7 +211,7 @@ struct TailTailerTests {
         let path = dir.write("a.log", (0..<1000).map { "row \($0)" }.joined(separator: "\n"))
         var texts: [String] = []
         try Tailer.readOnce(path: path, chunkSize: 100) { batch in
-            batch.forEach { texts.append(String(decoding: $0.bytes, as: UTF8.self)) }
+            for line in batch { texts.append(String(decoding: line.bytes, as: UTF8.self)) }
         }
         #expect(texts == (0..<1000).map { "row \($0)" })
     }

@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import Testing
+
 @testable import Tailship
 
 /// A temporary directory removed when the value is released.
@@ -69,7 +70,7 @@ final class CollectingSink: LineSink {
 
     func lines(file: Int, _ batch: LineBatch) {
         var copied: [(Int, UInt64, String)] = []
-        batch.forEach { copied.append((file, $0.offset, String(decoding: $0.bytes, as: UTF8.self))) }
+        for line in batch { copied.append((file, line.offset, String(decoding: line.bytes, as: UTF8.self))) }
         seen.withLock {
             $0.lines.append(contentsOf: copied.map { (file: $0.0, offset: $0.1, text: $0.2) })
             $0.endOffsets[file] = batch.endOffset

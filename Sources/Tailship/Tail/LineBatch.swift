@@ -11,7 +11,7 @@ public struct Line {
 
 /// The lines produced by one chunk of a file, handed to a sink in one call. Valid only during
 /// that call (its lines point into the reader's buffers); no allocation per line.
-public struct LineBatch {
+public struct LineBatch: RandomAccessCollection {
     /// Where a line's bytes are: in the splitter's carry (a line started in an earlier chunk)
     /// or in the chunk just fed.
     struct Entry {
@@ -40,8 +40,8 @@ public struct LineBatch {
         return Line(offset: entry.offset, bytes: bytes, truncated: entry.truncated)
     }
 
-    /// Calls `body` with each line in file order.
-    public func forEach(_ body: (Line) throws -> Void) rethrows {
-        for index in 0..<entries.count { try body(self[index]) }
-    }
+    /// Always 0: lines are indexed in file order.
+    public var startIndex: Int { 0 }
+    /// One past the last line.
+    public var endIndex: Int { entries.count }
 }

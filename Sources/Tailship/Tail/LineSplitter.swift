@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Frames a file's bytes into lines. Feed it consecutive chunks; it hands back each chunk's
@@ -77,7 +77,8 @@ public struct LineSplitter {
             let needed = content - carry.count
             if needed > 0 { carry.append(contentsOf: UnsafeRawBufferPointer(rebasing: chunk[0..<needed])) }
             if truncated { truncatedLines += 1 }
-            entries.append(.init(inCarry: true, start: 0, count: content, offset: lineStartOffset, truncated: truncated))
+            entries.append(
+                .init(inCarry: true, start: 0, count: content, offset: lineStartOffset, truncated: truncated))
             position = newline + 1
         }
 
@@ -130,7 +131,10 @@ public struct LineSplitter {
         let end = nextOffset
         try carry.withUnsafeBytes { carryBytes in
             try entries.withUnsafeBufferPointer { list in
-                try body(LineBatch(carry: carryBytes, chunk: UnsafeRawBufferPointer(start: nil, count: 0), entries: list, endOffset: end))
+                try body(
+                    LineBatch(
+                        carry: carryBytes, chunk: UnsafeRawBufferPointer(start: nil, count: 0), entries: list,
+                        endOffset: end))
             }
         }
         entries.removeAll(keepingCapacity: true)
@@ -143,7 +147,8 @@ public struct LineSplitter {
         guard !skipping, count > 0 else { return }
         let room = maxLineBytes + 1 - carry.count
         if count > room {
-            carry.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[bytes.startIndex..<bytes.startIndex + room]))
+            carry.append(
+                contentsOf: UnsafeRawBufferPointer(rebasing: bytes[bytes.startIndex..<bytes.startIndex + room]))
             skipping = true
         } else {
             carry.append(contentsOf: bytes)
