@@ -1,0 +1,93 @@
+#if canImport(Glibc)
+    import Glibc
+
+    /// One tailed source as the tailer sees it: its globs, exclusions, where to start in a file
+    /// first seen, and the line limit. Its position in the tailer's array identifies it.
+    public struct TailSource: Sendable {
+        public var name: String
+        public var paths: [String]
+        public var exclude: [String]
+        public var startAt: StartAt
+        public var maxLineBytes: Int
+
+        public init(
+            name: String, paths: [String], exclude: [String] = [], startAt: StartAt = .end,
+            maxLineBytes: Int = ConfigDefaults.maxLineBytes
+        ) {
+            self.name = name
+            self.paths = paths
+            self.exclude = exclude
+            self.startAt = startAt
+            self.maxLineBytes = maxLineBytes
+        }
+
+        /// The tailing part of a configured source.
+        public init(_ config: SourceConfig) {
+            self.init(
+                name: config.name, paths: config.paths, exclude: config.exclude, startAt: config.startAt,
+                maxLineBytes: config.maxLineBytes)
+        }
+    }
+
+    /// Finds the files the sources ask for, and the directories to watch for new ones.
+    ///
+    /// A file matched by several sources belongs to the first (one reader per file, so one
+    /// offset). A glob whose directory does not exist yet is covered by watching its nearest
+    /// existing ancestor: any entry created there triggers a new scan (and the tailer's periodic
+    /// rescan is the safety net for deeper trees created at once).
+    public struct Discovery: Sendable {
+        /// The result of one scan.
+        public struct Snapshot: Sendable, Equatable {
+            /// Matching regular files, path -> index of the source that owns it.
+            public var files: [String: Int]
+            /// Directories to watch for created, moved and deleted entries.
+            public var directories: Set<String>
+        }
+
+        public let sources: [TailSource]
+        private let globs: [[Glob]]
+
+        public init(sources: [TailSource]) {
+            self.sources = sources
+            globs = sources.map { $0.paths.map(Glob.init) }
+        }
+
+        /// Lists what matches now.
+        public func scan() -> Snapshot {
+            var snapshot = Snapshot(files: [:], directories: [])
+            for (index, source) in sources.enumerated() {
+                for glob in globs[index] {
+                    let found = glob.expand()
+                    snapshot.directories.formUnion(found.directories)
+                    if found.directories.isEmpty || !Glob.isDirectory(glob.literalPrefix) {
+                        snapshot.directories.insert(Discovery.nearestExistingAncestor(of: glob.literalPrefix))
+                    }
+                    for path in found.files where snapshot.files[path] == nil {
+                        guard !Discovery.isExcluded(path, by: source.exclude) else { continue }
+                        guard let status = try? FileStatus.of(path: path), status.isRegular else { continue }
+                        snapshot.files[path] = index
+                    }
+                }
+            }
+            return snapshot
+        }
+
+        /// True when one of `patterns` matches the file name or the full path.
+        public static func isExcluded(_ path: String, by patterns: [String]) -> Bool {
+            guard !patterns.isEmpty else { return false }
+            let name = path.split(separator: "/").last.map(String.init) ?? path
+            return patterns.contains { Glob.matches($0, name) || Glob.matches($0, path) }
+        }
+
+        /// `path` itself if it is a directory, else the closest parent that is ("/" at worst).
+        static func nearestExistingAncestor(of path: String) -> String {
+            var current = path
+            while current != "/" && !current.isEmpty {
+                if Glob.isDirectory(current) { return current }
+                guard let slash = current.lastIndex(of: "/") else { break }
+                current = String(current[..<slash])
+            }
+            return "/"
+        }
+    }
+#endif

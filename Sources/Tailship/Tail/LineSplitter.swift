@@ -1,0 +1,164 @@
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Frames a file's bytes into lines. Feed it consecutive chunks; it hands back each chunk's
+/// complete lines as slices of that chunk (no copy), except a line that began in an earlier
+/// chunk, which it assembles in a small carry buffer it keeps between calls.
+///
+/// Line rules: a line ends at `\n`; the `\n` and one `\r` just before it are not part of it;
+/// every other byte (NUL, invalid UTF-8) passes through untouched. An unterminated last line is
+/// held until its `\n` arrives (or `flush` is called at the end of a one-shot read).
+///
+/// Long lines: a line whose content exceeds `maxLineBytes` is emitted, once its `\n` arrives,
+/// as its first `maxLineBytes` bytes flagged `truncated`; the rest is skipped without being
+/// stored, and `truncatedLines` counts it. Memory per file is thus bounded by `maxLineBytes`,
+/// and the file is never abandoned. The line's offset is that of its true start, and the
+/// batch's `endOffset` lies past its `\n`, so a restart does not re-read its tail as a line.
+public struct LineSplitter {
+    public let maxLineBytes: Int
+    /// File offset of the next byte to be fed.
+    public private(set) var nextOffset: UInt64
+    /// File offset of the first byte of the pending (unterminated) line; equals `nextOffset`
+    /// when nothing is pending. This is what a checkpoint may safely record.
+    public private(set) var lineStartOffset: UInt64
+    /// How many lines were longer than `maxLineBytes` so far.
+    public private(set) var truncatedLines: Int = 0
+
+    /// Bytes of the pending line kept so far: at most `maxLineBytes + 1` (one extra for a `\r`
+    /// that may turn out to precede the `\n`).
+    private var carry: [UInt8] = []
+    /// The pending line is known to be over the limit: further bytes up to `\n` are dropped.
+    private var skipping = false
+    /// Reused between calls so a batch costs no allocation once warmed up.
+    private var entries: [LineBatch.Entry] = []
+
+    /// A splitter whose first fed byte sits at `startOffset` in the file.
+    public init(startOffset: UInt64 = 0, maxLineBytes: Int) {
+        precondition(maxLineBytes > 0, "maxLineBytes must be positive")
+        self.maxLineBytes = maxLineBytes
+        self.nextOffset = startOffset
+        self.lineStartOffset = startOffset
+    }
+
+    /// Bytes held for the pending line.
+    public var pendingByteCount: Int { carry.count }
+
+    /// Forgets any pending line and continues at `offset` (after a truncation, or a seek).
+    public mutating func reset(to offset: UInt64) {
+        carry = []
+        skipping = false
+        nextOffset = offset
+        lineStartOffset = offset
+    }
+
+    /// Feeds the next chunk of the file and calls `body` once with its complete lines (not at
+    /// all when it completes none).
+    public mutating func feed(_ chunk: UnsafeRawBufferPointer, _ body: (LineBatch) throws -> Void) rethrows {
+        guard chunk.count > 0 else { return }
+        entries.removeAll(keepingCapacity: true)
+        let chunkOffset = nextOffset
+        nextOffset += UInt64(chunk.count)
+        var position = 0
+        let pending = !carry.isEmpty || skipping
+
+        if pending {
+            guard let newline = Self.find(chunk, from: 0) else {
+                appendToCarry(chunk, count: chunk.count)
+                return
+            }
+            // Complete the pending line: only the bytes that can appear in its output are kept.
+            let totalLength = carry.count + newline
+            let lastByte: UInt8? = newline > 0 ? chunk[newline - 1] : carry.last
+            var content = totalLength - (lastByte == UInt8(ascii: "\r") ? 1 : 0)
+            var truncated = skipping
+            if content > maxLineBytes { truncated = true }
+            if truncated { content = maxLineBytes }
+            let needed = content - carry.count
+            if needed > 0 { carry.append(contentsOf: UnsafeRawBufferPointer(rebasing: chunk[0..<needed])) }
+            if truncated { truncatedLines += 1 }
+            entries.append(
+                .init(inCarry: true, start: 0, count: content, offset: lineStartOffset, truncated: truncated))
+            position = newline + 1
+        }
+
+        while let newline = Self.find(chunk, from: position) {
+            var content = newline - position
+            if content > 0 && chunk[newline - 1] == UInt8(ascii: "\r") { content -= 1 }
+            let truncated = content > maxLineBytes
+            if truncated {
+                content = maxLineBytes
+                truncatedLines += 1
+            }
+            let offset = chunkOffset + UInt64(position)
+            entries.append(.init(inCarry: false, start: position, count: content, offset: offset, truncated: truncated))
+            position = newline + 1
+        }
+
+        if !entries.isEmpty {
+            let end = chunkOffset + UInt64(position)
+            try carry.withUnsafeBytes { carryBytes in
+                try entries.withUnsafeBufferPointer { list in
+                    try body(LineBatch(carry: carryBytes, chunk: chunk, entries: list, endOffset: end))
+                }
+            }
+            entries.removeAll(keepingCapacity: true)
+        }
+        if pending {
+            // The carried line was emitted; drop it, and its memory if a long line grew it.
+            if carry.capacity > 64 * 1024 { carry = [] } else { carry.removeAll(keepingCapacity: true) }
+            skipping = false
+        }
+        if position < chunk.count || pending {
+            lineStartOffset = chunkOffset + UInt64(position)
+            appendToCarry(UnsafeRawBufferPointer(rebasing: chunk[position...]), count: chunk.count - position)
+        }
+    }
+
+    /// At the end of a one-shot read: emits the pending unterminated line, if any, as a last
+    /// line (without a trailing `\r`), and leaves the splitter empty.
+    public mutating func flush(_ body: (LineBatch) throws -> Void) rethrows {
+        guard !carry.isEmpty || skipping else { return }
+        var content = carry.count
+        if !skipping, content > 0, carry[content - 1] == UInt8(ascii: "\r") { content -= 1 }
+        let truncated = skipping || content > maxLineBytes
+        if truncated {
+            content = min(content, maxLineBytes)
+            truncatedLines += 1
+        }
+        entries.removeAll(keepingCapacity: true)
+        entries.append(.init(inCarry: true, start: 0, count: content, offset: lineStartOffset, truncated: truncated))
+        let end = nextOffset
+        try carry.withUnsafeBytes { carryBytes in
+            try entries.withUnsafeBufferPointer { list in
+                try body(
+                    LineBatch(
+                        carry: carryBytes, chunk: UnsafeRawBufferPointer(start: nil, count: 0), entries: list,
+                        endOffset: end))
+            }
+        }
+        entries.removeAll(keepingCapacity: true)
+        reset(to: end)
+    }
+
+    /// Adds bytes of the pending line, keeping at most `maxLineBytes + 1`; past that the line is
+    /// over the limit and the rest until `\n` is dropped.
+    private mutating func appendToCarry(_ bytes: UnsafeRawBufferPointer, count: Int) {
+        guard !skipping, count > 0 else { return }
+        let room = maxLineBytes + 1 - carry.count
+        if count > room {
+            carry.append(
+                contentsOf: UnsafeRawBufferPointer(rebasing: bytes[bytes.startIndex..<bytes.startIndex + room]))
+            skipping = true
+        } else {
+            carry.append(contentsOf: bytes)
+        }
+    }
+
+    /// Index of the first `\n` at or after `start`, using `memchr`.
+    private static func find(_ chunk: UnsafeRawBufferPointer, from start: Int) -> Int? {
+        guard start < chunk.count, let base = chunk.baseAddress else { return nil }
+        guard let hit = memchr(base + start, Int32(UInt8(ascii: "\n")), chunk.count - start) else { return nil }
+        return base.distance(to: UnsafeRawPointer(hit))
+    }
+}

@@ -1,0 +1,81 @@
+#if canImport(Glibc)
+    import Glibc
+
+    /// What `fstat(2)`/`stat(2)` tell the tailer about a file.
+    public struct FileStatus: Sendable, Hashable {
+        public var device: UInt64
+        public var inode: UInt64
+        public var size: UInt64
+        public var isRegular: Bool
+        public var isDirectory: Bool
+        /// Hard links left; 0 once the file was deleted while still open.
+        public var linkCount: UInt64
+
+        init(_ st: stat) {
+            device = UInt64(st.st_dev)
+            inode = UInt64(st.st_ino)
+            size = UInt64(max(st.st_size, 0))
+            isRegular = (st.st_mode & S_IFMT) == S_IFREG
+            isDirectory = (st.st_mode & S_IFMT) == S_IFDIR
+            linkCount = UInt64(st.st_nlink)
+        }
+
+        /// `stat(2)` of a path (following symlinks, as the writer does).
+        public static func of(path: String) throws(SyscallError) -> FileStatus {
+            var st = stat()
+            _ = try syscallRetrying("stat", path: path) { stat(path, &st) }
+            return FileStatus(st)
+        }
+    }
+
+    /// An open, read-only file descriptor (`O_RDONLY | O_CLOEXEC`), closed in `deinit`.
+    ///
+    /// Reads use `pread(2)` at explicit offsets, so the descriptor position never matters and a
+    /// renamed or deleted file can still be read to its end.
+    public final class ReadableFile {
+        public let fileDescriptor: Int32
+        /// The path it was opened by (for messages; the file may since have been renamed).
+        public let openedPath: String
+
+        /// Opens `path` for reading. `O_NONBLOCK` keeps a FIFO matched by a glob from blocking.
+        public init(path: String) throws(SyscallError) {
+            fileDescriptor = try syscallRetrying("open", path: path) { open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK) }
+            openedPath = path
+        }
+
+        deinit {
+            close(fileDescriptor)
+        }
+
+        /// `fstat(2)` of the open descriptor.
+        public func status() throws(SyscallError) -> FileStatus {
+            var st = stat()
+            let fd = fileDescriptor
+            _ = try syscallRetrying("fstat", path: openedPath) { fstat(fd, &st) }
+            return FileStatus(st)
+        }
+
+        /// `pread(2)` up to `buffer.count` bytes at `offset`; returns the count read (0 at end of file).
+        public func read(into buffer: UnsafeMutableRawBufferPointer, at offset: UInt64) throws(SyscallError) -> Int {
+            guard buffer.count > 0 else { return 0 }
+            let fd = fileDescriptor
+            return try syscallRetrying("pread", path: openedPath) {
+                pread(fd, buffer.baseAddress, buffer.count, off_t(offset))
+            }
+        }
+
+        /// Reads as many bytes as are there up to `buffer.count` (looping over short reads); fewer
+        /// means end of file.
+        public func readFully(into buffer: UnsafeMutableRawBufferPointer, at offset: UInt64) throws(SyscallError) -> Int
+        {
+            var total = 0
+            while total < buffer.count {
+                let n = try read(
+                    into: UnsafeMutableRawBufferPointer(rebasing: buffer[total...]), at: offset + UInt64(total))
+                if n == 0 { break }
+                total += n
+            }
+            return total
+        }
+    }
+#endif

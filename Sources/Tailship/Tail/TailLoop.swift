@@ -1,0 +1,272 @@
+#if canImport(Glibc)
+    import Glibc
+    import Logging
+    import Synchronization
+
+    /// The tail thread's state and loop: discovery, directory watches, reading, rotation.
+    ///
+    /// Everything here is touched only by the tail thread once `run()` starts, except `stopping`
+    /// (atomic) and `published` (mutex): hence `@unchecked Sendable`.
+    final class TailLoop: @unchecked Sendable {
+        struct Options {
+            var chunkSize: Int
+            var chunksPerTurn: Int
+            var pollIntervalMs: Int32
+            var rescanInterval: Duration
+            var drainGrace: Duration
+        }
+
+        let stopping = Atomic<Bool>(false)
+        let published = Mutex<[TailedFileStatus]>([])
+
+        private let discovery: Discovery
+        private let sink: any LineSink
+        private let resume: ResumeLookup
+        private let options: Options
+        private let logger: Logger
+        private let inotify: Inotify
+        private let wakeup: Wakeup
+
+        private var files: [TailedFile] = []
+        private var byPath: [String: TailedFile] = [:]
+        private var watches: [String: Inotify.Watch] = [:]
+        private var watchedDirectories: [Int32: String] = [:]
+        private var nextID = 1
+        private var lastScan = ContinuousClock.now
+        private let buffer: UnsafeMutableRawBufferPointer
+        private let clock = ContinuousClock()
+
+        init(
+            sources: [TailSource], sink: any LineSink, resume: @escaping ResumeLookup, options: Options,
+            logger: Logger, inotify: Inotify, wakeup: Wakeup
+        ) {
+            discovery = Discovery(sources: sources)
+            self.sink = sink
+            self.resume = resume
+            self.options = options
+            self.logger = logger
+            self.inotify = inotify
+            self.wakeup = wakeup
+            buffer = .allocate(byteCount: options.chunkSize, alignment: 16)
+        }
+
+        deinit {
+            buffer.deallocate()
+        }
+
+        /// Runs until `stopping` is set (and the wakeup signalled); closes every file on the way out.
+        /// `sighted` is called once the initial scan has opened the files present at start (before
+        /// any of them is read, so a blocking sink cannot delay it).
+        func run(sighted: () -> Void) {
+            rescan(initial: true, sighted: sighted)
+            while !stopping.load(ordering: .acquiring) {
+                let busy = files.contains { $0.hasMore }
+                var touched = Set<ObjectIdentifier>()
+                var needScan = false
+                do {
+                    if try inotify.wait(timeoutMs: busy ? 0 : options.pollIntervalMs, wakeup: wakeup) {
+                        for event in try inotify.readEvents() {
+                            handle(event, touched: &touched, needScan: &needScan)
+                        }
+                    }
+                } catch {
+                    logger.error("tail.inotify_failed", metadata: ["error": "\(error)"])
+                    needScan = true
+                }
+                if stopping.load(ordering: .acquiring) { break }
+                if needScan || clock.now - lastScan >= options.rescanInterval {
+                    rescan(initial: false)
+                } else {
+                    for file in files
+                    where file.hasMore || file.drainingSince != nil || touched.contains(ObjectIdentifier(file)) {
+                        service(file)
+                    }
+                }
+                publish()
+            }
+            for file in files where file.identity != nil { sink.fileClosed(file: file.id, reason: .stopped) }
+            files.removeAll()
+            byPath.removeAll()
+            publish()
+        }
+
+        /// Interrupts the wait (from any thread).
+        func wakeUp() {
+            wakeup.signal()
+        }
+
+        private func handle(_ event: Inotify.Event, touched: inout Set<ObjectIdentifier>, needScan: inout Bool) {
+            if event.mask.contains(.queueOverflow) {
+                logger.warning("tail.inotify_overflow")
+                needScan = true
+                return
+            }
+            guard let directory = watchedDirectories[event.watch.rawValue] else { return }
+            if event.mask.contains(.ignored) {
+                watchedDirectories[event.watch.rawValue] = nil
+                watches[directory] = nil
+                needScan = true
+                return
+            }
+            if !event.mask.isDisjoint(with: [.create, .movedTo, .movedFrom, .delete, .deleteSelf, .moveSelf]) {
+                needScan = true
+            } else if event.mask.contains(.modify), let file = byPath[join(directory, event.name)] {
+                touched.insert(ObjectIdentifier(file))
+            }
+        }
+
+        /// Matches the file system against the open files, then reads every open file.
+        private func rescan(initial: Bool, sighted: () -> Void = {}) {
+            lastScan = clock.now
+            let snapshot = discovery.scan()
+            updateWatches(snapshot.directories)
+            var seen = Set<ObjectIdentifier>()
+            var newByPath: [String: TailedFile] = [:]
+            for (path, source) in snapshot.files.sorted(by: { $0.key < $1.key }) {
+                guard let status = try? FileStatus.of(path: path) else { continue }
+                if let open = files.first(where: { $0.device == status.device && $0.inode == status.inode }) {
+                    guard !seen.contains(ObjectIdentifier(open)) else { continue }  // a second link to it
+                    seen.insert(ObjectIdentifier(open))
+                    newByPath[path] = open
+                    if open.path != path {
+                        logger.info(
+                            "tail.file_moved", metadata: ["file.path": "\(path)", "file.previous": "\(open.path)"])
+                        open.path = path
+                        if open.identity != nil { sink.fileMoved(file: open.id, path: path) }
+                    }
+                    open.drainingSince = nil
+                    continue
+                }
+                guard let opened = open(path: path, source: source, initial: initial) else { continue }
+                if let twin = files.first(where: { $0.device == opened.device && $0.inode == opened.inode }) {
+                    // Replaced between stat and open by a file we already hold: keep the one we have.
+                    seen.insert(ObjectIdentifier(twin))
+                    continue
+                }
+                files.append(opened)
+                seen.insert(ObjectIdentifier(opened))
+                newByPath[path] = opened
+            }
+            for file in files where !seen.contains(ObjectIdentifier(file)) && file.drainingSince == nil {
+                let deleted = ((try? file.file.status())?.linkCount ?? 0) == 0
+                file.closeReason = deleted ? .deleted : .rotated
+                file.drainingSince = clock.now
+                logger.info(
+                    "tail.file_draining", metadata: ["file.path": "\(file.path)", "reason": "\(file.closeReason)"])
+            }
+            byPath = newByPath
+            sighted()
+            for file in files { service(file) }
+        }
+
+        private func open(path: String, source: Int, initial: Bool) -> TailedFile? {
+            do {
+                let handle = try ReadableFile(path: path)
+                let status = try handle.status()
+                guard status.isRegular else { return nil }
+                let start: TailedFile.FirstSightStart =
+                    initial && discovery.sources[source].startAt == .end ? .end(status.size) : .beginning
+                let file = TailedFile(
+                    id: nextID, source: source, path: path, file: handle, status: status, start: start,
+                    maxLineBytes: discovery.sources[source].maxLineBytes)
+                nextID += 1
+                return file
+            } catch {
+                logger.warning("tail.open_failed", metadata: ["file.path": "\(path)", "error": "\(error)"])
+                return nil
+            }
+        }
+
+        /// Reads what the file has; handles first bytes, truncation, and closing a drained file.
+        private func service(_ file: TailedFile) {
+            do {
+                if file.identity == nil {
+                    let path = file.path
+                    guard
+                        try file.establish(
+                            resume: resume,
+                            log: { self.logger.warning("tail.\($0)", metadata: ["file.path": "\(path)"]) }),
+                        let identity = file.identity
+                    else {
+                        closeIfDrained(file)
+                        return
+                    }
+                    logger.info(
+                        "tail.file_opened",
+                        metadata: [
+                            "file.path": "\(file.path)", "file.identity": "\(identity)",
+                            "file.offset": "\(file.splitter.nextOffset)",
+                        ])
+                    sink.fileOpened(
+                        file: file.id, source: file.source, path: file.path, identity: identity,
+                        offset: file.splitter.nextOffset)
+                }
+                let id = file.id
+                let outcome = try file.readAvailable(buffer: buffer, budget: options.chunksPerTurn) { batch in
+                    sink.lines(file: id, batch)
+                }
+                file.hasMore = outcome == .more
+                switch outcome {
+                case .more: return
+                case .atEnd: closeIfDrained(file)
+                case .truncated:
+                    logger.warning(
+                        "tail.file_truncated",
+                        metadata: [
+                            "file.path": "\(file.path)", "file.offset": "\(file.splitter.nextOffset)",
+                        ])
+                    sink.fileClosed(file: file.id, reason: .truncated)
+                    file.restartAfterTruncation(newID: nextID)
+                    nextID += 1
+                    service(file)
+                }
+            } catch {
+                logger.error("tail.read_failed", metadata: ["file.path": "\(file.path)", "error": "\(error)"])
+                remove(file, reason: .failed)
+            }
+        }
+
+        /// Closes a renamed-away or deleted file once it is at its end and the grace has passed (the
+        /// writer may still append through its old descriptor right after a rotation).
+        private func closeIfDrained(_ file: TailedFile) {
+            guard let since = file.drainingSince, clock.now - since >= options.drainGrace else { return }
+            remove(file, reason: file.closeReason)
+        }
+
+        private func remove(_ file: TailedFile, reason: FileCloseReason) {
+            logger.info("tail.file_closed", metadata: ["file.path": "\(file.path)", "reason": "\(reason)"])
+            if file.identity != nil { sink.fileClosed(file: file.id, reason: reason) }
+            files.removeAll { $0 === file }
+            if byPath[file.path] === file { byPath[file.path] = nil }
+        }
+
+        private func updateWatches(_ directories: Set<String>) {
+            for (directory, watch) in watches where !directories.contains(directory) {
+                try? inotify.removeWatch(watch)
+                watches[directory] = nil
+                watchedDirectories[watch.rawValue] = nil
+            }
+            let mask: Inotify.Mask = [
+                .create, .movedTo, .movedFrom, .delete, .modify, .deleteSelf, .moveSelf, .onlyDirectory,
+            ]
+            for directory in directories where watches[directory] == nil {
+                do {
+                    let watch = try inotify.addWatch(path: directory, mask: mask)
+                    watches[directory] = watch
+                    watchedDirectories[watch.rawValue] = directory
+                } catch {
+                    logger.warning("tail.watch_failed", metadata: ["dir.path": "\(directory)", "error": "\(error)"])
+                }
+            }
+        }
+
+        private func publish() {
+            let statuses = files.map(\.status)
+            published.withLock { $0 = statuses }
+        }
+
+        private func join(_ directory: String, _ name: String) -> String {
+            directory == "/" ? "/" + name : directory + "/" + name
+        }
+    }
+#endif

@@ -1,0 +1,136 @@
+#if canImport(Glibc)
+    import Foundation
+    import Logging
+    import Synchronization
+
+    /// Tails the files of a set of sources on a thread of its own and hands their complete lines
+    /// to a `LineSink`.
+    ///
+    /// Files are found by glob and watched through inotify on their directories, with a periodic
+    /// rescan as a safety net for missed events. Rotation, truncation and deletion are handled as
+    /// `docs/rotation.md` describes. The sink is called synchronously on the tail thread: while it
+    /// blocks, nothing is read.
+    public final class Tailer: Sendable {
+        /// Tuning knobs; the defaults suit production.
+        public struct Options: Sendable {
+            /// Bytes per `pread`; lines are framed in place inside such a chunk.
+            public var chunkSize: Int = 256 * 1024
+            /// Chunks read from one file before the others get a turn.
+            public var chunksPerTurn: Int = 4
+            /// Longest wait for an event; bounds how late a stop or a drained file's close is seen.
+            public var pollInterval: Duration = .milliseconds(250)
+            /// Full rescan period, catching whatever inotify missed.
+            public var rescanInterval: Duration = .seconds(2)
+            /// How long a renamed-away or deleted file stays open at its end, for a writer that still
+            /// appends through its old descriptor after the rename.
+            public var drainGrace: Duration = .seconds(1)
+
+            public init() {}
+        }
+
+        private struct State {
+            var thread: Thread?
+            var done: DispatchSemaphore?
+            var loop: TailLoop?
+            var stopped = false
+        }
+
+        private let sources: [TailSource]
+        private let sink: any LineSink
+        private let resume: ResumeLookup
+        private let options: Options
+        private let logger: Logger
+        private let state = Mutex(State())
+
+        /// - Parameters:
+        ///   - sources: what to tail; a source's index in this array identifies it to the sink.
+        ///   - resume: the checkpoints known for a device and inode (see `ResumeLookup`).
+        public init(
+            sources: [TailSource], sink: any LineSink, resume: @escaping ResumeLookup = { _, _ in [] },
+            options: Options = Options(), logger: Logger = Logger(label: "tailship.tail")
+        ) {
+            self.sources = sources
+            self.sink = sink
+            self.resume = resume
+            self.options = options
+            self.logger = logger
+        }
+
+        deinit {
+            stop()
+        }
+
+        /// Starts the tail thread and returns once its initial scan has sighted the files present
+        /// now (they start at their checkpoint or at `start_at`); then it watches. Throws when inotify cannot be set up. Starting twice, or
+        /// after `stop()`, does nothing.
+        public func start() throws(SyscallError) {
+            let inotify = try Inotify()
+            let wakeup = try Wakeup()
+            let milliseconds =
+                options.pollInterval.components.seconds * 1000
+                + options.pollInterval.components.attoseconds / 1_000_000_000_000_000
+            let loopOptions = TailLoop.Options(
+                chunkSize: max(options.chunkSize, 4096), chunksPerTurn: max(options.chunksPerTurn, 1),
+                pollIntervalMs: Int32(clamping: max(milliseconds, 1)), rescanInterval: options.rescanInterval,
+                drainGrace: options.drainGrace)
+            let loop = TailLoop(
+                sources: sources, sink: sink, resume: resume, options: loopOptions, logger: logger,
+                inotify: inotify, wakeup: wakeup)
+            let sighted = DispatchSemaphore(value: 0)
+            let started = state.withLock { state -> Bool in
+                guard state.thread == nil, !state.stopped else { return false }
+                let done = DispatchSemaphore(value: 0)
+                let thread = Thread {
+                    loop.run(sighted: { sighted.signal() })
+                    done.signal()
+                }
+                thread.name = "tailship-tail"
+                state.thread = thread
+                state.done = done
+                state.loop = loop
+                thread.start()
+                return true
+            }
+            // Files present when start() returns count as present at start (start_at applies);
+            // anything created afterwards is new and read from its beginning.
+            if started { sighted.wait() }
+        }
+
+        /// Stops reading promptly and waits for the tail thread to exit (it finishes the sink call
+        /// in progress, so a sink must not block forever, and must not call `stop()` itself).
+        public func stop() {
+            let (loop, done) = state.withLock { state -> (TailLoop?, DispatchSemaphore?) in
+                state.stopped = true
+                defer { state.done = nil }
+                return (state.loop, state.done)
+            }
+            guard let loop, let done else { return }
+            loop.stopping.store(true, ordering: .releasing)
+            loop.wakeUp()
+            done.wait()
+        }
+
+        /// The files open now, as of the tail thread's last turn.
+        public func currentFiles() -> [TailedFileStatus] {
+            state.withLock { $0.loop }?.published.withLock { $0 } ?? []
+        }
+
+        /// Reads `path` once from offset 0 to its end without watching (for `tailship test`),
+        /// calling `body` with each chunk's lines; a last line without `\n` is delivered too.
+        public static func readOnce(
+            path: String, maxLineBytes: Int = ConfigDefaults.maxLineBytes, chunkSize: Int = 256 * 1024,
+            _ body: (LineBatch) throws -> Void
+        ) throws {
+            let file = try ReadableFile(path: path)
+            var splitter = LineSplitter(startOffset: 0, maxLineBytes: maxLineBytes)
+            let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(chunkSize, 1), alignment: 16)
+            defer { buffer.deallocate() }
+            while true {
+                let count = try file.read(into: buffer, at: splitter.nextOffset)
+                if count == 0 { break }
+                try splitter.feed(UnsafeRawBufferPointer(rebasing: buffer[0..<count]), body)
+            }
+            try splitter.flush(body)
+        }
+    }
+#endif
