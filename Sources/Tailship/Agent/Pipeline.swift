@@ -45,16 +45,18 @@ final class Pipeline: LineSink, @unchecked Sendable {
         logger.info("file opened", metadata: ["file.path": "\(path)", "file.identity": "\(identity)", "file.offset": "\(offset)"])
     }
 
-    func lines(file: Int, _ batch: LineBatch, endOffset: UInt64) {
+    func lines(file: Int, _ batch: LineBatch) {
         guard let info = state.withLock({ $0.paths[file] }) else { return }
         let engine = engines[info.source]
         let sourceName = sources[info.source].name
         let handle = state.withLock { $0.acks.nextHandle(file: file) }
         let now = Int64(Date().timeIntervalSince1970 * 1000)
         var events: [PendingEvent] = []
-        var counts = (read: 0, unmatched: 0, dropped: 0, limit: 0, invalid: 0)
-        batch.forEach { offset, line in
+        var counts = (read: 0, unmatched: 0, dropped: 0, limit: 0, invalid: 0, truncated: 0)
+        for entry in batch {
+            let line = entry.bytes, offset = entry.offset
             counts.read += 1
+            if entry.truncated { counts.truncated += 1 }
             switch engine.process(line: line, identity: info.identity, offset: offset, now: now) {
             case .event(let event, let rule):
                 let origin = EventOrigin(source: sourceName, path: info.path, identity: info.identity, offset: offset,
@@ -74,6 +76,7 @@ final class Pipeline: LineSink, @unchecked Sendable {
             }
         }
         metrics.add(.linesRead, counts.read)
+        metrics.add(.linesTruncated, counts.truncated)
         metrics.add(.linesUnmatched, counts.unmatched)
         metrics.add(.linesDropped, counts.dropped)
         metrics.add(.linesLimitHit, counts.limit)
@@ -81,22 +84,25 @@ final class Pipeline: LineSink, @unchecked Sendable {
         metrics.add(.eventsDeadLettered, counts.invalid)
         metrics.add(.eventsProduced, events.count)
         state.withLock {
-            if let advance = $0.acks.addSegment(file: file, endOffset: endOffset, pending: events.count) {
+            if let advance = $0.acks.addSegment(file: file, endOffset: batch.endOffset, pending: events.count) {
                 Self.record(advance, in: &$0)
             }
         }
         if !events.isEmpty { shipper.submit(events) }
     }
 
-    func fileClosed(file: Int, truncated: Bool) {
-        state.withLock {
-            if truncated {
-                if let advance = $0.acks.reset(file: file, to: 0) { Self.record(advance, in: &$0) }
-            } else {
-                $0.acks.close(file: file)
-                $0.paths[file] = nil
-            }
+    func fileMoved(file: Int, path: String) {
+        state.withLock { $0.paths[file]?.path = path }
+    }
+
+    /// A truncated file comes back under a new id and identity, so every close is final for
+    /// this id: its outstanding events still resolve and move the old identity's checkpoint.
+    func fileClosed(file: Int, reason: FileCloseReason) {
+        let path = state.withLock {
+            $0.acks.close(file: file)
+            return $0.paths.removeValue(forKey: file)?.path ?? "?"
         }
+        logger.info("file closed", metadata: ["file.path": "\(path)", "reason": "\(reason.rawValue)"])
     }
 
     // MARK: Acknowledgements

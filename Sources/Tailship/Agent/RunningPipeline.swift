@@ -23,11 +23,11 @@ struct RunningPipeline {
         let pipeline = Pipeline(sources: config.sources, engines: plan.engines, shipper: shipper, store: store,
                                 deadLetters: deadLetters, metrics: metrics, logger: logger)
         relay.target = pipeline
-        let tailer = Tailer(sources: config.sources, logger: logger, sink: pipeline) { device, inode, verify in
-            store.lookup(device: device, inode: inode, fingerprintMatches: verify).map { ($0.identity, $0.offset) }
-        }
+        let tailer = Tailer(sources: config.sources.map(TailSource.init), sink: pipeline, resume: { device, inode in
+            store.checkpoints(device: device, inode: inode).map { ResumePoint(identity: $0.identity, offset: $0.offset) }
+        }, logger: logger)
         shipper.start()
-        tailer.start()
+        try tailer.start()
         return RunningPipeline(pipeline: pipeline, tailer: tailer, shipper: shipper, metrics: metrics)
     }
 

@@ -43,10 +43,10 @@ public struct CheckpointStore: Sendable {
         for checkpoint in file.checkpoints { checkpoints[checkpoint.identity] = checkpoint }
     }
 
-    /// The checkpoint whose identity this file has: same device and inode, and the same
-    /// fingerprint over the recorded length (checked by `fingerprintMatches`).
-    public func lookup(device: UInt64, inode: UInt64, fingerprintMatches: (FileIdentity) -> Bool) -> Checkpoint? {
-        checkpoints.values.first { $0.identity.device == device && $0.identity.inode == inode && fingerprintMatches($0.identity) }
+    /// The checkpoints recorded for a device and inode: usually zero or one, more after inode
+    /// reuse. The tailer picks the one whose fingerprint still matches the file.
+    public func checkpoints(device: UInt64, inode: UInt64) -> [Checkpoint] {
+        checkpoints.values.filter { $0.identity.device == device && $0.identity.inode == inode }
     }
 
     public subscript(identity: FileIdentity) -> Checkpoint? { checkpoints[identity] }
