@@ -18,6 +18,8 @@ static inline pcre2_match_context *tailship_pcre2_match_context_create(void) { r
 static inline void tailship_pcre2_match_context_free(pcre2_match_context *c) { pcre2_match_context_free(c); }
 static inline int tailship_pcre2_set_match_limit(pcre2_match_context *c, uint32_t v) { return pcre2_set_match_limit(c, v); }
 static inline int tailship_pcre2_set_depth_limit(pcre2_match_context *c, uint32_t v) { return pcre2_set_depth_limit(c, v); }
+// Caps the interpreter's backtracking memory (KiB) so one pathological line cannot grow the heap.
+static inline int tailship_pcre2_set_heap_limit(pcre2_match_context *c, uint32_t v) { return pcre2_set_heap_limit(c, v); }
 static inline int tailship_pcre2_match(const pcre2_code *c, const unsigned char *s, size_t len, size_t start, uint32_t opts, pcre2_match_data *m, pcre2_match_context *ctx) {
     return pcre2_match(c, s, len, start, opts, m, ctx);
 }

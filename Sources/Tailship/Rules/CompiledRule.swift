@@ -1,0 +1,57 @@
+/// A template whose field names were resolved to slots at compile time.
+struct CompiledTemplate {
+    enum Piece {
+        case literal(String)
+        case slot(Int)
+    }
+
+    let template: Template
+    let pieces: [Piece]
+    /// Set when the template names no field: rendering returns it without work.
+    let constant: String?
+    /// Set when the template is exactly one field (`{{user}}`): rendering is one byte copy.
+    let singleSlot: Int?
+
+    init(_ template: Template, table: FieldTable) {
+        self.template = template
+        pieces = template.segments.map {
+            switch $0 {
+            case .literal(let s): return .literal(s)
+            case .field(let name): return .slot(table.add(name))
+            }
+        }
+        constant = template.literalValue
+        if pieces.count == 1, case .slot(let s) = pieces[0] { singleSlot = s } else { singleSlot = nil }
+    }
+}
+
+/// One `where:` condition, compiled.
+struct CompiledCondition {
+    let field: String
+    let slot: Int
+    let pattern: Pattern
+}
+
+/// One property, compiled.
+struct CompiledProperty {
+    let name: String
+    let template: CompiledTemplate
+    let type: PropertyType
+}
+
+/// A rule ready to run: its pattern, the capture group of each field slot, and compiled
+/// templates. Owned by one `RuleEngine` (patterns are not thread-safe).
+struct CompiledRule {
+    let name: String
+    let pattern: Pattern?
+    /// For each field slot, the capture group of `pattern` that provides it, or -1.
+    let groupForSlot: [Int]
+    let conditions: [CompiledCondition]
+    let event: CompiledTemplate?
+    let distinctId: CompiledTemplate?
+    let time: (template: CompiledTemplate, parser: TimeParser)?
+    let insertId: CompiledTemplate?
+    let ip: CompiledTemplate?
+    let properties: [CompiledProperty]
+    let drop: Bool
+}
