@@ -9,8 +9,11 @@ public struct AgentPlan: @unchecked Sendable {
     public let credentials: ShipCredentials
 
     /// Loads and validates `path`; throws `ConfigError` with every problem found, in file order.
-    public static func load(path: String, environment: [String: String]) throws(ConfigError) -> AgentPlan {
-        let config = try ConfigLoader.load(path: path, environment: environment)
+    /// Without `checkSecrets` (a dry run) the credentials are left empty.
+    public static func load(path: String, environment: [String: String], checkSecrets: Bool = true)
+        throws(ConfigError) -> AgentPlan
+    {
+        let config = try ConfigLoader.load(path: path, environment: environment, checkSecrets: checkSecrets)
         var problems: [ConfigProblem] = []
         var engines: [RuleEngine] = []
         for source in config.sources {
@@ -19,13 +22,21 @@ public struct AgentPlan: @unchecked Sendable {
             if let engine { engines.append(engine) }
         }
         var credentials = ShipCredentials()
-        do {
-            credentials = try ShipCredentials.resolve(config.destination, environment: environment)
-        } catch {
-            problems.append(ConfigProblem(file: config.file, mark: SourceMark(line: 1, column: 1), message: "\(error)"))
+        if checkSecrets {
+            do {
+                credentials = try ShipCredentials.resolve(config.destination, environment: environment)
+            } catch {
+                // The decoder already checked each secret at its position; this is a race
+                // (the file vanished in between), so the config's first line is as good as any.
+                problems.append(ConfigProblem(file: config.file, mark: SourceMark(line: 1, column: 1),
+                                              message: "\(error)"))
+            }
         }
         guard problems.isEmpty else {
-            throw ConfigError(problems: problems.sorted { ($0.mark.line, $0.mark.column) < ($1.mark.line, $1.mark.column) })
+            // The decoder and the rule compiler may both see one fault (a rule without `event`).
+            var seen = Set<String>()
+            let unique = problems.filter { seen.insert($0.description).inserted }
+            throw ConfigError(problems: unique.sorted { ($0.mark.line, $0.mark.column) < ($1.mark.line, $1.mark.column) })
         }
         return AgentPlan(config: config, engines: engines, credentials: credentials)
     }

@@ -57,7 +57,7 @@ final class Pipeline: LineSink, @unchecked Sendable {
             let line = entry.bytes, offset = entry.offset
             counts.read += 1
             if entry.truncated { counts.truncated += 1 }
-            switch engine.process(line: line, identity: info.identity, offset: offset, now: now) {
+            switch engine.process(line: line, identity: info.identity, offset: offset, nowMs: now) {
             case .event(let event, let rule):
                 let origin = EventOrigin(source: sourceName, path: info.path, identity: info.identity, offset: offset,
                                          rule: rule, ack: handle)

@@ -20,16 +20,21 @@ public struct CheckpointStore: Sendable {
 
     public var path: String { directory + "/" + name }
 
-    /// Opens (and creates, if needed) the store's directory and loads the saved document.
-    public init(directory: String, name: String = "checkpoints.json") throws(CheckpointError) {
+    /// Opens (and, unless `createIfMissing` is false, creates) the store's directory and loads
+    /// the saved document; a missing document is an empty store.
+    public init(directory: String, name: String = "checkpoints.json", createIfMissing: Bool = true)
+        throws(CheckpointError)
+    {
         self.directory = directory
         self.name = name
-        do {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        } catch {
-            throw CheckpointError(path: directory, message: "cannot create state directory: \(error.localizedDescription)")
+        if createIfMissing {
+            do {
+                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            } catch {
+                throw CheckpointError(path: directory, message: "cannot create state directory: \(error.localizedDescription)")
+            }
         }
-        try? FileManager.default.removeItem(atPath: path + ".tmp")
+        if createIfMissing { try? FileManager.default.removeItem(atPath: path + ".tmp") }
         guard let data = FileManager.default.contents(atPath: path) else { return }
         let file: CheckpointFile
         do {

@@ -67,7 +67,7 @@ extension ConfigDecoder {
             }
             // Secrets are checked only where they are used (the import API authenticates with
             // `auth`, the track API with the token), so a kind: stdout dry run needs none.
-            if let secret = api == .import ? auth?.secret : token { checkSecret(secret) }
+            if checkSecrets, let secret = api == .import ? auth?.secret : token { checkSecret(secret) }
         case .file:
             if config.path == nil, fields["path"] == nil {
                 _ = required("path", in: fields, reason: "needed for kind: file")

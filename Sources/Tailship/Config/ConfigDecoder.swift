@@ -7,13 +7,16 @@
 struct ConfigDecoder {
     let file: String
     let environment: [String: String]
+    /// Whether unresolvable secrets are problems (not for a dry run, which sends nothing).
+    let checkSecrets: Bool
     private(set) var problems: [ConfigProblem] = []
 
     static let topLevelKeys = ["state_dir", "destination", "sources"]
 
-    init(file: String, environment: [String: String]) {
+    init(file: String, environment: [String: String], checkSecrets: Bool = true) {
         self.file = file
         self.environment = environment
+        self.checkSecrets = checkSecrets
     }
 
     /// Records a problem at `mark`.

@@ -8,9 +8,11 @@ import Foundation
 /// Patterns and templates are not checked here: `RuleCompiler` does that with the marks kept in
 /// the `Located` values.
 public enum ConfigLoader {
-    /// Loads the file at `path`; an unreadable file is one problem at 1:1.
+    /// Loads the file at `path`; an unreadable file is one problem at 1:1. `checkSecrets: false`
+    /// skips resolving the destination's secrets (for `tailship test`, which sends nothing).
     public static func load(
-        path: String, environment: [String: String] = ProcessInfo.processInfo.environment
+        path: String, environment: [String: String] = ProcessInfo.processInfo.environment,
+        checkSecrets: Bool = true
     ) throws(ConfigError) -> AgentConfig {
         let bytes: [UInt8]
         do {
@@ -21,22 +23,22 @@ public enum ConfigLoader {
                 message: "cannot read the configuration: \(error.reason)")
             throw ConfigError(problems: [problem])
         }
-        return try decode(bytes: bytes, file: path, environment: environment)
+        return try decode(bytes: bytes, file: path, environment: environment, checkSecrets: checkSecrets)
     }
 
     /// Parses configuration `text`; `file` is only used in problems and `AgentConfig.file`.
-    public static func parse(text: String, file: String, environment: [String: String]) throws(ConfigError)
-        -> AgentConfig
-    {
-        try decode(bytes: Array(text.utf8), file: file, environment: environment)
+    public static func parse(
+        text: String, file: String, environment: [String: String], checkSecrets: Bool = true
+    ) throws(ConfigError) -> AgentConfig {
+        try decode(bytes: Array(text.utf8), file: file, environment: environment, checkSecrets: checkSecrets)
     }
 
-    private static func decode(bytes: [UInt8], file: String, environment: [String: String]) throws(ConfigError)
-        -> AgentConfig
-    {
+    private static func decode(
+        bytes: [UInt8], file: String, environment: [String: String], checkSecrets: Bool
+    ) throws(ConfigError) -> AgentConfig {
         let parsed = YAMLTreeBuilder.build(bytes: bytes, file: file)
         guard parsed.isComplete else { throw ConfigError(problems: inFileOrder(parsed.problems)) }
-        var decoder = ConfigDecoder(file: file, environment: environment)
+        var decoder = ConfigDecoder(file: file, environment: environment, checkSecrets: checkSecrets)
         let config = decoder.decodeAgent(parsed.root)
         let problems = inFileOrder(parsed.problems + decoder.problems)
         guard problems.isEmpty, let config else { throw ConfigError(problems: problems) }

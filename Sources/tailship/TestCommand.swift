@@ -1,0 +1,58 @@
+import ArgumentParser
+import Foundation
+import Tailship
+
+struct TestCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "test",
+        abstract: "Dry run: print, one per line, the exact JSON of the events the rules make of the lines."
+    )
+
+    @OptionGroup var options: ConfigOptions
+
+    @Option(help: "The source whose rules to apply (default: the first source).")
+    var source: String?
+
+    @Flag(help: "On stderr, for each line, which rule matched or why each rule did not.")
+    var explain = false
+
+    @Argument(help: "Log files to read (default: standard input).")
+    var files: [String] = []
+
+    func run() throws {
+        let plan: AgentPlan
+        do {
+            // A dry run sends nothing, so it needs no secrets.
+            plan = try AgentPlan.load(path: options.path, environment: ProcessInfo.processInfo.environment,
+                                      checkSecrets: false)
+        } catch {
+            Stderr.write(error.description)
+            throw Exit.invalid
+        }
+        var index = 0
+        if let source {
+            guard let found = plan.config.sources.firstIndex(where: { $0.name == source }) else {
+                Stderr.write("no source named '\(source)'; the config has: "
+                             + plan.config.sources.map(\.name).joined(separator: ", "))
+                throw Exit.invalid
+            }
+            index = found
+        }
+        let dryRun = DryRun(plan: plan, sourceIndex: index, explain: explain,
+                            out: { print($0) }, err: { Stderr.write($0) })
+        var summary = DryRun.Summary()
+        do {
+            if files.isEmpty {
+                try dryRun.run(.standardInput, summary: &summary)
+            } else {
+                for file in files { try dryRun.run(.file(file), summary: &summary) }
+            }
+        } catch {
+            Stderr.write("cannot read input: \(error)")
+            throw Exit.invalid
+        }
+        if explain {
+            Stderr.write("\(summary.lines) lines, \(summary.events) events, \(summary.invalid) invalid")
+        }
+    }
+}
