@@ -278,21 +278,23 @@ def main(argv=None):
     server.verbose = args.verbose
 
     def stop(signum, frame):
-        raise KeyboardInterrupt
+        # shutdown() waits for serve_forever to return, so it cannot run on this (main) thread;
+        # it works whether or not serve_forever has started yet.
+        threading.Thread(target=server.shutdown, daemon=True).start()
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     if args.exit_on_stdin_eof:
         def watch_stdin():
-            while sys.stdin.buffer.read(65536):
+            # os.read, not sys.stdin: a daemon thread blocked inside a buffered reader
+            # aborts the interpreter at shutdown.
+            while os.read(0, 65536):
                 pass
             os.kill(os.getpid(), signal.SIGTERM)
         threading.Thread(target=watch_stdin, daemon=True).start()
     print(f"LISTENING {server.server_address[1]}", flush=True)
     try:
         server.serve_forever(poll_interval=0.2)
-    except KeyboardInterrupt:
-        pass
     finally:
         server.server_close()
     return 0
