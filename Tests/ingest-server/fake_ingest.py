@@ -284,13 +284,15 @@ def main(argv=None):
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    # A parent may spawn us with these blocked (the mask is inherited); we must see them.
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, signal.SIGINT})
     if args.exit_on_stdin_eof:
         def watch_stdin():
             # os.read, not sys.stdin: a daemon thread blocked inside a buffered reader
             # aborts the interpreter at shutdown.
             while os.read(0, 65536):
                 pass
-            os.kill(os.getpid(), signal.SIGTERM)
+            server.shutdown()
         threading.Thread(target=watch_stdin, daemon=True).start()
     print(f"LISTENING {server.server_address[1]}", flush=True)
     try:
