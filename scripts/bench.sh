@@ -5,6 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
+# The interpreter itself, not a wrapper script, so signals reach the server.
+PY=$(python3 -c "import sys; print(sys.executable)")
 LINES=${1:-1000000}
 DEST=${2:-mixpanel}
 OUT=bench-out
@@ -24,7 +26,7 @@ SERVER_PID=""
 cleanup() { [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null || true; }
 trap cleanup EXIT
 if [ "$DEST" = mixpanel ]; then
-    coproc SERVER { exec python3 Tests/ingest-server/fake_ingest.py --port 0 --store summary --secret benchsecret; }
+    coproc SERVER { exec "$PY" Tests/ingest-server/fake_ingest.py --port 0 --exit-on-stdin-eof --store summary --secret benchsecret; }
     SERVER_PID=$SERVER_PID
     read -r _ PORT <&"${SERVER[0]}"
     DEST_YAML="kind: mixpanel

@@ -5,6 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
+# The interpreter itself, not a wrapper script, so signals reach the server.
+PY=$(python3 -c "import sys; print(sys.executable)")
 swift build --product tailship 2>&1 | tail -1
 BIN=$PWD/.build/debug/tailship
 WORK=$(mktemp -d /tmp/tailship-demo.XXXXXX)
@@ -16,7 +18,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-coproc SERVER { exec python3 Tests/ingest-server/fake_ingest.py --port 0 --project-id 3141592 \
+coproc SERVER { exec "$PY" Tests/ingest-server/fake_ingest.py --port 0 --exit-on-stdin-eof --project-id 3141592 \
     --sa-user demo.sa --sa-secret demo-secret; }
 SERVER_PID=$SERVER_PID
 read -r _ PORT <&"${SERVER[0]}"

@@ -15,3 +15,8 @@ fi
 if ! command -v swift >/dev/null 2>&1 && [ -x /opt/swift/usr/bin/swift ]; then
     export PATH="/opt/swift/usr/bin:$PATH"
 fi
+# The local ingestion server's test runner and fast JSON parser (it works without orjson, slower).
+if ! python3 -c "import pytest, orjson" 2>/dev/null; then
+    echo "setup: installing pytest and orjson from PyPI" >&2
+    python3 -m pip install -q pytest orjson >&2
+fi

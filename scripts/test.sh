@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# The whole test suite: unit, integration (real inotify, real HTTP on loopback) and
-# end-to-end (the built binary against the local ingestion server).
+# The whole test suite: the local ingestion server's own tests, then the Swift suites: unit,
+# integration (real inotify, real HTTP on loopback) and end-to-end (the built binary against
+# the local ingestion server).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
+python3 -m pytest -q -p no:cacheprovider Tests/ingest-server
 swift build --build-tests
 # Serial: the end-to-end tests start processes and servers; two cores gain little from
 # interleaving them and timing-sensitive tests stay honest.
