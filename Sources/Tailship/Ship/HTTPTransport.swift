@@ -72,7 +72,7 @@ public struct TransportError: Error, Sendable, Equatable, CustomStringConvertibl
 /// Something that can POST a body and return the response: libcurl in production, a
 /// scripted fake in unit tests of the delivery logic. Calls block; each instance is used
 /// by one thread at a time.
-public protocol HTTPTransport: AnyObject {
+public protocol HTTPTransport: AnyObject, Sendable {
     /// Sends `request` and waits for the complete response or a transport error.
     func post(_ request: HTTPRequest) -> Result<HTTPResponse, TransportError>
     /// Makes the request in progress (from another thread) and later ones fail fast with
