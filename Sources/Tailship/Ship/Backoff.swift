@@ -61,7 +61,8 @@ public struct Backoff: Sendable {
         failures += 1
         let wait = baseMs(afterFailures: failures) + random(jitterMs)
         guard let retryAfterSeconds else { return wait }
-        let requested = min(retryAfterSeconds.multipliedReportingOverflow(by: 1000).partialValue, maxRetryAfterMs)
+        let (product, overflow) = retryAfterSeconds.multipliedReportingOverflow(by: 1000)
+        let requested = overflow ? maxRetryAfterMs : min(product, maxRetryAfterMs)
         return max(wait, requested)
     }
 
