@@ -32,6 +32,8 @@ final class ShipTestServer: @unchecked Sendable {
     let directory: URL
     let port: Int
     private let process: Process
+    /// The server exits when this pipe's write end closes.
+    private let lifeline = Pipe()
 
     var baseURL: String { "http://127.0.0.1:\(port)" }
 
@@ -46,6 +48,7 @@ final class ShipTestServer: @unchecked Sendable {
         process.arguments = ["python3", directory.appendingPathComponent("server.py").path, directory.path]
         let output = Pipe()
         process.standardOutput = output
+        process.standardInput = lifeline
         try process.run()
         var line = ""
         while !line.contains("\n") {
@@ -55,6 +58,7 @@ final class ShipTestServer: @unchecked Sendable {
         }
         guard let port = Int(line.trimmingCharacters(in: .whitespacesAndNewlines).replacingOccurrences(of: "PORT ", with: ""))
         else {
+            try? lifeline.fileHandleForWriting.close()
             process.terminate()
             throw ServerError.didNotStart(line)
         }
@@ -62,6 +66,7 @@ final class ShipTestServer: @unchecked Sendable {
     }
 
     deinit {
+        try? lifeline.fileHandleForWriting.close()
         process.terminate()
         process.waitUntilExit()
         try? FileManager.default.removeItem(at: directory)
@@ -82,8 +87,20 @@ final class ShipTestServer: @unchecked Sendable {
     }
 
     static let python = #"""
-import gzip, json, os, sys, threading, time
+import gzip, json, os, signal, sys, threading, time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+# The test runner spawns us with SIGTERM blocked; unblock it, and also exit when the test
+# closes our stdin (or dies), or after 10 minutes, so no server outlives its test.
+signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGTERM, signal.SIGINT])
+signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+def watch_stdin():
+    sys.stdin.buffer.read()
+    os._exit(0)
+
+threading.Thread(target=watch_stdin, daemon=True).start()
+threading.Timer(600, lambda: os._exit(0)).start()
 
 workdir = sys.argv[1]
 script = json.load(open(os.path.join(workdir, "script.json")))
