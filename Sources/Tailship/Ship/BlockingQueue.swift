@@ -1,0 +1,157 @@
+import Foundation
+
+/// A bounded FIFO shared between threads the shipper owns: `put` blocks while the queue is
+/// full (this is how backpressure reaches the reading thread), `take` blocks while it is
+/// empty. Capacity counts elements. After `close()`, `put` refuses new elements and
+/// `take` drains what is left, then returns nil.
+final class BlockingQueue<Element: Sendable>: @unchecked Sendable {
+    // @unchecked: every stored property is guarded by `condition`.
+    let capacity: Int
+    private let condition = NSCondition()
+    private var items: [Element] = []
+    private var head = 0
+    private var closed = false
+    private var wakeups = 0
+
+    init(capacity: Int) {
+        self.capacity = max(1, capacity)
+    }
+
+    var count: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return items.count - head
+    }
+
+    /// Appends `elements`, waiting while they do not fit. A group larger than the whole
+    /// capacity goes in once the queue is empty, so it cannot wait forever.
+    /// Returns false (and appends nothing) when the queue is or becomes closed.
+    @discardableResult
+    func put(_ elements: [Element]) -> Bool {
+        guard !elements.isEmpty else { return true }
+        condition.lock()
+        defer { condition.unlock() }
+        while !closed && (items.count - head) > 0 && (items.count - head) + elements.count > capacity {
+            condition.wait()
+        }
+        guard !closed else { return false }
+        items.append(contentsOf: elements)
+        condition.broadcast()
+        return true
+    }
+
+    /// Removes up to `max` elements, waiting until some are there, `deadline` passes
+    /// (returns `[]`), `wake()` is called (returns `[]` if still empty) or the queue is
+    /// closed and drained (returns nil).
+    func take(max: Int, until deadline: Date? = nil) -> [Element]? {
+        condition.lock()
+        defer { condition.unlock() }
+        let seenWakeups = wakeups
+        while items.count == head {
+            if closed { return nil }
+            if wakeups != seenWakeups { return [] }
+            if let deadline {
+                if !condition.wait(until: deadline) && items.count == head { return closed ? nil : [] }
+            } else {
+                condition.wait()
+            }
+        }
+        let end = Swift.min(items.count, head + Swift.max(1, max))
+        let taken = Array(items[head..<end])
+        head = end
+        // Compact once the consumed prefix dominates, keeping take amortised O(1).
+        if head == items.count {
+            items.removeAll(keepingCapacity: true)
+            head = 0
+        } else if head > 1024 && head * 2 > items.count {
+            items.removeFirst(head)
+            head = 0
+        }
+        condition.broadcast()
+        return taken
+    }
+
+    /// Wakes a waiting `take` without adding anything (a flush request).
+    func wake() {
+        condition.lock()
+        wakeups &+= 1
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// Refuses further puts and wakes every waiter; remaining elements can still be taken.
+    func close() {
+        condition.lock()
+        closed = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// Closes and discards what is left (abandon at the stop deadline).
+    func closeAndDiscard() {
+        condition.lock()
+        closed = true
+        items.removeAll()
+        head = 0
+        condition.broadcast()
+        condition.unlock()
+    }
+}
+
+/// An interruptible sleep and a count of running threads, for bounded-time shutdown.
+final class StopSignal: @unchecked Sendable {
+    // @unchecked: guarded by `condition`.
+    private let condition = NSCondition()
+    private var abandoned = false
+    private var running = 0
+
+    var isAbandoned: Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        return abandoned
+    }
+
+    /// Sleeps `ms` milliseconds unless abandoned first; returns false when abandoned.
+    func sleep(ms: Int) -> Bool {
+        let deadline = Date(timeIntervalSinceNow: Double(ms) / 1000)
+        condition.lock()
+        defer { condition.unlock() }
+        while !abandoned {
+            if !condition.wait(until: deadline) { return !abandoned }
+        }
+        return false
+    }
+
+    func abandon() {
+        condition.lock()
+        abandoned = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// Starts a named thread running `body`, counted until it returns.
+    func spawn(name: String, _ body: @escaping @Sendable () -> Void) {
+        condition.lock()
+        running += 1
+        condition.unlock()
+        let thread = Thread { [self] in
+            body()
+            condition.lock()
+            running -= 1
+            condition.broadcast()
+            condition.unlock()
+        }
+        thread.name = name
+        thread.start()
+    }
+
+    /// Waits until every spawned thread has returned, or `deadline`; true if they all did.
+    func waitForThreads(until deadline: Date) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        while running > 0 {
+            if !condition.wait(until: deadline) { return running == 0 }
+        }
+        return true
+    }
+}

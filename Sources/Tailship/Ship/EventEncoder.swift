@@ -1,0 +1,65 @@
+/// Encodes an `Event` as the JSON object Mixpanel ingests, by hand into a byte buffer.
+///
+/// Shape: `{"event":"…","properties":{"time":<int ms>,"distinct_id":"…","$insert_id":"…",
+/// "ip":"…"[,"token":"…"],<rule properties in order>}}`. `token` is added only for the
+/// `/track` endpoint, where it is the credential (INGESTION_API.md 5). Floats print in
+/// their shortest round-trip form; NaN and infinities become `null` (JSON has no such
+/// numbers). The same bytes are sent on every retry, so dedup keys never drift.
+public struct EventEncoder: Sendable {
+    /// Project token written into each event's properties, for `/track`; nil for `/import`.
+    public var token: String?
+
+    /// Creates an encoder; pass the project token only for the `/track` endpoint.
+    public init(token: String? = nil) {
+        self.token = token
+    }
+
+    /// Returns the event's JSON object as UTF-8 bytes.
+    public func encode(_ event: Event) -> [UInt8] {
+        var out = [UInt8]()
+        out.reserveCapacity(160 + event.properties.count * 32)
+        append(event, to: &out)
+        return out
+    }
+
+    /// Appends the event's JSON object to `out`.
+    public func append(_ event: Event, to out: inout [UInt8]) {
+        out.append(contentsOf: Keys.event)
+        JSONWriter.appendString(event.name, to: &out)
+        out.append(contentsOf: Keys.time)
+        JSONWriter.appendInt(event.timeMs, to: &out)
+        out.append(contentsOf: Keys.distinctId)
+        JSONWriter.appendString(event.distinctId, to: &out)
+        out.append(contentsOf: Keys.insertId)
+        JSONWriter.appendString(event.insertId, to: &out)
+        out.append(contentsOf: Keys.ip)
+        JSONWriter.appendString(event.ip, to: &out)
+        if let token {
+            out.append(contentsOf: Keys.token)
+            JSONWriter.appendString(token, to: &out)
+        }
+        for property in event.properties {
+            out.append(UInt8(ascii: ","))
+            JSONWriter.appendString(property.name, to: &out)
+            out.append(UInt8(ascii: ":"))
+            switch property.value {
+            case .string(let s): JSONWriter.appendString(s, to: &out)
+            case .int(let i): JSONWriter.appendInt(i, to: &out)
+            case .float(let d): JSONWriter.appendDouble(d, to: &out)
+            case .bool(let b): JSONWriter.appendBool(b, to: &out)
+            }
+        }
+        out.append(contentsOf: Keys.close)
+    }
+
+    /// The fixed fragments, built once.
+    private enum Keys {
+        static let event = Array(#"{"event":"#.utf8)
+        static let time = Array(#","properties":{"time":"#.utf8)
+        static let distinctId = Array(#","distinct_id":"#.utf8)
+        static let insertId = Array(#","$insert_id":"#.utf8)
+        static let ip = Array(#","ip":"#.utf8)
+        static let token = Array(#","token":"#.utf8)
+        static let close = Array("}}".utf8)
+    }
+}

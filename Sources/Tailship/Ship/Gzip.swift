@@ -1,0 +1,148 @@
+import CZlib
+
+/// A zlib failure, with zlib's return code and message.
+public struct GzipError: Error, Sendable, CustomStringConvertible {
+    /// zlib's return code (`Z_DATA_ERROR`, `Z_MEM_ERROR`, ...).
+    public var code: Int32
+    public var message: String
+
+    public var description: String { "gzip: \(message) (zlib \(code))" }
+}
+
+/// Compresses request bodies into gzip members with one reusable deflate stream.
+///
+/// The stream is initialised once (`deflateInit2`, windowBits 31 = zlib with a gzip
+/// header) and `deflateReset` between bodies, so the ~256 KiB of zlib state is not
+/// reallocated per request. Not thread-safe: each delivery thread owns one.
+public final class GzipCompressor {
+    // zlib keeps a back pointer to the z_stream, so it must live at a stable address.
+    private let stream: UnsafeMutablePointer<z_stream>
+    /// The compression level, 1 (fastest) to 9 (smallest).
+    public let level: Int
+
+    /// Creates a compressor; `level` is clamped to 1...9.
+    public init(level: Int = 1) throws(GzipError) {
+        self.level = min(max(level, 1), 9)
+        stream = .allocate(capacity: 1)
+        stream.initialize(to: z_stream())
+        let rc = tailship_deflateInit2(stream, Int32(self.level), Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY)
+        guard rc == Z_OK else {
+            stream.deinitialize(count: 1)
+            stream.deallocate()
+            throw GzipError(code: rc, message: "deflateInit2 failed")
+        }
+    }
+
+    deinit {
+        deflateEnd(stream)
+        stream.deinitialize(count: 1)
+        stream.deallocate()
+    }
+
+    /// Returns `input` as one complete gzip member.
+    public func compress(_ input: [UInt8]) throws(GzipError) -> [UInt8] {
+        var output = [UInt8]()
+        try compress(input, into: &output)
+        return output
+    }
+
+    /// Replaces `output` with `input` compressed as one gzip member; passing the same
+    /// array each time reuses its capacity.
+    public func compress(_ input: [UInt8], into output: inout [UInt8]) throws(GzipError) {
+        let resetRC = deflateReset(stream)
+        guard resetRC == Z_OK else { throw GzipError(code: resetRC, message: "deflateReset failed") }
+        // deflateBound is enough for a single Z_FINISH call; the gzip wrapper adds 18 bytes.
+        let bound = Int(deflateBound(stream, uLong(input.count))) + 32
+        output.removeAll(keepingCapacity: true)
+        output.append(contentsOf: repeatElement(0, count: bound))
+        var produced = 0
+        var rc: Int32 = Z_OK
+        input.withUnsafeBufferPointer { inBuf in
+            output.withUnsafeMutableBufferPointer { outBuf in
+                stream.pointee.next_in = UnsafeMutablePointer(mutating: inBuf.baseAddress)
+                stream.pointee.avail_in = uInt(inBuf.count)
+                stream.pointee.next_out = outBuf.baseAddress
+                stream.pointee.avail_out = uInt(outBuf.count)
+                rc = deflate(stream, Z_FINISH)
+                produced = outBuf.count - Int(stream.pointee.avail_out)
+                stream.pointee.next_in = nil
+                stream.pointee.next_out = nil
+            }
+        }
+        guard rc == Z_STREAM_END else {
+            output.removeAll(keepingCapacity: true)
+            throw GzipError(code: rc, message: "deflate did not finish")
+        }
+        output.removeLast(output.count - produced)
+    }
+}
+
+/// Gzip helpers that need no long-lived state.
+public enum Gzip {
+    /// Compresses `input` into one gzip member with a throwaway stream.
+    public static func gzip(_ input: [UInt8], level: Int = 6) throws(GzipError) -> [UInt8] {
+        try GzipCompressor(level: level).compress(input)
+    }
+
+    /// Decompresses gzip data; concatenated members (as `cat a.gz b.gz` makes) are joined.
+    /// Throws on corrupt or truncated input.
+    public static func gunzip(_ input: [UInt8]) throws(GzipError) -> [UInt8] {
+        let stream = UnsafeMutablePointer<z_stream>.allocate(capacity: 1)
+        stream.initialize(to: z_stream())
+        defer {
+            stream.deinitialize(count: 1)
+            stream.deallocate()
+        }
+        // windowBits 15 + 16: gzip wrapper only.
+        let initRC = tailship_inflateInit2(stream, 31)
+        guard initRC == Z_OK else { throw GzipError(code: initRC, message: "inflateInit2 failed") }
+        defer { inflateEnd(stream) }
+
+        var output = [UInt8]()
+        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+        var failure: GzipError?
+        input.withUnsafeBufferPointer { inBuf in
+            stream.pointee.next_in = UnsafeMutablePointer(mutating: inBuf.baseAddress)
+            stream.pointee.avail_in = uInt(inBuf.count)
+            var ended = false
+            while true {
+                let (rc, produced) = chunk.withUnsafeMutableBufferPointer { outBuf -> (Int32, Int) in
+                    stream.pointee.next_out = outBuf.baseAddress
+                    stream.pointee.avail_out = uInt(outBuf.count)
+                    let rc = inflate(stream, Z_NO_FLUSH)
+                    return (rc, outBuf.count - Int(stream.pointee.avail_out))
+                }
+                output.append(contentsOf: chunk[0..<produced])
+                switch rc {
+                case Z_STREAM_END:
+                    ended = true
+                    // Another member follows: start over on the remaining input.
+                    if stream.pointee.avail_in > 0 {
+                        let resetRC = inflateReset(stream)
+                        if resetRC != Z_OK {
+                            failure = GzipError(code: resetRC, message: "inflateReset failed")
+                            return
+                        }
+                        ended = false
+                        continue
+                    }
+                    return
+                case Z_OK:
+                    continue
+                case Z_BUF_ERROR where produced > 0:
+                    continue
+                default:
+                    if rc == Z_BUF_ERROR && !ended {
+                        failure = GzipError(code: rc, message: "truncated gzip data")
+                    } else {
+                        let message = stream.pointee.msg.map { String(cString: $0) } ?? "corrupt gzip data"
+                        failure = GzipError(code: rc, message: message)
+                    }
+                    return
+                }
+            }
+        }
+        if let failure { throw failure }
+        return output
+    }
+}

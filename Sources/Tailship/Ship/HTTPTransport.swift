@@ -1,0 +1,90 @@
+/// One HTTP POST as the shipper sends it.
+public struct HTTPRequest: Sendable {
+    public var url: String
+    public var body: [UInt8]
+    /// Full header lines, `Name: value`.
+    public var headers: [String]
+    /// HTTP Basic credentials; the password may be empty (project token or secret).
+    public var basicAuth: (user: String, password: String)?
+    public var timeoutMs: Int
+    public var connectTimeoutMs: Int
+
+    /// Creates a request description.
+    public init(url: String, body: [UInt8], headers: [String], basicAuth: (user: String, password: String)?,
+                timeoutMs: Int, connectTimeoutMs: Int) {
+        self.url = url
+        self.body = body
+        self.headers = headers
+        self.basicAuth = basicAuth
+        self.timeoutMs = timeoutMs
+        self.connectTimeoutMs = connectTimeoutMs
+    }
+}
+
+/// What came back: status, the headers the shipper reads, and the body bytes.
+public struct HTTPResponse: Sendable, Equatable {
+    public var status: Int
+    /// Response headers with lower-cased names, in arrival order (the last block only,
+    /// when the server sent interim `100 Continue` responses).
+    public var headers: [(name: String, value: String)]
+    public var body: [UInt8]
+
+    /// Creates a response value.
+    public init(status: Int, headers: [(name: String, value: String)] = [], body: [UInt8] = []) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+    }
+
+    /// The value of the first header named `name` (case-insensitive), if any.
+    public func header(_ name: String) -> String? {
+        let lower = name.lowercased()
+        return headers.first { $0.name == lower }?.value
+    }
+
+    public static func == (a: HTTPResponse, b: HTTPResponse) -> Bool {
+        a.status == b.status && a.body == b.body && a.headers.map { [$0.name, $0.value] } == b.headers.map { [$0.name, $0.value] }
+    }
+}
+
+/// Why a request got no HTTP response at all.
+public struct TransportError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// Broad classes; every one of them is retried (INGESTION_API.md 2.6).
+    public enum Kind: String, Sendable {
+        case timeout, dns, connect, tls, reset, aborted, other
+    }
+
+    public var kind: Kind
+    /// The library's own code (a `CURLcode` for libcurl), for the log.
+    public var code: Int
+    public var message: String
+
+    /// Creates a transport error.
+    public init(kind: Kind, code: Int, message: String) {
+        self.kind = kind
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { "\(kind.rawValue): \(message) (code \(code))" }
+}
+
+/// Something that can POST a body and return the response: libcurl in production, a
+/// scripted fake in unit tests of the delivery logic. Calls block; each instance is used
+/// by one thread at a time.
+public protocol HTTPTransport: AnyObject, Sendable {
+    /// Sends `request` and waits for the complete response or a transport error.
+    func post(_ request: HTTPRequest) -> Result<HTTPResponse, TransportError>
+    /// Makes the request in progress (from another thread) and later ones fail fast with
+    /// `.aborted`; used to stop within a deadline.
+    func abort()
+}
+
+extension HTTPTransport {
+    /// Convenience form of `post(_:)` with the parameters spelled out.
+    public func post(url: String, body: [UInt8], headers: [String], basicAuth: (user: String, password: String)?,
+                     timeoutMs: Int, connectTimeoutMs: Int) -> Result<HTTPResponse, TransportError> {
+        post(HTTPRequest(url: url, body: body, headers: headers, basicAuth: basicAuth, timeoutMs: timeoutMs,
+                         connectTimeoutMs: connectTimeoutMs))
+    }
+}

@@ -1,0 +1,147 @@
+import Foundation
+
+/// One event the API refused in a strict-mode 400 (INGESTION_API.md 2.5).
+public struct FailedRecord: Sendable, Equatable {
+    /// 0-based position in the submitted batch; the key the shipper matches on.
+    public var index: Int
+    /// The event's `$insert_id` as echoed by the API (`insert_id` or `$insert_id` key).
+    public var insertId: String?
+    /// The offending field, e.g. `properties.time`.
+    public var field: String
+    public var message: String
+
+    /// Creates a failed record.
+    public init(index: Int, insertId: String?, field: String, message: String) {
+        self.index = index
+        self.insertId = insertId
+        self.field = field
+        self.message = message
+    }
+}
+
+/// What the shipper must do with a batch after one attempt.
+public enum IngestionOutcome: Sendable, Equatable {
+    /// Every event landed (duplicates included: the API counts and dedupes them).
+    case accepted
+    /// Strict 400: exactly these records failed for good; the others landed.
+    case partial(failed: [FailedRecord])
+    /// 413: the body is over the server's cap; split and resend.
+    case tooLarge
+    /// 429, 408, 5xx, other unexpected statuses, or no response: resend the same bytes later.
+    case retryable(reason: String, retryAfterSeconds: Int?)
+    /// 401/403: credentials are wrong; pause and keep retrying loudly, never drop.
+    case unauthorized(reason: String)
+    /// The whole batch is invalid (a 400 without `failed_records`, or `/track` status 0).
+    case rejected(reason: String)
+}
+
+/// Pure classification of an ingestion response (status, headers, body) into an outcome.
+///
+/// Tolerant by design: `status` may be a string or an integer, the failed-record key may
+/// be `insert_id` or `$insert_id`, and bodies may not be JSON at all (a 503 from a proxy).
+public enum IngestionResponse {
+    /// Classifies an HTTP response from `endpoint`.
+    public static func classify(_ response: HTTPResponse, endpoint: IngestionEndpoint) -> IngestionOutcome {
+        classify(status: response.status, retryAfter: response.header("retry-after"), body: response.body,
+                 endpoint: endpoint)
+    }
+
+    /// Classifies a request that got no response: always retryable.
+    public static func classify(_ error: TransportError) -> IngestionOutcome {
+        .retryable(reason: error.description, retryAfterSeconds: nil)
+    }
+
+    /// Classifies the parts of a response; `retryAfter` is the raw header value.
+    public static func classify(status: Int, retryAfter: String?, body: [UInt8],
+                                endpoint: IngestionEndpoint) -> IngestionOutcome {
+        let json = parseObject(body)
+        let message = errorMessage(json, body: body)
+        switch status {
+        case 200..<300:
+            if endpoint == .track { return classifyTrack(json: json, body: body) }
+            return .accepted
+        case 400:
+            if let records = json?["failed_records"] as? [Any], !records.isEmpty {
+                let failed = records.compactMap(failedRecord)
+                if failed.count == records.count { return .partial(failed: failed) }
+                return .rejected(reason: "400 with unreadable failed_records: \(message)")
+            }
+            return .rejected(reason: "400: \(message)")
+        case 401, 403:
+            return .unauthorized(reason: "\(status): \(message)")
+        case 413:
+            return .tooLarge
+        default:
+            // 408/429/5xx by the book; any other status (404, a 3xx from a misrouted proxy)
+            // is retried too, since dropping data for a misconfiguration is worse.
+            return .retryable(reason: "\(status): \(message)", retryAfterSeconds: retryAfter.flatMap { parseRetryAfter($0) })
+        }
+    }
+
+    /// `/track?verbose=1` answers 200 with `{"status":1|0,"error":…}`; without verbose, `1`/`0`.
+    static func classifyTrack(json: [String: Any]?, body: [UInt8]) -> IngestionOutcome {
+        let status: Int?
+        if let json {
+            status = intValue(json["status"])
+        } else {
+            status = Int(String(decoding: body, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+        }
+        switch status {
+        case 1: return .accepted
+        case 0:
+            let error = (json?["error"] as? String) ?? "status 0"
+            if error.lowercased().contains("temporary") {
+                return .retryable(reason: "track: \(error)", retryAfterSeconds: nil)
+            }
+            return .rejected(reason: "track: \(error)")
+        default:
+            return .retryable(reason: "track: unreadable response \(snippet(body))", retryAfterSeconds: nil)
+        }
+    }
+
+    /// `Retry-After` as delta-seconds or an HTTP-date (RFC 9110 10.2.3); nil when unreadable.
+    public static func parseRetryAfter(_ value: String, now: Date = Date()) -> Int? {
+        let trimmed = value.trimmingCharacters(in: .whitespaces)
+        if let seconds = Int(trimmed) { return max(0, seconds) }
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "GMT")
+        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
+        guard let date = formatter.date(from: trimmed) else { return nil }
+        return max(0, Int(date.timeIntervalSince(now).rounded(.up)))
+    }
+
+    private static func failedRecord(_ any: Any) -> FailedRecord? {
+        guard let record = any as? [String: Any], let index = intValue(record["index"]) else { return nil }
+        let insertId = (record["insert_id"] as? String) ?? (record["$insert_id"] as? String)
+        return FailedRecord(index: index, insertId: insertId, field: (record["field"] as? String) ?? "",
+                            message: (record["message"] as? String) ?? "")
+    }
+
+    private static func parseObject(_ body: [UInt8]) -> [String: Any]? {
+        guard let first = body.first(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }),
+              first == UInt8(ascii: "{")
+        else { return nil }
+        return (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any]
+    }
+
+    private static func intValue(_ any: Any?) -> Int? {
+        switch any {
+        case let n as NSNumber: return n.intValue
+        case let s as String: return Int(s)
+        default: return nil
+        }
+    }
+
+    /// The API's `error` text, or the start of a non-JSON body.
+    private static func errorMessage(_ json: [String: Any]?, body: [UInt8]) -> String {
+        if let error = json?["error"] as? String { return error }
+        if let status = json?["status"] as? String { return status }
+        return snippet(body)
+    }
+
+    private static func snippet(_ body: [UInt8]) -> String {
+        let text = String(decoding: body.prefix(200), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        return text.isEmpty ? "(empty body)" : text
+    }
+}

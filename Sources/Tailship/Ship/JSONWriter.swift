@@ -1,0 +1,139 @@
+/// Appends JSON tokens to a byte buffer without Foundation: the event encoder and the
+/// dead-letter writer build their output with it, one log line at a time.
+///
+/// Strings are escaped per RFC 8259: `"` and `\` with a backslash, `\n`, `\r`, `\t` in
+/// short form, every other control character as `\u00XX`. Input bytes that are not valid
+/// UTF-8 are replaced by U+FFFD (one per maximal invalid subpart, as Unicode recommends),
+/// because Mixpanel rejects invalid UTF-8 (INGESTION_API.md 2.4).
+public enum JSONWriter {
+    /// U+FFFD REPLACEMENT CHARACTER in UTF-8.
+    static let replacement: [UInt8] = [0xEF, 0xBF, 0xBD]
+    static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
+
+    /// Appends `value` as a quoted JSON string.
+    public static func appendString(_ value: String, to out: inout [UInt8]) {
+        var value = value
+        value.withUTF8 { appendString(bytes: UnsafeRawBufferPointer($0), to: &out) }
+    }
+
+    /// Appends raw bytes (expected to be UTF-8) as a quoted JSON string.
+    public static func appendString(bytes: UnsafeRawBufferPointer, to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        let count = bytes.count
+        var i = 0
+        var runStart = 0
+        // Fast path: copy runs of bytes that need no escaping in one append.
+        while i < count {
+            let b = bytes[i]
+            if b >= 0x20 && b != 0x22 && b != 0x5C && b < 0x80 {
+                i += 1
+                continue
+            }
+            if b >= 0x80 {
+                let valid = validUTF8Length(bytes, at: i)
+                if valid > 0 {
+                    i += valid
+                    continue
+                }
+            }
+            if runStart < i { out.append(contentsOf: bytes[runStart..<i]) }
+            if b >= 0x80 {
+                out.append(contentsOf: replacement)
+                i += max(1, -validUTF8Length(bytes, at: i))
+            } else {
+                appendEscape(b, to: &out)
+                i += 1
+            }
+            runStart = i
+        }
+        if runStart < count { out.append(contentsOf: bytes[runStart..<count]) }
+        out.append(UInt8(ascii: "\""))
+    }
+
+    /// Appends a decimal integer without going through `String`.
+    public static func appendInt(_ value: Int64, to out: inout [UInt8]) {
+        if value == 0 {
+            out.append(UInt8(ascii: "0"))
+            return
+        }
+        if value < 0 { out.append(UInt8(ascii: "-")) }
+        // Work on the magnitude as UInt64 so Int64.min does not overflow; count the digits
+        // first, then fill them in place from the right (no temporary array).
+        let magnitude = value.magnitude
+        var digits = 0
+        var rest = magnitude
+        while rest > 0 {
+            digits += 1
+            rest /= 10
+        }
+        let start = out.count
+        out.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: digits))
+        rest = magnitude
+        var index = start + digits - 1
+        while rest > 0 {
+            out[index] = UInt8(ascii: "0") + UInt8(rest % 10)
+            rest /= 10
+            index -= 1
+        }
+    }
+
+    /// Appends a double in its shortest round-trip form (Swift's `description`, which is
+    /// valid JSON: `1.5`, `1e-05`, `1e+20`). NaN and infinities have no JSON form: they are
+    /// written as `null` so the property stays visible as "no value".
+    public static func appendDouble(_ value: Double, to out: inout [UInt8]) {
+        guard value.isFinite else {
+            out.append(contentsOf: [0x6E, 0x75, 0x6C, 0x6C])  // null
+            return
+        }
+        out.append(contentsOf: value.description.utf8)
+    }
+
+    /// Appends `true` or `false`.
+    public static func appendBool(_ value: Bool, to out: inout [UInt8]) {
+        out.append(contentsOf: value ? Array("true".utf8) : Array("false".utf8))
+    }
+
+    private static func appendEscape(_ b: UInt8, to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\\"))
+        switch b {
+        case 0x22: out.append(UInt8(ascii: "\""))
+        case 0x5C: out.append(UInt8(ascii: "\\"))
+        case 0x0A: out.append(UInt8(ascii: "n"))
+        case 0x0D: out.append(UInt8(ascii: "r"))
+        case 0x09: out.append(UInt8(ascii: "t"))
+        default:
+            out.append(contentsOf: [UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0")])
+            out.append(hexDigits[Int(b >> 4)])
+            out.append(hexDigits[Int(b & 0xF)])
+        }
+    }
+
+    /// Length of the valid UTF-8 sequence starting at `i` (2...4), or minus the length of the
+    /// maximal invalid subpart (at least 1) to replace with one U+FFFD.
+    static func validUTF8Length(_ bytes: UnsafeRawBufferPointer, at i: Int) -> Int {
+        let lead = bytes[i]
+        let length: Int
+        var low: UInt8 = 0x80
+        var high: UInt8 = 0xBF
+        switch lead {
+        case 0xC2...0xDF: length = 2
+        case 0xE0: length = 3; low = 0xA0
+        case 0xE1...0xEC, 0xEE...0xEF: length = 3
+        case 0xED: length = 3; high = 0x9F  // no UTF-16 surrogates
+        case 0xF0: length = 4; low = 0x90
+        case 0xF1...0xF3: length = 4
+        case 0xF4: length = 4; high = 0x8F  // nothing above U+10FFFF
+        default: return -1
+        }
+        var k = 1
+        while k < length {
+            guard i + k < bytes.count else { return -k }
+            let c = bytes[i + k]
+            let lo = k == 1 ? low : 0x80
+            let hi = k == 1 ? high : 0xBF
+            guard c >= lo && c <= hi else { return -k }
+            k += 1
+        }
+        return length
+    }
+}

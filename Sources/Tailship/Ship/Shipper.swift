@@ -1,0 +1,186 @@
+import Foundation
+import Logging
+import Synchronization
+
+/// Ships `PendingEvent`s to the configured destination and reports, per group of events,
+/// when they are delivered or dead-lettered; the agent advances checkpoints from that.
+///
+/// Threads (all owned here, none from the concurrency pool):
+/// - one batching thread: takes submitted events, skips those already accepted in this
+///   run (dedupe window), encodes them and closes batches (`Batcher`);
+/// - `max_in_flight` delivery threads: each with its own libcurl handle (keep-alive) and
+///   gzip stream, delivering one batch at a time (`DeliveryWorker`), or one writer for
+///   `stdout` / `file` (`LocalSinkWorker`).
+///
+/// Memory is bounded: `submit` blocks while the submit queue is full, and the queue of
+/// closed batches holds at most `max_in_flight` of them. When the API is down, delivery
+/// threads retry forever, the queues fill and the reading thread stops in `submit`.
+///
+/// `onComplete` is called from shipper threads, possibly concurrently, with one
+/// `AckHandle` per event (repeated when several events share a segment).
+public final class Shipper: Sendable {
+    private let destination: DestinationConfig
+    private let context: ShipperContext
+    private let events: BlockingQueue<PendingEvent>
+    private let batches: BlockingQueue<Batch<ShipItem>>
+    private let flushRequested = Atomic<Bool>(false)
+    private let started = Atomic<Bool>(false)
+    private let credentials: Mutex<ShipCredentials>
+    private let tuning: ShipperTuning
+    private let transportFactory: @Sendable () throws -> any HTTPTransport
+    private let transports = Mutex<[any HTTPTransport]>([])
+
+    /// Creates a shipper; call `start()` before submitting.
+    ///
+    /// - Parameters:
+    ///   - destination: the validated `destination:` section.
+    ///   - credentials: secrets resolved by the caller.
+    ///   - stateDir: where `dead-letters.ndjson` lives.
+    ///   - onComplete: told which events are done with, and how.
+    public convenience init(destination: DestinationConfig, credentials: ShipCredentials, stateDir: String,
+                            logger: Logger, tuning: ShipperTuning = ShipperTuning(),
+                            onComplete: @escaping @Sendable ([AckHandle], DeliveryResult) -> Void) {
+        let caFile = destination.caFile
+        self.init(destination: destination, credentials: credentials, stateDir: stateDir, logger: logger,
+                  tuning: tuning, transportFactory: { try CurlTransport(caFile: caFile) }, onComplete: onComplete)
+    }
+
+    /// Creates a shipper over another transport (tests script one).
+    init(destination: DestinationConfig, credentials: ShipCredentials, stateDir: String, logger: Logger,
+         tuning: ShipperTuning, transportFactory: @escaping @Sendable () throws -> any HTTPTransport,
+         onComplete: @escaping @Sendable ([AckHandle], DeliveryResult) -> Void) {
+        self.destination = destination
+        self.tuning = tuning
+        self.transportFactory = transportFactory
+        self.credentials = Mutex(credentials)
+        context = ShipperContext(logger: logger, onComplete: onComplete, dedupeCapacity: tuning.dedupeCapacity,
+                                 deadLetters: DeadLetterWriter(stateDir: stateDir), retry: destination.retry,
+                                 jitterMs: tuning.jitterMs)
+        events = BlockingQueue(capacity: tuning.queueCapacity ?? max(1000, 2 * destination.batch.maxEvents))
+        let workers = destination.kind == .mixpanel ? max(1, destination.maxInFlight) : 1
+        batches = BlockingQueue(capacity: workers)
+    }
+
+    /// Starts the batching and delivery threads. Throws if a worker cannot be set up
+    /// (libcurl or zlib initialisation, or the output file of `kind: file`).
+    public func start() throws {
+        guard !started.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        let workerCount = batches.capacity
+        var delivers: [@Sendable (Batch<ShipItem>) -> Bool] = []
+        for i in 0..<workerCount {
+            switch destination.kind {
+            case .mixpanel:
+                let transport = try transportFactory()
+                transports.withLock { $0.append(transport) }
+                let worker = try DeliveryWorker(
+                    name: "ship-\(i)", transport: transport, context: context,
+                    gzipLevel: destination.gzip ? destination.gzipLevel : nil, target: { [self] in currentTarget() })
+                delivers.append { worker.deliver($0) }
+            case .stdout, .file:
+                let worker = try LocalSinkWorker(destination: destination, context: context)
+                delivers.append { worker.deliver($0) }
+            }
+        }
+        context.stop.spawn(name: "tailship-batch") { [self] in runBatching() }
+        for (i, deliver) in delivers.enumerated() {
+            context.stop.spawn(name: "tailship-ship-\(i)") { [batches] in
+                while let batch = batches.take(max: 1)?.first {
+                    if !deliver(batch) { return }
+                }
+            }
+        }
+        context.logger.info("shipper started", metadata: [
+            "destination.kind": "\(destination.kind.rawValue)", "destination.api": "\(destination.api.rawValue)",
+            "destination.url": "\(destination.url)", "workers": "\(workerCount)",
+        ])
+    }
+
+    /// Hands events to the shipper. Blocks while the submit queue is full: that pause is
+    /// the backpressure that stops reading while the API is down. Returns false if the
+    /// shipper is stopping (the events are then not shipped and never acknowledged).
+    @discardableResult
+    public func submit(_ pending: [PendingEvent]) -> Bool {
+        events.put(pending)
+    }
+
+    /// Closes the open batch now instead of waiting for its flush interval.
+    public func flush() {
+        flushRequested.store(true, ordering: .releasing)
+        events.wake()
+    }
+
+    /// Replaces the credentials (a reload); in-flight retries use them from their next attempt.
+    /// For `api: track` the token is inside already-encoded events, so only new events get it.
+    public func update(credentials new: ShipCredentials) {
+        credentials.withLock { $0 = new }
+    }
+
+    /// Stops: refuses new events, ships what is queued, and returns once everything is
+    /// delivered (true) or at `deadline` (false), when in-flight work is abandoned:
+    /// requests are aborted and abandoned events are simply never acknowledged, so their
+    /// checkpoints do not move past them. Returns within about one second of the deadline.
+    @discardableResult
+    public func stop(deadline: Date) -> Bool {
+        events.close()
+        guard started.load(ordering: .acquiring) else { return true }
+        if context.stop.waitForThreads(until: deadline) {
+            context.logger.info("shipper stopped; everything delivered")
+            return true
+        }
+        context.stop.abandon()
+        events.closeAndDiscard()
+        batches.closeAndDiscard()
+        transports.withLock { list in list.forEach { $0.abort() } }
+        let finished = context.stop.waitForThreads(until: Date(timeIntervalSinceNow: 1))
+        context.logger.warning("shipper stopped at its deadline; undelivered events stay unacknowledged",
+                               metadata: ["threads.finished": "\(finished)"])
+        return false
+    }
+
+    private func currentTarget() -> IngestionTarget {
+        IngestionTarget(destination: destination, credentials: credentials.withLock { $0 },
+                        connectTimeoutMs: tuning.connectTimeoutMs)
+    }
+
+    /// The batching thread: queue → dedupe → encode → batches.
+    private func runBatching() {
+        let encoder = EventEncoder(token: destination.api == .track ? credentials.withLock { $0.token } : nil)
+        var batcher = Batcher<ShipItem>(destination.batch)
+        let clockStart = ContinuousClock.now
+        func nowMs() -> UInt64 {
+            let elapsed = ContinuousClock.now - clockStart
+            return UInt64(elapsed.components.seconds) * 1000 + UInt64(elapsed.components.attoseconds / 1_000_000_000_000_000)
+        }
+        func hand(_ batch: Batch<ShipItem>?) -> Bool {
+            guard let batch else { return true }
+            return batches.put([batch])
+        }
+        while true {
+            let wait = batcher.deadlineMs.map { Date(timeIntervalSinceNow: Double(Int64($0) - Int64(nowMs())) / 1000) }
+            let taken = events.take(max: 1024, until: wait)
+            var duplicates: [AckHandle] = []
+            for pending in taken ?? [] {
+                let key = DedupeWindow.Key(pending.event)
+                if context.dedupe.withLock({ $0.contains(key) }) {
+                    duplicates.append(pending.origin.ack)
+                    continue
+                }
+                let json = encoder.encode(pending.event)
+                for batch in batcher.add(ShipItem(pending: pending, key: key), encoded: json, nowMs: nowMs()) {
+                    if !hand(batch) { return }
+                }
+            }
+            if !duplicates.isEmpty { context.onComplete(duplicates, .accepted) }
+            if flushRequested.exchange(false, ordering: .acquiringAndReleasing) {
+                if !hand(batcher.flush()) { return }
+            }
+            if !hand(batcher.tick(nowMs: nowMs())) { return }
+            if taken == nil {
+                // Stopping and drained: send the last batch and let the workers finish.
+                _ = hand(batcher.flush())
+                batches.close()
+                return
+            }
+        }
+    }
+}

@@ -1,0 +1,58 @@
+import Foundation
+import Logging
+import Synchronization
+import Testing
+@testable import Tailship
+
+/// A transport that holds every request until the test opens the gate, then answers 200.
+/// It sits below the real-server tests in ShipShipperTests: it only makes "the API is
+/// stuck" deterministic.
+final class GatedTransport: HTTPTransport {
+    private let open = Mutex(false)
+    let requests = Atomic<Int>(0)
+
+    func release() { open.withLock { $0 = true } }
+
+    func post(_ request: HTTPRequest) -> Result<HTTPResponse, TransportError> {
+        requests.add(1, ordering: .relaxed)
+        while !open.withLock({ $0 }) { Thread.sleep(forTimeInterval: 0.005) }
+        return .success(HTTPResponse(status: 200, body: Array(#"{"code":200,"status":"OK"}"#.utf8)))
+    }
+
+    func abort() { release() }
+}
+
+@Suite struct ShipBackpressureTests {
+    @Test func submitBlocksWhileTheQueueIsFullAndResumes() throws {
+        let transport = GatedTransport()
+        let recorder = AckRecorder()
+        var logger = Logger(label: "ship-test")
+        logger.logLevel = .critical
+        let destination = ShipShipperTests.destination("http://127.0.0.1:9", maxEvents: 1)
+        let shipper = Shipper(destination: destination, credentials: ShipShipperTests.credentials,
+                              stateDir: FileManager.default.temporaryDirectory.path, logger: logger,
+                              tuning: ShipperTuning(queueCapacity: 2, jitterMs: 0...0),
+                              transportFactory: { transport }, onComplete: recorder.callback)
+        try shipper.start()
+        // Capacity: 1 request in flight, 1 closed batch waiting, 1 batch held by the batching
+        // thread, 2 events queued. The 6th submit must block.
+        let submitted = Atomic<Int>(0)
+        let reader = Thread {
+            for i in 0..<8 {
+                shipper.submit([ShipShipperTests.pending(i)])
+                submitted.add(1, ordering: .relaxed)
+            }
+        }
+        reader.start()
+        Thread.sleep(forTimeInterval: 0.5)
+        let whileStuck = submitted.load(ordering: .relaxed)
+        #expect(whileStuck < 8)
+        #expect(whileStuck >= 4)
+        #expect(recorder.all.isEmpty)
+        transport.release()
+        #expect(recorder.wait(for: 8))
+        #expect(submitted.load(ordering: .relaxed) == 8)
+        #expect(shipper.stop(deadline: Date(timeIntervalSinceNow: 5)))
+        #expect(recorder.segments(.accepted) == Array(0..<8))
+    }
+}

@@ -1,0 +1,53 @@
+import Testing
+@testable import Tailship
+
+@Suite struct ShipGzipTests {
+    static func sample(_ count: Int, seed: UInt64) -> [UInt8] {
+        var state = seed
+        return (0..<count).map { _ in
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return UInt8(truncatingIfNeeded: state >> 59) + 0x41  // compressible: 32 letters
+        }
+    }
+
+    @Test(arguments: [0, 1, 100, 70_000, 1_000_000])
+    func roundTrips(size: Int) throws {
+        let input = Self.sample(size, seed: UInt64(size))
+        let compressed = try Gzip.gzip(input)
+        #expect(compressed.prefix(2) == [0x1F, 0x8B])  // gzip magic
+        #expect(try Gzip.gunzip(compressed) == input)
+    }
+
+    @Test func reusesOneStreamAcrossBodies() throws {
+        let compressor = try GzipCompressor(level: 1)
+        var buffer = [UInt8]()
+        for size in [50_000, 10, 200_000, 0] {
+            let input = Self.sample(size, seed: 7)
+            try compressor.compress(input, into: &buffer)
+            #expect(try Gzip.gunzip(buffer) == input)
+        }
+        let input = Self.sample(100_000, seed: 9)
+        #expect(try compressor.compress(input) == compressor.compress(input))  // deterministic after reset
+    }
+
+    @Test func higherLevelIsNoLarger() throws {
+        let input = Self.sample(300_000, seed: 3)
+        #expect(try GzipCompressor(level: 9).compress(input).count <= GzipCompressor(level: 1).compress(input).count)
+    }
+
+    @Test func joinsConcatenatedMembers() throws {
+        let a = Self.sample(1000, seed: 1)
+        let b = Self.sample(2000, seed: 2)
+        #expect(try Gzip.gunzip(Gzip.gzip(a) + Gzip.gzip(b)) == a + b)
+    }
+
+    @Test func rejectsCorruptAndTruncatedInput() throws {
+        let compressed = try Gzip.gzip(Self.sample(10_000, seed: 5))
+        #expect(throws: GzipError.self) { try Gzip.gunzip(Array(compressed.prefix(compressed.count / 2))) }
+        var corrupt = compressed
+        corrupt[3] = 0xFF  // reserved flag bits
+        #expect(throws: GzipError.self) { try Gzip.gunzip(corrupt) }
+        #expect(throws: GzipError.self) { try Gzip.gunzip(Array("not gzip at all".utf8)) }
+        #expect(throws: GzipError.self) { try Gzip.gunzip([]) }
+    }
+}
