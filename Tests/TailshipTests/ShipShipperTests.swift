@@ -229,6 +229,21 @@ final class AckRecorder: Sendable {
         #expect(try requests.map { try $0.events().count } == [4, 4, 2])
     }
 
+    @Test func severalDeliveryThreadsShipEveryEventOnce() throws {
+        let server = try ShipTestServer()
+        let recorder = AckRecorder()
+        var destination = Self.destination(server.baseURL, maxEvents: 5)
+        destination.maxInFlight = 3
+        let (shipper, _) = try Self.shipper(destination, recorder)
+        shipper.submit((0..<30).map { Self.pending($0) })
+        shipper.flush()
+        #expect(recorder.wait(for: 30))
+        #expect(shipper.stop(deadline: Date(timeIntervalSinceNow: 5)))
+        #expect(recorder.segments(.accepted) == (0..<30).map(UInt64.init))
+        let shipped = try server.requests().flatMap(Self.insertIds)
+        #expect(shipped.sorted() == (0..<30).map { "id-\($0)" }.sorted())
+    }
+
     @Test func trackEndpointSendsTheTokenInEachEventAndRetriesTemporaryFailures() throws {
         let server = try ShipTestServer(script: [["body": #"{"status":0,"error":"a temporary failure occurred"}"#]])
         let recorder = AckRecorder()

@@ -14,7 +14,9 @@ public struct Batch<Item>: Sendable where Item: Sendable {
     public var count: Int { items.count }
 
     /// Size of the request body `[e1,e2,…]`: the objects, the commas and the brackets.
-    public var bodyBytes: Int { Batcher<Item>.bodySize(encodedBytes: encoded.reduce(0) { $0 + $1.count }, count: count) }
+    public var bodyBytes: Int {
+        Batcher<Item>.bodySize(encodedBytes: encoded.reduce(0) { $0 + $1.count }, count: count)
+    }
 
     /// The `/import` (or `/track`) request body: a JSON array (`Content-Type: application/json`).
     public func body() -> [UInt8] {

@@ -78,9 +78,10 @@ final class CurlEasy {
         try check(rc)
     }
 
-    func setWriteCallback(
-        _ option: CURLoption, _ callback: @convention(c) (UnsafeMutablePointer<CChar>?, Int, Int, UnsafeMutableRawPointer?) -> Int
-    ) throws(CurlError) {
+    /// libcurl's write/header callback shape: (data, size, count, context) -> bytes taken.
+    typealias DataCallback = @convention(c) (UnsafeMutablePointer<CChar>?, Int, Int, UnsafeMutableRawPointer?) -> Int
+
+    func setWriteCallback(_ option: CURLoption, _ callback: DataCallback) throws(CurlError) {
         try check(tailship_curl_easy_setopt_write_cb(handle, option, callback))
     }
 

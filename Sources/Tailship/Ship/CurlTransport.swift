@@ -61,7 +61,9 @@ public final class CurlTransport: HTTPTransport, @unchecked Sendable {
         aborted.set()
     }
 
-    private func configure(_ request: HTTPRequest, headers: CurlHeaderList, sink: UnsafeMutableRawPointer) throws(CurlError) {
+    private func configure(
+        _ request: HTTPRequest, headers: CurlHeaderList, sink: UnsafeMutableRawPointer
+    ) throws(CurlError) {
         try easy.set(CURLOPT_URL, string: request.url)
         try easy.set(CURLOPT_POST, 1)
         try easy.set(CURLOPT_HTTPHEADER, pointer: UnsafeRawPointer(headers.list))
@@ -109,7 +111,7 @@ private final class ResponseSink {
     var body: [UInt8] = []
     var headers: [(name: String, value: String)] = []
 
-    static let onBody: @convention(c) (UnsafeMutablePointer<CChar>?, Int, Int, UnsafeMutableRawPointer?) -> Int = {
+    static let onBody: CurlEasy.DataCallback = {
         data, size, count, context in
         let length = size * count
         guard let data, let context else { return length }
@@ -118,7 +120,7 @@ private final class ResponseSink {
         return length
     }
 
-    static let onHeader: @convention(c) (UnsafeMutablePointer<CChar>?, Int, Int, UnsafeMutableRawPointer?) -> Int = {
+    static let onHeader: CurlEasy.DataCallback = {
         data, size, count, context in
         let length = size * count
         guard let data, let context else { return length }

@@ -110,7 +110,9 @@ final class DeliveryWorker: @unchecked Sendable {
                                         message: "HTTP 413: the event alone exceeds the API's request size limit")
                 return context.deadLetter([letter], items: batch.items) ? .done : .abandoned
             case .rejected(let reason):
-                let letters = batch.items.indices.map { makeLetter(batch, $0, reason: .apiRejected, field: "", message: reason) }
+                let letters = batch.items.indices.map {
+                    makeLetter(batch, $0, reason: .apiRejected, field: "", message: reason)
+                }
                 return context.deadLetter(letters, items: batch.items) ? .done : .abandoned
             case .retryable(let reason, let retryAfter):
                 delay = backoff.nextDelayMs(retryAfterSeconds: retryAfter)
@@ -121,7 +123,10 @@ final class DeliveryWorker: @unchecked Sendable {
             case .unauthorized(let reason):
                 delay = backoff.maximumDelayMs()
                 context.logger.error(
-                    "Mixpanel refused the credentials; shipping is paused and retries at the longest backoff until they are fixed (reload with SIGHUP)",
+                    """
+                    Mixpanel refused the credentials; shipping is paused and retries at the longest backoff \
+                    until they are fixed (reload with SIGHUP)
+                    """,
                     metadata: ["reason": "\(reason)", "retry.attempt": "\(attempt)", "retry.delay_ms": "\(delay)"])
             }
             if !context.stop.sleep(ms: delay) { return .abandoned }

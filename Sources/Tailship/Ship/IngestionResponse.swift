@@ -74,7 +74,8 @@ public enum IngestionResponse {
         default:
             // 408/429/5xx by the book; any other status (404, a 3xx from a misrouted proxy)
             // is retried too, since dropping data for a misconfiguration is worse.
-            return .retryable(reason: "\(status): \(message)", retryAfterSeconds: retryAfter.flatMap { parseRetryAfter($0) })
+            let seconds = retryAfter.flatMap { parseRetryAfter($0) }
+            return .retryable(reason: "\(status): \(message)", retryAfterSeconds: seconds)
         }
     }
 

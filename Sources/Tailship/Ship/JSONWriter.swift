@@ -9,6 +9,8 @@ public enum JSONWriter {
     /// U+FFFD REPLACEMENT CHARACTER in UTF-8.
     static let replacement: [UInt8] = [0xEF, 0xBF, 0xBD]
     static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
+    static let trueBytes: [UInt8] = Array("true".utf8)
+    static let falseBytes: [UInt8] = Array("false".utf8)
 
     /// Appends `value` as a quoted JSON string.
     public static func appendString(_ value: String, to out: inout [UInt8]) {
@@ -90,7 +92,7 @@ public enum JSONWriter {
 
     /// Appends `true` or `false`.
     public static func appendBool(_ value: Bool, to out: inout [UInt8]) {
-        out.append(contentsOf: value ? Array("true".utf8) : Array("false".utf8))
+        out.append(contentsOf: value ? trueBytes : falseBytes)
     }
 
     private static func appendEscape(_ b: UInt8, to out: inout [UInt8]) {

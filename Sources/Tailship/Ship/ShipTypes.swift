@@ -12,7 +12,9 @@ public struct ShipCredentials: Sendable, Equatable {
     public var token: String?
 
     /// Creates a credential set.
-    public init(basicUser: String? = nil, basicPassword: String? = nil, projectId: String? = nil, token: String? = nil) {
+    public init(
+        basicUser: String? = nil, basicPassword: String? = nil, projectId: String? = nil, token: String? = nil
+    ) {
         self.basicUser = basicUser
         self.basicPassword = basicPassword
         self.projectId = projectId

@@ -149,7 +149,8 @@ public final class Shipper: Sendable {
         let clockStart = ContinuousClock.now
         func nowMs() -> UInt64 {
             let elapsed = ContinuousClock.now - clockStart
-            return UInt64(elapsed.components.seconds) * 1000 + UInt64(elapsed.components.attoseconds / 1_000_000_000_000_000)
+            let (seconds, attoseconds) = elapsed.components
+            return UInt64(seconds) * 1000 + UInt64(attoseconds / 1_000_000_000_000_000)
         }
         func hand(_ batch: Batch<ShipItem>?) -> Bool {
             guard let batch else { return true }
