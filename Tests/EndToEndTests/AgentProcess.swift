@@ -12,7 +12,7 @@ final class AgentProcess: @unchecked Sendable {
         var environment = ProcessInfo.processInfo.environment
         environment.merge(env) { _, new in new }
         process.environment = environment
-        FileManager.default.createFile(atPath: logPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         log.seekToEndOfFile()
         process.standardError = log
@@ -76,7 +76,7 @@ func makeTempDir(_ prefix: String) throws -> String {
 
 /// Appends text to a file, creating it if needed, the way a logging application does.
 func append(_ text: String, to path: String) throws {
-    if !FileManager.default.fileExists(atPath: path) { FileManager.default.createFile(atPath: path, contents: nil) }
+    if !FileManager.default.fileExists(atPath: path) { _ = FileManager.default.createFile(atPath: path, contents: nil) }
     let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
     handle.seekToEndOfFile()
     handle.write(Data(text.utf8))

@@ -72,10 +72,10 @@ import Testing
                 match: healthcheck
                 drop: true
         """.write(toFile: path, atomically: true, encoding: .utf8)
-        let input = "1795856400 signup user=ada age=36\nhealthcheck\nsomething else\n"
+        let input = "1793523600 signup user=ada age=36\nhealthcheck\nsomething else\n"
         let result = try TailshipProcess.run(["test", "-c", path, "--explain"], stdin: Data(input.utf8))
         #expect(result.status == 0, "\(result.stderr)")
-        #expect(result.stdout == #"{"event":"Signed Up","properties":{"time":1795856400000,"distinct_id":"ada","$insert_id":"signup-ada","ip":"0","age":36}}"# + "\n")
+        #expect(result.stdout == #"{"event":"Signed Up","properties":{"time":1793523600000,"distinct_id":"ada","$insert_id":"signup-ada","ip":"0","age":36}}"# + "\n")
         #expect(result.stderr.contains("signup"), "\(result.stderr)")
         #expect(result.stderr.contains("noise"), "\(result.stderr)")
     }

@@ -13,13 +13,21 @@ public struct AgentPlan: @unchecked Sendable {
     public static func load(path: String, environment: [String: String], checkSecrets: Bool = true)
         throws(ConfigError) -> AgentPlan
     {
-        let config = try ConfigLoader.load(path: path, environment: environment, checkSecrets: checkSecrets)
-        var problems: [ConfigProblem] = []
+        let draft = ConfigLoader.draft(path: path, environment: environment, checkSecrets: checkSecrets)
+        var problems = draft.problems
+        // Rules are compiled even when other parts are wrong, so one run reports everything;
+        // a spot the decoder already flagged is not reported twice.
+        let flagged = Set(draft.problems.map(\.mark))
         var engines: [RuleEngine] = []
-        for source in config.sources {
-            let (engine, found) = RuleCompiler.compile(source, file: config.file)
-            problems += found
+        for source in draft.sources {
+            let (engine, found) = RuleCompiler.compile(source, file: path)
+            problems += found.filter { !flagged.contains($0.mark) }
             if let engine { engines.append(engine) }
+        }
+        guard let config = draft.config, problems.isEmpty else {
+            var seen = Set<String>()
+            let unique = problems.filter { seen.insert($0.description).inserted }
+            throw ConfigError(problems: unique.sorted { ($0.mark.line, $0.mark.column) < ($1.mark.line, $1.mark.column) })
         }
         var credentials = ShipCredentials()
         if checkSecrets {
@@ -32,12 +40,7 @@ public struct AgentPlan: @unchecked Sendable {
                                               message: "\(error)"))
             }
         }
-        guard problems.isEmpty else {
-            // The decoder and the rule compiler may both see one fault (a rule without `event`).
-            var seen = Set<String>()
-            let unique = problems.filter { seen.insert($0.description).inserted }
-            throw ConfigError(problems: unique.sorted { ($0.mark.line, $0.mark.column) < ($1.mark.line, $1.mark.column) })
-        }
+        guard problems.isEmpty else { throw ConfigError(problems: problems) }
         return AgentPlan(config: config, engines: engines, credentials: credentials)
     }
 }

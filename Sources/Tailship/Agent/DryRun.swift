@@ -17,6 +17,8 @@ public struct DryRun {
         public var lines = 0
         public var events = 0
         public var invalid = 0
+
+        public init() {}
     }
 
     let source: SourceConfig
@@ -30,7 +32,7 @@ public struct DryRun {
                 err: @escaping (String) -> Void) {
         self.source = plan.config.sources[sourceIndex]
         self.engine = plan.engines[sourceIndex]
-        self.encoder = EventEncoder(endpoint: plan.config.destination.api, token: plan.credentials.token)
+        self.encoder = EventEncoder(token: plan.config.destination.api == .track ? plan.credentials.token : nil)
         self.explain = explain
         self.out = out
         self.err = err

@@ -52,6 +52,7 @@ final class Pipeline: LineSink, @unchecked Sendable {
         let handle = state.withLock { $0.acks.nextHandle(file: file) }
         let now = Int64(Date().timeIntervalSince1970 * 1000)
         var events: [PendingEvent] = []
+        var letters: [DeadLetter] = []
         var counts = (read: 0, unmatched: 0, dropped: 0, limit: 0, invalid: 0, truncated: 0)
         for entry in batch {
             let line = entry.bytes, offset = entry.offset
@@ -70,9 +71,25 @@ final class Pipeline: LineSink, @unchecked Sendable {
                 counts.limit += 1
             case .invalid(let rule, let problems):
                 counts.invalid += 1
-                // Rejected locally by the API's own rules: dead-letter it now rather than spend a request.
-                deadLetters.write(local: problems, rule: rule, source: sourceName, path: info.path,
-                                  identity: info.identity, offset: offset, rawLine: String(decoding: line, as: UTF8.self))
+                // Rejected locally by the API's own rules: dead-letter it rather than spend a request.
+                let origin = EventOrigin(source: sourceName, path: info.path, identity: info.identity, offset: offset,
+                                         rule: rule, ack: handle)
+                letters.append(DeadLetter(
+                    reason: .localValidation, field: problems.first?.field ?? "",
+                    message: problems.map(\.message).joined(separator: "; "), origin: origin,
+                    rawLine: String(decoding: line, as: UTF8.self), eventJSON: [], timeMs: now))
+            }
+        }
+        // A dead letter that cannot be written (disk full) stays pending for this run, so the
+        // checkpoint stops before its line and the next start reads it again: nothing is lost.
+        var unwritten = 0
+        if !letters.isEmpty {
+            do {
+                try deadLetters.write(letters)
+            } catch {
+                unwritten = letters.count
+                logger.error("dead letters not written; checkpoint held before them",
+                             metadata: ["file.path": "\(info.path)", "error": "\(error)"])
             }
         }
         metrics.add(.linesRead, counts.read)
@@ -81,10 +98,10 @@ final class Pipeline: LineSink, @unchecked Sendable {
         metrics.add(.linesDropped, counts.dropped)
         metrics.add(.linesLimitHit, counts.limit)
         metrics.add(.eventsInvalid, counts.invalid)
-        metrics.add(.eventsDeadLettered, counts.invalid)
+        metrics.add(.eventsDeadLettered, counts.invalid - unwritten)
         metrics.add(.eventsProduced, events.count)
         state.withLock {
-            if let advance = $0.acks.addSegment(file: file, endOffset: batch.endOffset, pending: events.count) {
+            if let advance = $0.acks.addSegment(file: file, endOffset: batch.endOffset, pending: events.count + unwritten) {
                 Self.record(advance, in: &$0)
             }
         }

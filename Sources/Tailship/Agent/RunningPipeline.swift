@@ -12,13 +12,13 @@ struct RunningPipeline {
     static func start(plan: AgentPlan, logger: Logger) throws -> RunningPipeline {
         let config = plan.config
         let store = try CheckpointStore(directory: config.stateDir)
-        let deadLetters = try DeadLetterWriter(directory: config.stateDir)
+        let deadLetters = DeadLetterWriter(stateDir: config.stateDir)
         let metrics = AgentMetrics()
         // The shipper reports acknowledgements to the pipeline, which is created after it.
         let relay = AckRelay()
-        let shipper = try Shipper(config: config.destination, credentials: plan.credentials, deadLetters: deadLetters,
-                                  logger: logger) { handles, deadLettered in
-            relay.forward(handles, deadLettered: deadLettered)
+        let shipper = Shipper(destination: config.destination, credentials: plan.credentials,
+                              stateDir: config.stateDir, logger: logger) { handles, result in
+            relay.forward(handles, deadLettered: result == .deadLettered)
         }
         let pipeline = Pipeline(sources: config.sources, engines: plan.engines, shipper: shipper, store: store,
                                 deadLetters: deadLetters, metrics: metrics, logger: logger)
@@ -26,14 +26,14 @@ struct RunningPipeline {
         let tailer = Tailer(sources: config.sources.map(TailSource.init), sink: pipeline, resume: { device, inode in
             store.checkpoints(device: device, inode: inode).map { ResumePoint(identity: $0.identity, offset: $0.offset) }
         }, logger: logger)
-        shipper.start()
+        try shipper.start()
         try tailer.start()
         return RunningPipeline(pipeline: pipeline, tailer: tailer, shipper: shipper, metrics: metrics)
     }
 
     func stop(graceMs: Int) {
         tailer.stop()
-        shipper.stop(deadline: .now() + .milliseconds(graceMs))
+        shipper.stop(deadline: Date(timeIntervalSinceNow: Double(graceMs) / 1000))
         pipeline.saveCheckpoints()
     }
 

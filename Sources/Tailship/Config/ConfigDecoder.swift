@@ -10,6 +10,9 @@ struct ConfigDecoder {
     /// Whether unresolvable secrets are problems (not for a dry run, which sends nothing).
     let checkSecrets: Bool
     private(set) var problems: [ConfigProblem] = []
+    /// The sources as far as they decoded, kept even when other parts are wrong so their rules
+    /// can still be compiled and every problem reported in one run.
+    private(set) var decodedSources: [SourceConfig] = []
 
     static let topLevelKeys = ["state_dir", "destination", "sources"]
 
@@ -40,6 +43,7 @@ struct ConfigDecoder {
         }
         let destination = required("destination", in: fields).flatMap { decodeDestination($0) }
         let sources = required("sources", in: fields).map { decodeSources($0) } ?? []
+        decodedSources = sources
 
         guard problems.isEmpty, let destination else { return nil }
         return AgentConfig(file: file, stateDir: stateDir, destination: destination, sources: sources)

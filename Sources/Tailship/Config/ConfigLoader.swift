@@ -33,16 +33,47 @@ public enum ConfigLoader {
         try decode(bytes: Array(text.utf8), file: file, environment: environment, checkSecrets: checkSecrets)
     }
 
+    /// What decoding made of a file: the configuration when it is valid, the sources as far as
+    /// they decoded (so rule checks can run even when other parts are wrong), and the problems.
+    public struct Draft: Sendable {
+        public var config: AgentConfig?
+        public var sources: [SourceConfig]
+        public var problems: [ConfigProblem]
+    }
+
+    /// Like `load`, but returns the problems instead of throwing them, with whatever decoded.
+    public static func draft(
+        path: String, environment: [String: String] = ProcessInfo.processInfo.environment,
+        checkSecrets: Bool = true
+    ) -> Draft {
+        do {
+            let bytes = try ConfigFileReader.readAll(path, limit: ConfigDefaults.maxConfigFileBytes)
+            return draft(bytes: bytes, file: path, environment: environment, checkSecrets: checkSecrets)
+        } catch {
+            let problem = ConfigProblem(
+                file: path, mark: SourceMark(line: 1, column: 1),
+                message: "cannot read the configuration: \(error.reason)")
+            return Draft(config: nil, sources: [], problems: [problem])
+        }
+    }
+
     private static func decode(
         bytes: [UInt8], file: String, environment: [String: String], checkSecrets: Bool
     ) throws(ConfigError) -> AgentConfig {
+        let result = draft(bytes: bytes, file: file, environment: environment, checkSecrets: checkSecrets)
+        guard result.problems.isEmpty, let config = result.config else { throw ConfigError(problems: result.problems) }
+        return config
+    }
+
+    private static func draft(
+        bytes: [UInt8], file: String, environment: [String: String], checkSecrets: Bool
+    ) -> Draft {
         let parsed = YAMLTreeBuilder.build(bytes: bytes, file: file)
-        guard parsed.isComplete else { throw ConfigError(problems: inFileOrder(parsed.problems)) }
+        guard parsed.isComplete else { return Draft(config: nil, sources: [], problems: inFileOrder(parsed.problems)) }
         var decoder = ConfigDecoder(file: file, environment: environment, checkSecrets: checkSecrets)
         let config = decoder.decodeAgent(parsed.root)
         let problems = inFileOrder(parsed.problems + decoder.problems)
-        guard problems.isEmpty, let config else { throw ConfigError(problems: problems) }
-        return config
+        return Draft(config: problems.isEmpty ? config : nil, sources: decoder.decodedSources, problems: problems)
     }
 
     /// Sorts by position, keeping the order of problems found at the same spot.
