@@ -68,7 +68,7 @@ sleep 2
 kill -TERM "$AGENT_PID"; wait "$AGENT_PID" || true; AGENT_PID=""
 
 echo; echo "== agent log (last lines)"; tail -n 5 "$WORK/agent.log"
-echo; echo "== what the server stored (expected 200 pro/team purchases)"
+echo; echo "== what the server stored (expected 300: the pro and team purchases)"
 curl -s "http://127.0.0.1:$PORT/_control/events?view=dedup" | python3 -c '
 import json, sys
 events = json.load(sys.stdin)
