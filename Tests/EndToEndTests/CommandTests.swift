@@ -80,3 +80,27 @@ import Testing
         #expect(result.stderr.contains("noise"), "\(result.stderr)")
     }
 }
+
+/// The shipped example must stay valid: users start from it.
+@Suite struct ExampleConfigTests {
+    static var repoRoot: String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().path
+    }
+
+    @Test func agentYamlExamplePassesCheck() throws {
+        let result = try TailshipProcess.run(["check", "-c", Self.repoRoot + "/agent.yaml.example"],
+                                             env: ["MIXPANEL_SECRET": "example-secret"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout == "ok\n")
+        #expect(!result.stderr.contains("example-secret"))
+    }
+
+    @Test func aMissingSecretIsReportedWithoutItsValueAndExitsOne() throws {
+        let result = try TailshipProcess.run(["check", "-c", Self.repoRoot + "/agent.yaml.example"],
+                                             env: ["MIXPANEL_SECRET": ""])
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("agent.yaml.example:") && result.stderr.contains("MIXPANEL_SECRET"),
+                "\(result.stderr)")
+    }
+}
