@@ -12,7 +12,8 @@ final class AgentProcess: @unchecked Sendable {
         var environment = ProcessInfo.processInfo.environment
         environment.merge(env) { _, new in new }
         process.environment = environment
-        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
+        // Appended to, so a restarted agent's log follows the previous run's.
+        if !FileManager.default.fileExists(atPath: logPath) { _ = FileManager.default.createFile(atPath: logPath, contents: nil) }
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         log.seekToEndOfFile()
         process.standardError = log

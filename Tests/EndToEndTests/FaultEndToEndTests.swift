@@ -159,3 +159,30 @@ import Testing
         return offsets
     }
 }
+
+@Suite(.serialized) struct OutageEndToEndTests {
+    @Test func sigtermDuringAnOutageExitsPromptlyAndLosesNothing() throws {
+        let dir = try makeTempDir("e2e-outage")
+        let server = try FaultEndToEndTests.server()
+        try server.setConfig(["outage": true])
+        let configPath = dir + "/agent.yaml"
+        try FaultEndToEndTests.config(dir: dir, port: server.port)
+            .write(toFile: configPath, atomically: true, encoding: .utf8)
+        // More than the shipping queue holds, so the reader is blocked handing events over.
+        try append(FaultEndToEndTests.lines(0..<20_000), to: dir + "/logs/app.log")
+        var agent = try AgentProcess(config: configPath, env: ["E2E_SECRET": FaultEndToEndTests.secret],
+                                     logPath: dir + "/agent.log")
+        #expect(eventually(timeout: 10) { agent.log.contains("503") }, "agent log:\n\(agent.log)")
+        let started = Date()
+        #expect(agent.terminate(timeout: 30) == 0, "agent log:\n\(agent.log)")
+        #expect(Date().timeIntervalSince(started) < 15, "shutdown is bounded by the grace period")
+
+        try server.setConfig(["outage": false])
+        agent = try AgentProcess(config: configPath, env: ["E2E_SECRET": FaultEndToEndTests.secret],
+                                 logPath: dir + "/agent.log")
+        let arrived = try eventually(timeout: 60) { try server.stats()["events_accepted"] as? Int ?? 0 >= 20_000 }
+        #expect(arrived, "agent log:\n\(agent.log)")
+        #expect(agent.terminate() == 0)
+        try FaultEndToEndTests.assertExactlyOnce(server, expected: 0..<20_000)
+    }
+}

@@ -31,9 +31,19 @@ struct RunningPipeline {
         return RunningPipeline(pipeline: pipeline, tailer: tailer, shipper: shipper, metrics: metrics)
     }
 
+    /// Bounded even when the API is down: the tail thread may be blocked handing events to a
+    /// full shipping queue, and stopping the shipper (which refuses new events) releases it.
     func stop(graceMs: Int) {
-        tailer.stop()
+        let tailStopped = DispatchSemaphore(value: 0)
+        let tailer = self.tailer
+        Thread {
+            tailer.stop()
+            tailStopped.signal()
+        }.start()
+        // Usually reading stops within a turn; give it that long before draining the shipper.
+        let stoppedEarly = tailStopped.wait(timeout: .now() + .milliseconds(500)) == .success
         shipper.stop(deadline: Date(timeIntervalSinceNow: Double(graceMs) / 1000))
+        if !stoppedEarly { tailStopped.wait() }
         pipeline.saveCheckpoints()
     }
 
