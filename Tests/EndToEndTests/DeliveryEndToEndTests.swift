@@ -96,6 +96,14 @@ import Testing
         let size = try FileManager.default.attributesOfItem(atPath: logPath)[.size] as! UInt64
         let checkpoints = try String(contentsOfFile: dir + "/state/checkpoints.json", encoding: .utf8)
         #expect(checkpoints.contains("\"offset\" : \(size)"), "\(checkpoints)")
+
+        // `status` reads the same store: the file, fully checkpointed, nothing behind.
+        let status = try TailshipProcess.run(["status", "-c", configPath])
+        #expect(status.status == 0, "\(status.stderr)")
+        let rows = status.stdout.split(separator: "\n").map { $0.split(separator: " ").map(String.init) }
+        #expect(rows.first == ["PATH", "IDENTITY", "OFFSET", "SIZE", "BEHIND", "UPDATED"])
+        #expect(rows.dropFirst().contains { $0[0] == logPath && $0[2] == "\(size)" && $0[3] == "\(size)" && $0[4] == "0" },
+                "\(status.stdout)")
     }
 
     @Test func killNineMidStreamLosesNothingAndDuplicatesNothing() throws {
