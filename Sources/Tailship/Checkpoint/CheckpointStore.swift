@@ -27,13 +27,7 @@ public struct CheckpointStore: Sendable {
     {
         self.directory = directory
         self.name = name
-        if createIfMissing {
-            do {
-                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            } catch {
-                throw CheckpointError(path: directory, message: "cannot create state directory: \(error.localizedDescription)")
-            }
-        }
+        if createIfMissing { try AtomicFile.createDirectory(directory) }
         if createIfMissing { try? FileManager.default.removeItem(atPath: path + ".tmp") }
         guard let data = FileManager.default.contents(atPath: path) else { return }
         let file: CheckpointFile

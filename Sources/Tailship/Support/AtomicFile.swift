@@ -38,6 +38,18 @@ enum AtomicFile {
         }
     }
 
+    /// `mkdir -p`, with the system's reason when it fails (Foundation's message says only
+    /// "the file doesn't exist", which does not tell an operator what to fix).
+    static func createDirectory(_ path: String) throws(CheckpointError) {
+        var current = path.hasPrefix("/") ? "" : "."
+        for component in path.split(separator: "/") {
+            current += "/" + component
+            if mkdir(current, 0o755) != 0, errno != EEXIST {
+                throw CheckpointError(path: current, message: "cannot create state directory: \(String(cString: strerror(errno)))")
+            }
+        }
+    }
+
     private static func failure(_ path: String, _ op: String) -> CheckpointError {
         CheckpointError(path: path, message: "\(op) failed: \(String(cString: strerror(errno)))")
     }
