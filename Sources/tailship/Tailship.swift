@@ -8,7 +8,7 @@ struct TailshipCommand: ParsableCommand {
         commandName: "tailship",
         abstract: "Tails log files, turns lines into product events and ships them to Mixpanel.",
         version: TailshipVersion.current,
-        subcommands: [RunCommand.self, CheckCommand.self, TestCommand.self, StatusCommand.self]
+        subcommands: [RunCommand.self, CheckCommand.self, TestCommand.self, StatusCommand.self, ImportCommand.self]
     )
 }
 

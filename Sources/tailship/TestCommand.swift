@@ -29,15 +29,7 @@ struct TestCommand: ParsableCommand {
             Stderr.write(error.description)
             throw Exit.invalid
         }
-        var index = 0
-        if let source {
-            guard let found = plan.config.sources.firstIndex(where: { $0.name == source }) else {
-                Stderr.write("no source named '\(source)'; the config has: "
-                             + plan.config.sources.map(\.name).joined(separator: ", "))
-                throw Exit.invalid
-            }
-            index = found
-        }
+        let index = try SourceChoice.index(of: source, in: plan.config)
         let dryRun = DryRun(plan: plan, sourceIndex: index, explain: explain,
                             out: { print($0) }, err: { Stderr.write($0) })
         var summary = DryRun.Summary()

@@ -145,6 +145,9 @@ final class Pipeline: LineSink, @unchecked Sendable {
         state.dirty = true
     }
 
+    /// Read segments whose events are not all resolved yet, over all files.
+    var outstandingSegments: Int { state.withLock { $0.acks.outstandingSegments } }
+
     /// Writes the checkpoints if any moved since the last save.
     func saveCheckpoints() {
         let snapshot: CheckpointStore? = state.withLock {

@@ -4,31 +4,20 @@ import Logging
 /// The live stages of one configuration: tailer, pipeline and shipper, started together and
 /// stopped in reverse order (stop reading, drain shipping, save checkpoints).
 struct RunningPipeline {
-    let pipeline: Pipeline
+    let stages: PipelineStages
     let tailer: Tailer
-    let shipper: Shipper
-    let metrics: AgentMetrics
+
+    var pipeline: Pipeline { stages.pipeline }
 
     static func start(plan: AgentPlan, logger: Logger) throws -> RunningPipeline {
-        let config = plan.config
-        let store = try CheckpointStore(directory: config.stateDir)
-        let deadLetters = DeadLetterWriter(stateDir: config.stateDir)
-        let metrics = AgentMetrics()
-        // The shipper reports acknowledgements to the pipeline, which is created after it.
-        let relay = AckRelay()
-        let shipper = Shipper(destination: config.destination, credentials: plan.credentials,
-                              stateDir: config.stateDir, logger: logger) { handles, result in
-            relay.forward(handles, deadLettered: result == .deadLettered)
-        }
-        let pipeline = Pipeline(sources: config.sources, engines: plan.engines, shipper: shipper, store: store,
-                                deadLetters: deadLetters, metrics: metrics, logger: logger)
-        relay.target = pipeline
-        let tailer = Tailer(sources: config.sources.map(TailSource.init), sink: pipeline, resume: { device, inode in
+        let stages = try PipelineStages(plan: plan, storeName: CheckpointStore.liveStoreName, logger: logger)
+        let store = stages.store
+        let tailer = Tailer(sources: plan.config.sources.map(TailSource.init), sink: stages.pipeline, resume: { device, inode in
             store.checkpoints(device: device, inode: inode).map { ResumePoint(identity: $0.identity, offset: $0.offset) }
         }, logger: logger)
-        try shipper.start()
+        try stages.shipper.start()
         try tailer.start()
-        return RunningPipeline(pipeline: pipeline, tailer: tailer, shipper: shipper, metrics: metrics)
+        return RunningPipeline(stages: stages, tailer: tailer)
     }
 
     /// Bounded even when the API is down: the tail thread may be blocked handing events to a
@@ -42,9 +31,34 @@ struct RunningPipeline {
         }.start()
         // Usually reading stops within a turn; give it that long before draining the shipper.
         let stoppedEarly = tailStopped.wait(timeout: .now() + .milliseconds(500)) == .success
-        shipper.stop(deadline: Date(timeIntervalSinceNow: Double(graceMs) / 1000))
+        stages.shipper.stop(deadline: Date(timeIntervalSinceNow: Double(graceMs) / 1000))
         if !stoppedEarly { tailStopped.wait() }
         pipeline.saveCheckpoints()
+    }
+
+    func statsMetadata() -> Logger.Metadata { stages.statsMetadata() }
+}
+
+/// The pipeline and shipper of one plan, wired to each other and to a checkpoint store:
+/// what `run` puts behind its tailer and `import` behind its file reader.
+struct PipelineStages {
+    let pipeline: Pipeline
+    let shipper: Shipper
+    let store: CheckpointStore
+    let metrics = AgentMetrics()
+
+    init(plan: AgentPlan, storeName: String, logger: Logger) throws {
+        let config = plan.config
+        store = try CheckpointStore(directory: config.stateDir, name: storeName)
+        // The shipper reports acknowledgements to the pipeline, which is created after it.
+        let relay = AckRelay()
+        shipper = Shipper(destination: config.destination, credentials: plan.credentials,
+                          stateDir: config.stateDir, logger: logger) { handles, result in
+            relay.forward(handles, deadLettered: result == .deadLettered)
+        }
+        pipeline = Pipeline(sources: config.sources, engines: plan.engines, shipper: shipper, store: store,
+                            deadLetters: DeadLetterWriter(stateDir: config.stateDir), metrics: metrics, logger: logger)
+        relay.target = pipeline
     }
 
     func statsMetadata() -> Logger.Metadata {

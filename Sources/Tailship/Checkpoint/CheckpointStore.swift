@@ -20,6 +20,11 @@ public struct CheckpointStore: Sendable {
 
     public var path: String { directory + "/" + name }
 
+    /// The live agent's store; `import` keeps its own (`importStoreName`) so a backfill never
+    /// moves the daemon's offsets.
+    public static let liveStoreName = "checkpoints.json"
+    public static let importStoreName = "import-checkpoints.json"
+
     /// Opens (and, unless `createIfMissing` is false, creates) the store's directory and loads
     /// the saved document; a missing document is an empty store.
     public init(directory: String, name: String = "checkpoints.json", createIfMissing: Bool = true)

@@ -1,0 +1,158 @@
+import Foundation
+import Logging
+import Synchronization
+
+/// `tailship import`: existing files (plain or gzip) through one source's rules and the same
+/// shipper as `run`, once, from the beginning.
+///
+/// Progress is checkpointed in `import-checkpoints.json` (the live agent's checkpoints are
+/// never touched), keyed by the file's identity, so an interrupted import resumes where its
+/// acknowledged events end. Offsets of a `.gz` file count decompressed bytes; the default
+/// `$insert_id`s derive from the file's own identity, so a resumed or repeated import of the
+/// same file sends the same ids and the API deduplicates them.
+public final class Backfill: Sendable {
+    /// What the progress display shows.
+    public struct Progress: Sendable {
+        public var file: String
+        public var fileIndex: Int
+        public var fileCount: Int
+        /// Bytes of the files read so far (compressed bytes for gzip files), and in all.
+        public var bytesRead: UInt64
+        public var bytesTotal: UInt64
+        public var lines: Int
+        public var eventsDelivered: Int
+    }
+
+    public enum Outcome: Sendable, Equatable {
+        /// Every line read and every event delivered or dead-lettered.
+        case completed
+        /// Stopped early (a signal): what was acknowledged is checkpointed; run again to resume.
+        case interrupted
+    }
+
+    private let plan: AgentPlan
+    private let sourceIndex: Int
+    private let logger: Logger
+    private let stopping = Atomic<Bool>(false)
+    /// The running import's shipper, so a stop request can release a reader blocked on its
+    /// full queue (the API being down is exactly when users press Ctrl-C).
+    private let shipper = Mutex<Shipper?>(nil)
+    private let stopped = DispatchSemaphore(value: 0)
+
+    public init(plan: AgentPlan, sourceIndex: Int, logger: Logger) {
+        self.plan = plan
+        self.sourceIndex = sourceIndex
+        self.logger = logger
+    }
+
+    /// Asks a running import to stop: reading stops, in-flight events get a grace period, and
+    /// `run` returns `.interrupted`. Safe to call from any thread, once.
+    public func requestStop() {
+        guard !stopping.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        let shipper = self.shipper.withLock { $0 }
+        let stopped = self.stopped
+        Thread {
+            shipper?.stop(deadline: Date(timeIntervalSinceNow: Double(Agent.shutdownGraceMs) / 1000))
+            stopped.signal()
+        }.start()
+    }
+
+    /// Imports `files` in order, calling `progress` now and then (on the calling thread).
+    public func run(files: [String], progress: (Progress) -> Void) throws -> Outcome {
+        let stages = try PipelineStages(plan: plan, storeName: CheckpointStore.importStoreName, logger: logger)
+        try stages.shipper.start()
+        shipper.withLock { $0 = stages.shipper }
+        if stopping.load(ordering: .acquiring) { stages.shipper.stop(deadline: Date()) }
+        let sizes = files.map { (try? FileStatus.of(path: $0).size) ?? 0 }
+        var state = Progress(file: "", fileIndex: 0, fileCount: files.count, bytesRead: 0,
+                             bytesTotal: sizes.reduce(0, +), lines: 0, eventsDelivered: 0)
+        var lastReport = Date.distantPast
+        var lastSave = Date()
+        func report(_ force: Bool) {
+            guard force || Date().timeIntervalSince(lastReport) > 0.2 else { return }
+            lastReport = Date()
+            state.lines = stages.metrics.value(.linesRead)
+            state.eventsDelivered = stages.metrics.value(.eventsDelivered)
+            progress(state)
+            if Date().timeIntervalSince(lastSave) > 1 {
+                stages.pipeline.saveCheckpoints()
+                lastSave = Date()
+            }
+        }
+        var failure: Error?
+        for (index, path) in files.enumerated() where !stopping.load(ordering: .acquiring) {
+            state.file = path
+            state.fileIndex = index
+            let before = state.bytesRead
+            do {
+                try importFile(path, id: index, stages: stages) { consumed in
+                    state.bytesRead = before + consumed
+                    report(false)
+                }
+            } catch {
+                failure = error
+                break
+            }
+            state.bytesRead = before + sizes[index]
+        }
+        // Wait for every event: an import has nowhere else to be (Ctrl-C stops it).
+        while !stopping.load(ordering: .acquiring), failure == nil, stages.pipeline.outstandingSegments > 0 {
+            stages.shipper.flush()
+            report(false)
+            usleep(50_000)
+        }
+        let interrupted = stopping.load(ordering: .acquiring)
+        if interrupted {
+            stopped.wait()
+        } else {
+            stages.shipper.stop(deadline: Date(timeIntervalSinceNow: 60))
+        }
+        stages.pipeline.saveCheckpoints()
+        report(true)
+        logger.info("import finished", metadata: stages.statsMetadata())
+        if let failure { throw failure }
+        return interrupted ? .interrupted : .completed
+    }
+
+    /// Reads one file from its import checkpoint to its end into the pipeline.
+    private func importFile(_ path: String, id: Int, stages: PipelineStages,
+                            consumed: (UInt64) -> Void) throws {
+        let file = try ReadableFile(path: path)
+        guard let identity = try FileIdentity.compute(for: file) else { return }  // empty file
+        let resume = stages.store[identity]?.offset ?? 0
+        let maxLine = plan.config.sources[sourceIndex].maxLineBytes
+        stages.pipeline.fileOpened(file: id, source: sourceIndex, path: path, identity: identity, offset: resume)
+        defer { stages.pipeline.fileClosed(file: id, reason: .stopped) }
+        var splitter = LineSplitter(startOffset: resume, maxLineBytes: maxLine)
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 256 * 1024, alignment: 16)
+        defer { buffer.deallocate() }
+        let deliver: (LineBatch) -> Void = { stages.pipeline.lines(file: id, $0) }
+        if GzipFileReader.isGzip(path: path) {
+            let reader = try GzipFileReader(path: path)
+            var position: UInt64 = 0
+            while !stopping.load(ordering: .acquiring) {
+                let count = try reader.read(into: buffer)
+                if count == 0 { break }
+                let end = position + UInt64(count)
+                // Decompress and skip up to the checkpoint, then feed from there.
+                if end > resume {
+                    let skip = Int(resume > position ? resume - position : 0)
+                    splitter.feed(UnsafeRawBufferPointer(rebasing: buffer[skip..<count]), deliver)
+                }
+                position = end
+                consumed(reader.compressedOffset)
+            }
+        } else {
+            var offset = resume
+            while !stopping.load(ordering: .acquiring) {
+                let count = try file.read(into: buffer, at: offset)
+                if count == 0 { break }
+                splitter.feed(UnsafeRawBufferPointer(rebasing: buffer[0..<count]), deliver)
+                offset += UInt64(count)
+                consumed(offset)
+            }
+        }
+        // A historical file is complete: its last line counts even without a newline.
+        if !stopping.load(ordering: .acquiring) { splitter.flush(deliver) }
+    }
+}

@@ -1,0 +1,111 @@
+import ArgumentParser
+import Foundation
+import Logging
+import Tailship
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+struct ImportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import",
+        abstract: "Backfill existing files (plain or .gz) once through the rules and shipper; resumable, exits when done."
+    )
+
+    @OptionGroup var options: ConfigOptions
+
+    @Option(help: "The source whose rules to apply (default: the first source).")
+    var source: String?
+
+    @Argument(help: "The files to import, in order.")
+    var files: [String]
+
+    func validate() throws {
+        guard !files.isEmpty else { throw ValidationError("name at least one file to import") }
+    }
+
+    func run() throws {
+        SignalWaiter.blockHandledSignals()
+        LoggingSystem.bootstrap { StderrLogHandler(label: $0, level: .warning) }
+        let plan: AgentPlan
+        do {
+            plan = try AgentPlan.load(path: options.path, environment: ProcessInfo.processInfo.environment)
+        } catch {
+            Stderr.write(error.description)
+            throw Exit.invalid
+        }
+        let index = try SourceChoice.index(of: source, in: plan.config)
+        for file in files where access(file, R_OK) != 0 {
+            Stderr.write("\(file): cannot read: \(String(cString: strerror(errno)))")
+            throw Exit.invalid
+        }
+        let backfill = Backfill(plan: plan, sourceIndex: index, logger: Logger(label: "tailship.import"))
+        // Ctrl-C or SIGTERM: stop reading, let in-flight events finish, keep the checkpoint.
+        Thread {
+            let signals = SignalWaiter()
+            while true {
+                if case .terminate = signals.wait(timeoutMs: 1000) {
+                    backfill.requestStop()
+                    return
+                }
+            }
+        }.start()
+        let bar = ProgressBar(enabled: isatty(STDERR_FILENO) == 1)
+        let outcome: Backfill.Outcome
+        do {
+            outcome = try backfill.run(files: files) { bar.show($0) }
+        } catch {
+            bar.finish()
+            Stderr.write("import failed: \(error)")
+            throw Exit.runtime
+        }
+        bar.finish()
+        switch outcome {
+        case .completed:
+            print("imported \(files.count) file(s)")
+        case .interrupted:
+            Stderr.write("import interrupted; run the same command again to resume")
+            throw Exit.runtime
+        }
+    }
+}
+
+/// `--source NAME`, or the first source.
+enum SourceChoice {
+    static func index(of name: String?, in config: AgentConfig) throws -> Int {
+        guard let name else { return 0 }
+        guard let found = config.sources.firstIndex(where: { $0.name == name }) else {
+            Stderr.write("no source named '\(name)'; the config has: " + config.sources.map(\.name).joined(separator: ", "))
+            throw Exit.invalid
+        }
+        return found
+    }
+}
+
+/// A one-line progress display on a terminal's stderr; silent when stderr is not a terminal.
+final class ProgressBar {
+    private let enabled: Bool
+    private var shown = false
+
+    init(enabled: Bool) { self.enabled = enabled }
+
+    func show(_ progress: Backfill.Progress) {
+        guard enabled else { return }
+        let fraction = progress.bytesTotal == 0 ? 1 : min(1, Double(progress.bytesRead) / Double(progress.bytesTotal))
+        let width = 30
+        let filled = Int(fraction * Double(width))
+        let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
+        let name = (progress.file as NSString).lastPathComponent
+        let percent = String(Int(fraction * 100))
+        let line = "\r[\(bar)] \(String(repeating: " ", count: 3 - percent.count))\(percent)%  "
+            + "file \(progress.fileIndex + 1)/\(progress.fileCount) \(name)  \(progress.lines) lines  "
+            + "\(progress.eventsDelivered) events delivered\u{1B}[K"
+        FileHandle.standardError.write(Data(line.utf8))
+        shown = true
+    }
+
+    func finish() {
+        if shown { FileHandle.standardError.write(Data("\n".utf8)) }
+    }
+}
