@@ -86,7 +86,8 @@ extension RuleEngine {
         }
         let built = Event(name: name, distinctId: distinctId, timeMs: timeMs, insertId: insertId, ip: ip,
                           properties: properties)
-        problems += EventValidator.validate(built, nowMs: nowMs)
+        // `normalize` and `derive` only ever give valid ids: skip re-checking it.
+        problems += EventValidator.validate(built, nowMs: nowMs, insertIdKnownValid: true)
         return problems.isEmpty ? .matched(built) : .invalid(problems)
     }
 
@@ -176,7 +177,8 @@ enum TypedValues {
     /// A finite decimal number (`387.03`, `-1e3`); NaN and infinities cannot be sent as JSON.
     static func float(_ s: String) -> Double? {
         guard let first = s.utf8.first, first != 0x20, s.utf8.last != 0x20,
-              !s.contains("x"), !s.contains("X"), let d = Double(s), d.isFinite
+              // Bytes, not Foundation's `contains`: a hex float is ASCII anyway, and this runs per event.
+              !s.utf8.contains(UInt8(ascii: "x")), !s.utf8.contains(UInt8(ascii: "X")), let d = Double(s), d.isFinite
         else { return nil }
         return d
     }
