@@ -39,9 +39,10 @@ final class Pipeline: LineSink, @unchecked Sendable {
 
     /// glibc gives each thread that allocates its own arena; events are allocated on the
     /// reading thread and freed on shipper threads, so memory parks in several arenas and RSS
-    /// grows with the thread count. Two arenas keep it bounded at no measurable cost.
+    /// grows with the thread count. Two arenas, and batch-sized buffers always mmapped (so
+    /// freeing one returns it), keep it bounded at no measurable cost.
     private static func limitMallocArenas() {
-        _ = tailship_limit_malloc_arenas(2)
+        _ = tailship_tune_malloc(2, 128 * 1024)
     }
 
     // MARK: LineSink

@@ -67,11 +67,13 @@ final class BlockingQueue<Element: Sendable>: @unchecked Sendable {
         let taken = Array(items[head..<end])
         for element in taken { load -= weight(element) }
         head = end
-        // Compact once the consumed prefix dominates, keeping take amortised O(1).
+        // Compact once the consumed prefix dominates, keeping take amortised O(1). Taken
+        // elements stay referenced until then, so no minimum: a queue of event groups taken
+        // one by one would otherwise keep a thousand groups' events alive.
         if head == items.count {
             items.removeAll(keepingCapacity: true)
             head = 0
-        } else if head > 1024 && head * 2 > items.count {
+        } else if head * 2 > items.count {
             items.removeFirst(head)
             head = 0
         }
