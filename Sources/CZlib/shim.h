@@ -8,4 +8,17 @@ static inline int tailship_deflateInit2(z_streamp s, int level, int method, int 
     return deflateInit2(s, level, method, windowBits, memLevel, strategy);
 }
 static inline int tailship_inflateInit2(z_streamp s, int windowBits) { return inflateInit2(s, windowBits); }
+
+// glibc's mallopt and its M_* constants are not in Swift's Glibc module. Here because the
+// shipper's (gzip) buffers are what cross threads. Caps the per-thread arenas, and fixes the
+// mmap threshold: glibc otherwise raises it after the first large free, and request bodies
+// then come from (and fragment) the heap, which keeps RSS high.
+#if defined(__GLIBC__)
+#include <malloc.h>
+static inline int tailship_tune_malloc(int arenas, int mmapThreshold) {
+    return mallopt(M_ARENA_MAX, arenas) && mallopt(M_MMAP_THRESHOLD, mmapThreshold);
+}
+#else
+static inline int tailship_tune_malloc(int arenas, int mmapThreshold) { (void)arenas; (void)mmapThreshold; return 0; }
+#endif
 #endif

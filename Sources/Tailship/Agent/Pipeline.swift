@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import CZlib
 import Synchronization
 
 /// Joins the stages: the tailer's lines go through each source's rules, events go to the
@@ -33,6 +34,15 @@ final class Pipeline: LineSink, @unchecked Sendable {
         self.metrics = metrics
         self.logger = logger
         self.state = Mutex(State(store: store))
+        Self.limitMallocArenas()
+    }
+
+    /// glibc gives each thread that allocates its own arena; events are allocated on the
+    /// reading thread and freed on shipper threads, so memory parks in several arenas and RSS
+    /// grows with the thread count. Two arenas, and batch-sized buffers always mmapped (so
+    /// freeing one returns it), keep it bounded at no measurable cost.
+    private static func limitMallocArenas() {
+        _ = tailship_tune_malloc(2, 128 * 1024)
     }
 
     // MARK: LineSink

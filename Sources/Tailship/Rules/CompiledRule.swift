@@ -1,5 +1,6 @@
-/// A template whose field names were resolved to slots at compile time.
-struct CompiledTemplate {
+/// A template whose field names were resolved to slots at compile time. A class: the engine
+/// reads it for every line, and a reference costs one retain where a struct copy costs several.
+final class CompiledTemplate {
     enum Piece {
         case literal(String)
         case slot(Int)
@@ -40,8 +41,9 @@ struct CompiledProperty {
 }
 
 /// A rule ready to run: its pattern, the capture group of each field slot, and compiled
-/// templates. Owned by one `RuleEngine` (patterns are not thread-safe).
-struct CompiledRule {
+/// templates. Owned by one `RuleEngine` (patterns are not thread-safe). A class so trying a
+/// rule per line passes one reference instead of copying a dozen fields.
+final class CompiledRule {
     let name: String
     let pattern: Pattern?
     /// For each field slot, the capture group of `pattern` that provides it, or -1.
@@ -54,4 +56,21 @@ struct CompiledRule {
     let ip: CompiledTemplate?
     let properties: [CompiledProperty]
     let drop: Bool
+
+    init(name: String, pattern: Pattern?, groupForSlot: [Int], conditions: [CompiledCondition],
+         event: CompiledTemplate?, distinctId: CompiledTemplate?,
+         time: (template: CompiledTemplate, parser: TimeParser)?, insertId: CompiledTemplate?,
+         ip: CompiledTemplate?, properties: [CompiledProperty], drop: Bool) {
+        self.name = name
+        self.pattern = pattern
+        self.groupForSlot = groupForSlot
+        self.conditions = conditions
+        self.event = event
+        self.distinctId = distinctId
+        self.time = time
+        self.insertId = insertId
+        self.ip = ip
+        self.properties = properties
+        self.drop = drop
+    }
 }

@@ -29,8 +29,9 @@ public enum EventValidator {
     /// Encoded events must stay below 1 MB.
     public static let maxEventBytes = 1_000_000
 
-    /// Every problem with `event`, given the current time `nowMs`.
-    public static func validate(_ event: Event, nowMs: Int64) -> [EventProblem] {
+    /// Every problem with `event`, given the current time `nowMs`. `insertIdKnownValid` skips
+    /// the `$insert_id` check for ids the rule engine already normalised.
+    public static func validate(_ event: Event, nowMs: Int64, insertIdKnownValid: Bool = false) -> [EventProblem] {
         var problems: [EventProblem] = []
         if isBlank(event.name) {
             problems.append(EventProblem(field: "event", message: "'event' must not be missing or blank"))
@@ -47,7 +48,7 @@ public enum EventValidator {
                 field: "properties.distinct_id",
                 message: "'properties.distinct_id' is invalid: must not be a placeholder value (\(event.distinctId))"))
         }
-        if !InsertID.isValid(event.insertId) {
+        if !insertIdKnownValid && !InsertID.isValid(event.insertId) {
             problems.append(EventProblem(
                 field: "$insert_id",
                 message: "'$insert_id' is invalid: must only contain alphanumeric or hyphen '-' characters"))
@@ -65,8 +66,8 @@ public enum EventValidator {
                 message: "'properties' is invalid: property name longer than \(maxPropertyNameLength) characters "
                     + "(\(property.name.prefix(32))...)"))
         }
-        let size = estimatedJSONBytes(event)
-        if size >= maxEventBytes {
+        // Escapes at most sextuple a byte: most events are provably small without scanning them.
+        if sizeBound(event) >= maxEventBytes, case let size = estimatedJSONBytes(event), size >= maxEventBytes {
             problems.append(EventProblem(
                 field: "properties", message: "'properties' is invalid: event is \(size) bytes, must be under 1 MB"))
         }
@@ -99,6 +100,18 @@ public enum EventValidator {
         return total
     }
 
+    /// An upper bound of `estimatedJSONBytes` from string lengths alone (O(1) per string).
+    private static func sizeBound(_ event: Event) -> Int {
+        var total = 100 + 8
+        total += 6 * (event.name.utf8.count + event.distinctId.utf8.count + event.insertId.utf8.count
+            + event.ip.utf8.count)
+        for property in event.properties {
+            total += 6 * property.name.utf8.count + 6
+            if case .string(let s) = property.value { total += 6 * s.utf8.count + 2 } else { total += 24 }
+        }
+        return total
+    }
+
     private static func jsonStringBytes(_ s: String) -> Int {
         var n = 2
         for b in s.utf8 {
@@ -112,6 +125,10 @@ public enum EventValidator {
     }
 
     private static func isBlank(_ s: String) -> Bool {
-        s.unicodeScalars.allSatisfy { $0.properties.isWhitespace }
+        // Fast path: an ASCII byte that is not whitespace settles it without Unicode tables.
+        for b in s.utf8 where b < 0x80 {
+            if b != 0x20 && !(0x09...0x0d).contains(b) { return false }
+        }
+        return s.unicodeScalars.allSatisfy { $0.properties.isWhitespace }
     }
 }

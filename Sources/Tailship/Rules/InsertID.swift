@@ -30,11 +30,13 @@ public enum InsertID {
     public static func isValid(_ value: String) -> Bool {
         let utf8 = value.utf8
         guard !utf8.isEmpty, utf8.count <= maxLength else { return false }
-        for b in utf8 {
-            let ok = (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a) || b == 0x2d
-            if !ok { return false }
+        var copy = value
+        let allowed = copy.withUTF8 { bytes in
+            bytes.allSatisfy { b in
+                (b >= 0x30 && b <= 0x39) || (b &- 0x41) < 26 || (b &- 0x61) < 26 || b == 0x2d
+            }
         }
-        return !Placeholders.isPlaceholder(value)
+        return allowed && !Placeholders.isPlaceholder(value)
     }
 
     /// The `$insert_id` to send for a rule-given (rendered) value.
@@ -102,7 +104,24 @@ public enum Placeholders {
     /// Whether `value` is one of the placeholders, ignoring ASCII case.
     public static func isPlaceholder(_ value: String) -> Bool {
         // Every placeholder is at most 36 bytes; skip the lowercase copy for anything longer.
-        guard value.utf8.count <= 36 else { return false }
-        return values.contains(value.lowercased())
+        let count = value.utf8.count
+        guard count <= 36 else { return false }
+        // ASCII (nearly always): compare bytes, no allocation. Other text may lowercase into
+        // ASCII (the Kelvin sign becomes `k`), so it keeps the full Unicode lowercasing.
+        var copy = value
+        let ascii: Bool? = copy.withUTF8 { bytes in
+            guard bytes.allSatisfy({ $0 < 0x80 }) else { return nil }
+            return asciiValues[count].contains { candidate in
+                zip(candidate, bytes).allSatisfy { c, b in c == ((b &- 0x41) < 26 ? b | 0x20 : b) }
+            }
+        }
+        return ascii ?? values.contains(value.lowercased())
     }
+
+    /// The placeholders' bytes, indexed by length (0...36).
+    private static let asciiValues: [[[UInt8]]] = {
+        var byLength = [[[UInt8]]](repeating: [], count: 37)
+        for value in values { byLength[value.utf8.count].append(Array(value.utf8)) }
+        return byLength
+    }()
 }

@@ -86,7 +86,8 @@ extension RuleEngine {
         }
         let built = Event(name: name, distinctId: distinctId, timeMs: timeMs, insertId: insertId, ip: ip,
                           properties: properties)
-        problems += EventValidator.validate(built, nowMs: nowMs)
+        // `normalize` and `derive` only ever give valid ids: skip re-checking it.
+        problems += EventValidator.validate(built, nowMs: nowMs, insertIdKnownValid: true)
         return problems.isEmpty ? .matched(built) : .invalid(problems)
     }
 
@@ -104,10 +105,30 @@ extension RuleEngine {
         if let constant = t.constant { return .value(constant) }
         if let slot = t.singleSlot {
             guard let v = value(slot, rule, line) else { return .missing(table.names[slot]) }
-            return String(validating: v, as: UTF8.self).map(Rendered.value) ?? .badUTF8
+            return Self.string(v).map(Rendered.value) ?? .badUTF8
         }
         guard fill(t, rule, line) == nil else { return .missing("") }
-        return String(validating: renderBuffer, as: UTF8.self).map(Rendered.value) ?? .badUTF8
+        return renderBuffer.withUnsafeBytes { Self.string($0) }.map(Rendered.value) ?? .badUTF8
+    }
+
+    /// The bytes as a String, nil if not valid UTF-8. ASCII (most log values) skips the
+    /// generic validator, which instantiates type metadata on every call.
+    static func string(_ bytes: UnsafeRawBufferPointer) -> String? {
+        var ascii = true
+        var i = 0
+        let n = bytes.count
+        while i + 8 <= n {
+            if bytes.loadUnaligned(fromByteOffset: i, as: UInt64.self) & 0x8080_8080_8080_8080 != 0 {
+                ascii = false
+                break
+            }
+            i += 8
+        }
+        while ascii && i < n {
+            if bytes[i] >= 0x80 { ascii = false }
+            i += 1
+        }
+        return ascii ? String(decoding: bytes, as: UTF8.self) : String(validating: bytes, as: UTF8.self)
     }
 
     /// Concatenates a template's pieces into `renderBuffer`; returns the first missing slot.
@@ -176,7 +197,8 @@ enum TypedValues {
     /// A finite decimal number (`387.03`, `-1e3`); NaN and infinities cannot be sent as JSON.
     static func float(_ s: String) -> Double? {
         guard let first = s.utf8.first, first != 0x20, s.utf8.last != 0x20,
-              !s.contains("x"), !s.contains("X"), let d = Double(s), d.isFinite
+              // Bytes, not Foundation's `contains`: a hex float is ASCII anyway, and this runs per event.
+              !s.utf8.contains(UInt8(ascii: "x")), !s.utf8.contains(UInt8(ascii: "X")), let d = Double(s), d.isFinite
         else { return nil }
         return d
     }

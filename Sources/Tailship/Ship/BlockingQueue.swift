@@ -2,19 +2,24 @@ import Foundation
 
 /// A bounded FIFO shared between threads the shipper owns: `put` blocks while the queue is
 /// full (this is how backpressure reaches the reading thread), `take` blocks while it is
-/// empty. Capacity counts elements. After `close()`, `put` refuses new elements and
-/// `take` drains what is left, then returns nil.
+/// empty. Capacity counts elements, or the sum of their `weight`s (a queue of event groups
+/// counts events). After `close()`, `put` refuses new elements and `take` drains what is
+/// left, then returns nil.
 final class BlockingQueue<Element: Sendable>: @unchecked Sendable {
     // @unchecked: every stored property is guarded by `condition`.
     let capacity: Int
+    private let weight: @Sendable (Element) -> Int
+    /// Sum of the queued elements' weights.
+    private var load = 0
     private let condition = NSCondition()
     private var items: [Element] = []
     private var head = 0
     private var closed = false
     private var wakeups = 0
 
-    init(capacity: Int) {
+    init(capacity: Int, weight: @escaping @Sendable (Element) -> Int = { _ in 1 }) {
         self.capacity = max(1, capacity)
+        self.weight = weight
     }
 
     var count: Int {
@@ -29,13 +34,15 @@ final class BlockingQueue<Element: Sendable>: @unchecked Sendable {
     @discardableResult
     func put(_ elements: [Element]) -> Bool {
         guard !elements.isEmpty else { return true }
+        let added = elements.reduce(0) { $0 + weight($1) }
         condition.lock()
         defer { condition.unlock() }
-        while !closed && (items.count - head) > 0 && (items.count - head) + elements.count > capacity {
+        while !closed && (items.count - head) > 0 && load + added > capacity {
             condition.wait()
         }
         guard !closed else { return false }
         items.append(contentsOf: elements)
+        load += added
         condition.broadcast()
         return true
     }
@@ -58,12 +65,15 @@ final class BlockingQueue<Element: Sendable>: @unchecked Sendable {
         }
         let end = Swift.min(items.count, head + Swift.max(1, max))
         let taken = Array(items[head..<end])
+        for element in taken { load -= weight(element) }
         head = end
-        // Compact once the consumed prefix dominates, keeping take amortised O(1).
+        // Compact once the consumed prefix dominates, keeping take amortised O(1). Taken
+        // elements stay referenced until then, so no minimum: a queue of event groups taken
+        // one by one would otherwise keep a thousand groups' events alive.
         if head == items.count {
             items.removeAll(keepingCapacity: true)
             head = 0
-        } else if head > 1024 && head * 2 > items.count {
+        } else if head * 2 > items.count {
             items.removeFirst(head)
             head = 0
         }
@@ -93,6 +103,7 @@ final class BlockingQueue<Element: Sendable>: @unchecked Sendable {
         closed = true
         items.removeAll()
         head = 0
+        load = 0
         condition.broadcast()
         condition.unlock()
     }

@@ -51,10 +51,33 @@ public struct ShipperTuning: Sendable {
     }
 }
 
-/// An event inside the shipper: the pending event plus its dedupe key, computed once.
+/// The events of one `submit` call, shared by reference: queueing and batching them moves
+/// one pointer per group and one per event instead of copying every event's strings.
+final class EventGroup: Sendable {
+    let events: [PendingEvent]
+
+    init(_ events: [PendingEvent]) {
+        self.events = events
+    }
+}
+
+/// An event inside the shipper: where its `PendingEvent` sits, its acknowledgement handle and
+/// its dedupe key, computed once.
 struct ShipItem: Sendable {
-    var pending: PendingEvent
-    var key: DedupeWindow.Key
+    let group: EventGroup
+    let index: Int
+    let ack: AckHandle
+    let key: DedupeWindow.Key
+
+    init(group: EventGroup, index: Int, key: DedupeWindow.Key) {
+        self.group = group
+        self.index = index
+        self.ack = group.events[index].origin.ack
+        self.key = key
+    }
+
+    /// The event with its origin and raw line (dead letters and 400 matching only).
+    var pending: PendingEvent { group.events[index] }
 }
 
 /// Where and how requests go, derived from the destination and credentials.

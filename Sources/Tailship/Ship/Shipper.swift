@@ -21,7 +21,7 @@ import Synchronization
 public final class Shipper: Sendable {
     private let destination: DestinationConfig
     private let context: ShipperContext
-    private let events: BlockingQueue<PendingEvent>
+    private let events: BlockingQueue<EventGroup>
     private let batches: BlockingQueue<Batch<ShipItem>>
     private let flushRequested = Atomic<Bool>(false)
     private let started = Atomic<Bool>(false)
@@ -56,7 +56,8 @@ public final class Shipper: Sendable {
         context = ShipperContext(logger: logger, onComplete: onComplete, dedupeCapacity: tuning.dedupeCapacity,
                                  deadLetters: DeadLetterWriter(stateDir: stateDir), retry: destination.retry,
                                  jitterMs: tuning.jitterMs)
-        events = BlockingQueue(capacity: tuning.queueCapacity ?? max(1000, 2 * destination.batch.maxEvents))
+        events = BlockingQueue(capacity: tuning.queueCapacity ?? max(1000, 2 * destination.batch.maxEvents),
+                               weight: { $0.events.count })
         let workers = destination.kind == .mixpanel ? max(1, destination.maxInFlight) : 1
         batches = BlockingQueue(capacity: workers)
     }
@@ -100,7 +101,7 @@ public final class Shipper: Sendable {
     /// shipper is stopping (the events are then not shipped and never acknowledged).
     @discardableResult
     public func submit(_ pending: [PendingEvent]) -> Bool {
-        events.put(pending)
+        pending.isEmpty ? true : events.put([EventGroup(pending)])
     }
 
     /// Closes the open batch now instead of waiting for its flush interval.
@@ -158,17 +159,21 @@ public final class Shipper: Sendable {
         }
         while true {
             let wait = batcher.deadlineMs.map { Date(timeIntervalSinceNow: Double(Int64($0) - Int64(nowMs())) / 1000) }
-            let taken = events.take(max: 1024, until: wait)
+            let taken = events.take(max: 1, until: wait)
             var duplicates: [AckHandle] = []
-            for pending in taken ?? [] {
-                let key = DedupeWindow.Key(pending.event)
-                if context.dedupe.withLock({ $0.contains(key) }) {
-                    duplicates.append(pending.origin.ack)
-                    continue
-                }
-                let json = encoder.encode(pending.event)
-                for batch in batcher.add(ShipItem(pending: pending, key: key), encoded: json, nowMs: nowMs()) {
-                    if !hand(batch) { return }
+            for group in taken ?? [] {
+                let keys = group.events.map { DedupeWindow.Key($0.event) }
+                // One lock per group, not per event: the delivery threads insert under it too.
+                let seen = context.dedupe.withLock { window in keys.map { window.contains($0) } }
+                for i in group.events.indices {
+                    if seen[i] {
+                        duplicates.append(group.events[i].origin.ack)
+                        continue
+                    }
+                    let json = encoder.encode(group.events[i].event)
+                    for batch in batcher.add(ShipItem(group: group, index: i, key: keys[i]), encoded: json, nowMs: nowMs()) {
+                        if !hand(batch) { return }
+                    }
                 }
             }
             if !duplicates.isEmpty { context.onComplete(duplicates, .accepted) }

@@ -33,7 +33,7 @@ final class ShipperContext: Sendable {
         dedupe.withLock { window in
             for item in items { window.insert(item.key) }
         }
-        onComplete(items.map(\.pending.origin.ack), .accepted)
+        onComplete(items.map(\.ack), .accepted)
     }
 
     /// Writes dead letters (retrying with backoff until durable), then acknowledges them.
@@ -60,7 +60,7 @@ final class ShipperContext: Sendable {
                 "file.offset": "\(letter.origin.offset)",
             ])
         }
-        onComplete(items.map(\.pending.origin.ack), .deadLettered)
+        onComplete(items.map(\.ack), .deadLettered)
         return true
     }
 
