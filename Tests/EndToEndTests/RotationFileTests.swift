@@ -152,4 +152,17 @@ import Testing
         let count = writer.stop()
         try rig.assertExactly(Set(0..<count), timeout: 20)
     }
+
+    /// The writer died mid-line, then the file was rotated away: once the old file is drained
+    /// and closed, its partial last line is emitted (nothing more can ever complete it).
+    @Test func partialLastLineOfARotatedAwayFile() throws {
+        let rig = try RotationRig("partial")
+        let full = LineWriter.lines(0..<100), last = LineWriter.line(100)
+        try append(full + last.dropLast(), to: rig.path("app.log"))
+        try rig.startAgent()
+        try rig.waitForCatchUp(100)
+        #expect(rename(rig.path("app.log"), rig.path("app.log.1")) == 0)
+        try append(LineWriter.lines(101..<200), to: rig.path("app.log"))
+        try rig.assertExactly(Set(0..<200))
+    }
 }
