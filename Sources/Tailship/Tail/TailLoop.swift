@@ -230,6 +230,9 @@
         /// writer may still append through its old descriptor right after a rotation).
         private func closeIfDrained(_ file: TailedFile) {
             guard let since = file.drainingSince, clock.now - since >= options.drainGrace else { return }
+            // Nothing can complete a renamed-away or deleted file's unterminated last line now.
+            let id = file.id
+            if file.identity != nil { file.splitter.flush { sink.lines(file: id, $0) } }
             remove(file, reason: file.closeReason)
         }
 
