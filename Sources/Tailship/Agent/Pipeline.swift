@@ -52,7 +52,6 @@ final class Pipeline: LineSink, @unchecked Sendable {
             $0.acks.open(file: file, identity: identity, path: path, source: sources[source].name, offset: offset)
             $0.paths[file] = (path, identity, source)
         }
-        logger.info("file opened", metadata: ["file.path": "\(path)", "file.identity": "\(identity)", "file.offset": "\(offset)"])
     }
 
     func lines(file: Int, _ batch: LineBatch) {
@@ -125,11 +124,11 @@ final class Pipeline: LineSink, @unchecked Sendable {
     /// A truncated file comes back under a new id and identity, so every close is final for
     /// this id: its outstanding events still resolve and move the old identity's checkpoint.
     func fileClosed(file: Int, reason: FileCloseReason) {
-        let path = state.withLock {
+        // The tailer logs the close (`tail.file_closed`); here only the bookkeeping ends.
+        state.withLock {
             $0.acks.close(file: file)
-            return $0.paths.removeValue(forKey: file)?.path ?? "?"
+            $0.paths[file] = nil
         }
-        logger.info("file closed", metadata: ["file.path": "\(path)", "reason": "\(reason.rawValue)"])
     }
 
     // MARK: Acknowledgements
