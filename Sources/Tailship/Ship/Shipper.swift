@@ -54,7 +54,8 @@ public final class Shipper: Sendable {
         self.transportFactory = transportFactory
         self.credentials = Mutex(credentials)
         context = ShipperContext(logger: logger, onComplete: onComplete, dedupeCapacity: tuning.dedupeCapacity,
-                                 deadLetters: DeadLetterWriter(stateDir: stateDir), retry: destination.retry,
+                                 deadLetters: DeadLetterWriter(stateDir: stateDir,
+                                                               maxBytes: destination.deadLetterMaxBytes), retry: destination.retry,
                                  jitterMs: tuning.jitterMs)
         events = BlockingQueue(capacity: tuning.queueCapacity ?? max(1000, 2 * destination.batch.maxEvents),
                                weight: { $0.events.count })
