@@ -39,4 +39,78 @@ import Testing
                                 eventJSON: [], timeMs: 0)
         #expect(throws: FileError.self) { try writer.write([letter]) }
     }
+
+    static func tempDir() throws -> String {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ship-dl-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        return dir
+    }
+
+    static func letter(_ n: Int) -> DeadLetter {
+        DeadLetter(reason: .apiRejected, field: "properties.time", message: "letter \(n)",
+                   origin: ShipShipperTests.pending(n).origin, rawLine: String(repeating: "x", count: 100),
+                   eventJSON: [], timeMs: 0)
+    }
+
+    @Test func rotatesPastTheCapKeepingTheNewestFiles() throws {
+        let dir = try Self.tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let lineBytes = Self.letter(0).line().count
+        // Three letters fit under the cap, the fourth rotates: files hold 3 letters each.
+        let writer = DeadLetterWriter(stateDir: dir, maxBytes: 3 * lineBytes + lineBytes / 2, rotations: 2)
+        for n in 0..<14 { try writer.write([Self.letter(n)]) }
+        func messages(_ suffix: String) throws -> [String] {
+            try String(contentsOfFile: writer.path + suffix, encoding: .utf8).split(separator: "\n").map {
+                let object = try #require(JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
+                return try #require(object["message"] as? String)
+            }
+        }
+        #expect(try messages("") == ["letter 12", "letter 13"])
+        #expect(try messages(".1") == ["letter 9", "letter 10", "letter 11"])
+        #expect(try messages(".2") == ["letter 6", "letter 7", "letter 8"])
+        #expect(!FileManager.default.fileExists(atPath: writer.path + ".3"), "only 2 rotations are kept")
+        for suffix in ["", ".1", ".2"] {
+            let size = try FileManager.default.attributesOfItem(atPath: writer.path + suffix)[.size] as! Int
+            #expect(size <= writer.maxBytes)
+        }
+        #expect(try DeadLetterWriter.count(stateDir: dir) == 8)
+    }
+
+    @Test func aWriteLargerThanTheCapStillLandsWhole() throws {
+        let dir = try Self.tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let writer = DeadLetterWriter(stateDir: dir, maxBytes: 10)
+        try writer.write([Self.letter(1), Self.letter(2)])
+        try writer.write([Self.letter(3)])
+        #expect(try String(contentsOfFile: writer.path + ".1", encoding: .utf8).split(separator: "\n").count == 2)
+        #expect(try String(contentsOfFile: writer.path, encoding: .utf8).split(separator: "\n").count == 1)
+        #expect(try DeadLetterWriter.count(stateDir: dir) == 3)
+    }
+
+    @Test func countsCompleteLinesOfEveryRotatedFile() throws {
+        let dir = try Self.tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        #expect(try DeadLetterWriter.count(stateDir: dir) == 0)
+        #expect(try DeadLetterWriter.count(stateDir: dir + "/missing") == 0)
+        let base = DeadLetterWriter.path(stateDir: dir)
+        try "a\nb\n".write(toFile: base, atomically: true, encoding: .utf8)
+        try "c\n".write(toFile: base + ".1", atomically: true, encoding: .utf8)
+        // Kept by an earlier run with more rotations; a torn last line (crash mid-write) is no letter.
+        try "d\ne\npartial".write(toFile: base + ".7", atomically: true, encoding: .utf8)
+        try "ignored\n".write(toFile: base + ".bak", atomically: true, encoding: .utf8)
+        #expect(try DeadLetterWriter.count(stateDir: dir) == 5)
+    }
+
+    @Test func capComesFromTheDestinationConfig() throws {
+        let text = minimalConfig.replacingOccurrences(
+            of: "destination:\n", with: "destination:\n  dead_letter_max_bytes: 1MiB\n")
+        let config = try ConfigLoader.parse(text: text, file: "agent.yaml", environment: ["MIXPANEL_SECRET": "s"])
+        #expect(config.destination.deadLetterMaxBytes == 1024 * 1024)
+        let defaults = try ConfigLoader.parse(text: minimalConfig, file: "agent.yaml",
+                                              environment: ["MIXPANEL_SECRET": "s"])
+        #expect(defaults.destination.deadLetterMaxBytes == 64 * 1024 * 1024)
+        let tiny = minimalConfig.replacingOccurrences(
+            of: "destination:\n", with: "destination:\n  dead_letter_max_bytes: 100\n")
+        #expect(configProblems(tiny) == ["agent.yaml:2:26: 'dead_letter_max_bytes' must be between 4096 and 1073741824, got '100'"])
+    }
 }

@@ -62,7 +62,8 @@ import Testing
 
     static let track: [(Int, String, IngestionOutcome)] = [
         (200, #"{"status":1,"error":null}"#, .accepted),
-        (200, #"{"status":0,"error":"token, missing or empty"}"#, .rejected(reason: "track: token, missing or empty")),
+        (200, #"{"status":0,"error":"token, missing or empty"}"#, .unauthorized(reason: "track: token, missing or empty")),
+        (200, #"{"status":0,"error":"data, missing or empty"}"#, .rejected(reason: "track: data, missing or empty")),
         (200, #"{"status":0,"error":"a temporary failure occurred"}"#,
          .retryable(reason: "track: a temporary failure occurred", retryAfterSeconds: nil)),
         (200, "1", .accepted),

@@ -57,7 +57,8 @@ struct PipelineStages {
             relay.forward(handles, deadLettered: result == .deadLettered)
         }
         pipeline = Pipeline(sources: config.sources, engines: plan.engines, shipper: shipper, store: store,
-                            deadLetters: DeadLetterWriter(stateDir: config.stateDir), metrics: metrics, logger: logger)
+                            deadLetters: DeadLetterWriter(stateDir: config.stateDir,
+                                                          maxBytes: config.destination.deadLetterMaxBytes), metrics: metrics, logger: logger)
         relay.target = pipeline
     }
 

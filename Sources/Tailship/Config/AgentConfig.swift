@@ -109,6 +109,8 @@ public struct DestinationConfig: Sendable {
     public var batch: BatchConfig
     public var timeoutMs: Int
     public var retry: RetryConfig
+    /// Size past which `<state_dir>/dead-letters.ndjson` rotates (`dead_letter_max_bytes`).
+    public var deadLetterMaxBytes: Int
 
     public init(
         kind: DestinationKind = .mixpanel, api: IngestionEndpoint = .import, url: String = ConfigDefaults.url,
@@ -116,7 +118,7 @@ public struct DestinationConfig: Sendable {
         gzip: Bool = ConfigDefaults.gzip, gzipLevel: Int = ConfigDefaults.gzipLevel,
         maxInFlight: Int = ConfigDefaults.maxInFlight, caFile: String? = nil,
         batch: BatchConfig = ConfigDefaults.batch, timeoutMs: Int = ConfigDefaults.timeoutMs,
-        retry: RetryConfig = ConfigDefaults.retry
+        retry: RetryConfig = ConfigDefaults.retry, deadLetterMaxBytes: Int = ConfigDefaults.deadLetterMaxBytes
     ) {
         self.kind = kind
         self.api = api
@@ -132,6 +134,7 @@ public struct DestinationConfig: Sendable {
         self.batch = batch
         self.timeoutMs = timeoutMs
         self.retry = retry
+        self.deadLetterMaxBytes = deadLetterMaxBytes
     }
 }
 

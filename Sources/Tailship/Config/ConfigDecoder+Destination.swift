@@ -4,7 +4,7 @@ import Foundation
 extension ConfigDecoder {
     static let destinationKeys = [
         "kind", "api", "url", "project_id", "auth", "token_env", "token_file", "path", "gzip", "gzip_level",
-        "max_in_flight", "ca_file", "batch", "timeout", "retry",
+        "max_in_flight", "ca_file", "batch", "timeout", "retry", "dead_letter_max_bytes",
     ]
     static let authKeys = ["username", "secret_env", "secret_file"]
     static let batchKeys = ["max_events", "max_bytes", "flush_interval"]
@@ -48,6 +48,11 @@ extension ConfigDecoder {
             config.timeoutMs = timeout.value
         }
         if let value = fields["retry"], let retry = decodeRetry(value) { config.retry = retry }
+        if let value = fields["dead_letter_max_bytes"],
+            let bytes = size(value, key: "dead_letter_max_bytes", range: ConfigDefaults.deadLetterMaxBytesRange)
+        {
+            config.deadLetterMaxBytes = bytes
+        }
 
         switch kind {
         case .mixpanel:

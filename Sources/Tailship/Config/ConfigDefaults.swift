@@ -36,4 +36,10 @@ public enum ConfigDefaults {
     /// Bound on the size of the configuration file itself.
     public static let maxConfigFileBytes = 4 * 1024 * 1024
     public static let timezone = "UTC"
+    /// `destination.dead_letter_max_bytes`: the dead-letter file rotates past this size.
+    public static let deadLetterMaxBytes = 64 * 1024 * 1024
+    /// Bounds for `dead_letter_max_bytes`: at least one sizeable letter, at most 1 GiB per file.
+    public static let deadLetterMaxBytesRange = 4096...(1024 * 1024 * 1024)
+    /// Rotated dead-letter files kept (`.1` … `.3`); the oldest is deleted beyond that.
+    public static let deadLetterRotations = 3
 }

@@ -82,17 +82,36 @@ public struct DeadLetter: Sendable {
 
 /// Appends dead letters as NDJSON to `<state_dir>/dead-letters.ndjson` and fsyncs them
 /// before returning, because a dead-lettered event lets its file's checkpoint advance:
-/// the letter must be durable before that happens. Thread-safe.
+/// the letter must be durable before that happens.
+///
+/// The file is size-capped with rotation of its own: when an append would take it past
+/// `maxBytes`, it is renamed to `.1` (`.1` to `.2`, …, the oldest beyond `rotations`
+/// deleted) and a fresh file is started. Thread-safe; all writers in the process share one
+/// lock, so the agent's and the shipper's writers never rotate over each other.
 public final class DeadLetterWriter: Sendable {
     /// The file name inside the state directory.
     public static let fileName = "dead-letters.ndjson"
+    /// Serialises rotation and append across every writer of the process.
+    private static let lock = Mutex<Void>(())
+
     public let path: String
-    private let lock = Mutex<Void>(())
+    /// The size past which the file is rotated before the next append.
+    public let maxBytes: Int
+    /// How many rotated files (`.1` … `.N`) are kept.
+    public let rotations: Int
 
     /// Prepares a writer for `<stateDir>/dead-letters.ndjson`; the file is opened per write so
     /// a deleted or rotated file is simply recreated.
-    public init(stateDir: String) {
-        path = stateDir.hasSuffix("/") ? stateDir + Self.fileName : stateDir + "/" + Self.fileName
+    public init(stateDir: String, maxBytes: Int = ConfigDefaults.deadLetterMaxBytes,
+                rotations: Int = ConfigDefaults.deadLetterRotations) {
+        path = Self.path(stateDir: stateDir)
+        self.maxBytes = max(1, maxBytes)
+        self.rotations = max(0, rotations)
+    }
+
+    /// `<stateDir>/dead-letters.ndjson`.
+    public static func path(stateDir: String) -> String {
+        stateDir.hasSuffix("/") ? stateDir + fileName : stateDir + "/" + fileName
     }
 
     /// Appends the letters and fsyncs; when this returns without throwing, they are durable.
@@ -100,13 +119,98 @@ public final class DeadLetterWriter: Sendable {
         guard !letters.isEmpty else { return }
         var bytes = [UInt8]()
         for letter in letters { bytes.append(contentsOf: letter.line()) }
-        let result: Result<Void, FileError> = lock.withLock { _ in
+        let result: Result<Void, FileError> = Self.lock.withLock { _ in
             Result { () throws(FileError) in
+                var size = try Self.size(of: path)
+                if let current = size, current > 0, current + bytes.count > maxBytes {
+                    try rotate()
+                    size = nil
+                }
                 let file = try AppendFile(path: path)
                 try file.write(bytes)
                 try file.sync()
+                // A file just created (or renamed away) is durable only once its directory is.
+                if size == nil { try Self.syncDirectory(of: path) }
             }
         }
         try result.get()
+    }
+
+    /// Counts the dead letters on disk: complete lines across the current file and its
+    /// rotated copies (any `dead-letters.ndjson.<n>`). Missing files count as zero.
+    public static func count(stateDir: String) throws(FileError) -> Int {
+        let base = path(stateDir: stateDir)
+        var total = try lines(in: base)
+        // Rotated files are found by listing, so a smaller `rotations` after a config change
+        // still counts what an earlier run kept.
+        guard let dir = opendir(stateDir) else {
+            if errno == ENOENT { return total }
+            throw FileError(call: "opendir", errno: errno, path: stateDir)
+        }
+        defer { closedir(dir) }
+        let prefix = fileName + "."
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            guard name.hasPrefix(prefix), let n = Int(name.dropFirst(prefix.count)), n > 0 else { continue }
+            total += try lines(in: base + "." + String(n))
+        }
+        return total
+    }
+
+    /// Shifts `.k` to `.k+1` (dropping the oldest) and the current file to `.1`.
+    private func rotate() throws(FileError) {
+        guard rotations > 0 else {
+            if unlink(path) != 0 && errno != ENOENT { throw FileError(call: "unlink", errno: errno, path: path) }
+            return
+        }
+        let oldest = path + ".\(rotations)"
+        if unlink(oldest) != 0 && errno != ENOENT { throw FileError(call: "unlink", errno: errno, path: oldest) }
+        for k in stride(from: rotations - 1, through: 1, by: -1) {
+            try Self.rename(path + ".\(k)", to: path + ".\(k + 1)")
+        }
+        try Self.rename(path, to: path + ".1")
+    }
+
+    private static func rename(_ from: String, to: String) throws(FileError) {
+        if Glibc.rename(from, to) != 0 && errno != ENOENT { throw FileError(call: "rename", errno: errno, path: from) }
+    }
+
+    /// The file's size, or nil when it does not exist.
+    private static func size(of path: String) throws(FileError) -> Int? {
+        var info = stat()
+        if stat(path, &info) != 0 {
+            if errno == ENOENT { return nil }
+            throw FileError(call: "stat", errno: errno, path: path)
+        }
+        return Int(info.st_size)
+    }
+
+    private static func syncDirectory(of path: String) throws(FileError) {
+        let dir = path.lastIndex(of: "/").map { String(path[..<$0]) }.flatMap { $0.isEmpty ? "/" : $0 } ?? "."
+        let fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { throw FileError(call: "open", errno: errno, path: dir) }
+        defer { close(fd) }
+        if fsync(fd) != 0 && errno != EINVAL { throw FileError(call: "fsync", errno: errno, path: dir) }
+    }
+
+    /// Newline count of a file read in 64 KiB chunks; 0 when it does not exist.
+    private static func lines(in path: String) throws(FileError) -> Int {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            if errno == ENOENT { return 0 }
+            throw FileError(call: "open", errno: errno, path: path)
+        }
+        defer { close(fd) }
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        var count = 0
+        while true {
+            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress!, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw FileError(call: "read", errno: errno, path: path)
+            }
+            if n == 0 { return count }
+            for i in 0..<n where buffer[i] == 0x0A { count += 1 }
+        }
     }
 }

@@ -10,7 +10,7 @@ import Logging
 /// | partial (strict 400) | dead-letter the failed records by index, ack the rest |
 /// | tooLarge (413) | split in half, send each half; a single event is dead-lettered |
 /// | retryable (429/5xx/network) | resend the same bytes after `Backoff` (forever) |
-/// | unauthorized (401/403) | log an error, wait the longest backoff, resend (forever) |
+/// | unauthorized (401/403, `/track` token error) | log an error, wait the longest backoff, resend (forever); a reloaded `/track` token re-encodes the batch |
 /// | rejected (whole batch) | dead-letter all with the reason |
 final class DeliveryWorker: @unchecked Sendable {
     // @unchecked: used by exactly one shipper thread; `abort()` goes to the Sendable transport.
@@ -41,6 +41,7 @@ final class DeliveryWorker: @unchecked Sendable {
             case .done: continue
             case .abandoned: return false
             case .split(let first, let second): pending.append(contentsOf: [second, first])
+            case .resend(let reencoded): pending.append(reencoded)
             }
         }
         return true
@@ -49,6 +50,8 @@ final class DeliveryWorker: @unchecked Sendable {
     private enum Step {
         case done, abandoned
         case split(Batch<ShipItem>, Batch<ShipItem>)
+        /// The same events encoded again (a reloaded `/track` token).
+        case resend(Batch<ShipItem>)
     }
 
     private func send(_ batch: Batch<ShipItem>) -> Step {
@@ -130,8 +133,16 @@ final class DeliveryWorker: @unchecked Sendable {
                     metadata: ["reason": "\(reason)", "retry.attempt": "\(attempt)", "retry.delay_ms": "\(delay)"])
             }
             if !context.stop.sleep(ms: delay) { return .abandoned }
-            // Credentials may have been replaced by a reload; the body stays byte-identical.
+            // Credentials may have been replaced by a reload; the body stays byte-identical,
+            // except that /track events carry the token, so they are re-encoded with a new one
+            // (the same time and $insert_id: still one event to the API's dedup).
             let fresh = targetSource()
+            if target.endpoint == .track, fresh.token != target.token {
+                context.logger.info("track token changed by a reload; re-encoding the batch",
+                                    metadata: ["batch.events": "\(batch.count)"])
+                let encoder = EventEncoder(token: fresh.token)
+                return .resend(Batch(items: batch.items, encoded: batch.items.map { encoder.encode($0.pending.event) }))
+            }
             target.basicAuth = fresh.basicAuth
             target.url = fresh.url
         }

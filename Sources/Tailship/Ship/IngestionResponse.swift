@@ -29,9 +29,11 @@ public enum IngestionOutcome: Sendable, Equatable {
     case tooLarge
     /// 429, 408, 5xx, other unexpected statuses, or no response: resend the same bytes later.
     case retryable(reason: String, retryAfterSeconds: Int?)
-    /// 401/403: credentials are wrong; pause and keep retrying loudly, never drop.
+    /// 401/403, or `/track` status 0 about the token: credentials are wrong; pause and keep
+    /// retrying loudly, never drop.
     case unauthorized(reason: String)
-    /// The whole batch is invalid (a 400 without `failed_records`, or `/track` status 0).
+    /// The whole batch is invalid (a 400 without `failed_records`, or `/track` status 0 for
+    /// anything but a token or temporary error).
     case rejected(reason: String)
 }
 
@@ -93,6 +95,11 @@ public enum IngestionResponse {
             let error = (json?["error"] as? String) ?? "status 0"
             if error.lowercased().contains("temporary") {
                 return .retryable(reason: "track: \(error)", retryAfterSeconds: nil)
+            }
+            // `token, missing or empty`: the token is the /track credential, and credential
+            // problems never drop events (PRODUCT.md): pause like a 401 until a reload fixes it.
+            if error.lowercased().contains("token") {
+                return .unauthorized(reason: "track: \(error)")
             }
             return .rejected(reason: "track: \(error)")
         default:

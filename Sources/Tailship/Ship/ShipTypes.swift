@@ -86,6 +86,8 @@ struct IngestionTarget: Sendable {
     var url: String
     var headers: [String]
     var basicAuth: (user: String, password: String)?
+    /// The project token events must carry (`/track` only).
+    var token: String?
     var gzip: Bool
     var timeoutMs: Int
     var connectTimeoutMs: Int
@@ -106,6 +108,7 @@ struct IngestionTarget: Sendable {
             url = base + "/track?verbose=1"
             basicAuth = nil  // the token travels inside each event
         }
+        token = destination.api == .track ? credentials.token : nil
         gzip = destination.gzip
         headers = [
             "Content-Type: application/json",

@@ -54,7 +54,8 @@ public final class Shipper: Sendable {
         self.transportFactory = transportFactory
         self.credentials = Mutex(credentials)
         context = ShipperContext(logger: logger, onComplete: onComplete, dedupeCapacity: tuning.dedupeCapacity,
-                                 deadLetters: DeadLetterWriter(stateDir: stateDir), retry: destination.retry,
+                                 deadLetters: DeadLetterWriter(stateDir: stateDir,
+                                                               maxBytes: destination.deadLetterMaxBytes), retry: destination.retry,
                                  jitterMs: tuning.jitterMs)
         events = BlockingQueue(capacity: tuning.queueCapacity ?? max(1000, 2 * destination.batch.maxEvents),
                                weight: { $0.events.count })
@@ -111,7 +112,8 @@ public final class Shipper: Sendable {
     }
 
     /// Replaces the credentials (a reload); in-flight retries use them from their next attempt.
-    /// For `api: track` the token is inside already-encoded events, so only new events get it.
+    /// For `api: track` new events carry the new token, and a batch paused on a token error
+    /// is re-encoded with it (same `time` and `$insert_id`) before its next attempt.
     public func update(credentials new: ShipCredentials) {
         credentials.withLock { $0 = new }
     }
@@ -145,7 +147,8 @@ public final class Shipper: Sendable {
 
     /// The batching thread: queue → dedupe → encode → batches.
     private func runBatching() {
-        let encoder = EventEncoder(token: destination.api == .track ? credentials.withLock { $0.token } : nil)
+        let isTrack = destination.api == .track
+        var encoder = EventEncoder(token: isTrack ? credentials.withLock { $0.token } : nil)
         var batcher = Batcher<ShipItem>(destination.batch)
         let clockStart = ContinuousClock.now
         func nowMs() -> UInt64 {
@@ -162,6 +165,8 @@ public final class Shipper: Sendable {
             let taken = events.take(max: 1, until: wait)
             var duplicates: [AckHandle] = []
             for group in taken ?? [] {
+                // A reloaded /track token applies from the next group on (one lock per group).
+                if isTrack { encoder.token = credentials.withLock { $0.token } }
                 let keys = group.events.map { DedupeWindow.Key($0.event) }
                 // One lock per group, not per event: the delivery threads insert under it too.
                 let seen = context.dedupe.withLock { window in keys.map { window.contains($0) } }
