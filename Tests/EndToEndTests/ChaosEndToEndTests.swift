@@ -37,6 +37,52 @@ import Testing
         try FaultEndToEndTests.assertExactlyOnce(server, expected: 0..<total)
     }
 
+    @Test func memoryStaysBoundedThroughAnOutageAndDeliveryCatchesUp() throws {
+        let dir = try makeTempDir("e2e-outage-rss")
+        let server = try FaultEndToEndTests.server()
+        try server.setConfig(["outage": true])
+        let configPath = dir + "/agent.yaml"
+        try FaultEndToEndTests.config(dir: dir, port: server.port)
+            .replacingOccurrences(of: "batch: { max_events: 40, flush_interval: 100ms }",
+                                  with: "batch: { max_events: 2000, flush_interval: 200ms }")
+            .write(toFile: configPath, atomically: true, encoding: .utf8)
+        let agent = try AgentProcess(config: configPath, env: ["E2E_SECRET": FaultEndToEndTests.secret],
+                                     logPath: dir + "/agent.log")
+        // A fast writer during a 20-second outage.
+        let total = 200_000
+        var peakKiB = 0
+        let started = Date()
+        var written = 0
+        while Date().timeIntervalSince(started) < 20 {
+            if written < total {
+                let chunk = min(10_000, total - written)
+                try append(FaultEndToEndTests.lines(written..<(written + chunk)), to: dir + "/logs/app.log")
+                written += chunk
+            }
+            peakKiB = max(peakKiB, Self.rssKiB(agent.process.processIdentifier))
+            usleep(100_000)
+        }
+        #expect(written == total)
+        #expect(try server.storedEvents(dedup: true).isEmpty)
+        try server.setConfig(["outage": false])
+        let recovered = Date()
+        var caughtUp = false
+        while Date().timeIntervalSince(recovered) < 120 {
+            peakKiB = max(peakKiB, Self.rssKiB(agent.process.processIdentifier))
+            if try server.stats()["events_accepted"] as? Int ?? 0 >= total {
+                caughtUp = true
+                break
+            }
+            usleep(100_000)
+        }
+        let catchUp = Date().timeIntervalSince(recovered)
+        print("outage: peak RSS \(peakKiB / 1024) MiB; caught up \(total) events in \(String(format: "%.1f", catchUp)) s")
+        #expect(caughtUp, "agent log tail:\n\(agent.log.suffix(3000))")
+        #expect(agent.terminate() == 0)
+        #expect(peakKiB < 48 * 1024, "peak RSS \(peakKiB) KiB during the outage")
+        try FaultEndToEndTests.assertExactlyOnce(server, expected: 0..<total)
+    }
+
     /// Resident set size of a process, from /proc (0 once it has exited).
     static func rssKiB(_ pid: Int32) -> Int {
         guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),

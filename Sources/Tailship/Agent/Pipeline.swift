@@ -45,6 +45,9 @@ final class Pipeline: LineSink, @unchecked Sendable {
         _ = tailship_tune_malloc(2, 128 * 1024)
     }
 
+    /// Events per `Shipper.submit` call.
+    static let submitGroup = 256
+
     // MARK: LineSink
 
     func fileOpened(file: Int, source: Int, path: String, identity: FileIdentity, offset: UInt64) {
@@ -114,7 +117,15 @@ final class Pipeline: LineSink, @unchecked Sendable {
                 Self.record(advance, in: &$0)
             }
         }
-        if !events.isEmpty { shipper.submit(events) }
+        // In small groups: the shipper's queue is bounded in events but admits a whole group,
+        // and a batch keeps each group it draws from alive, so a 256 KiB chunk of short lines
+        // handed over at once would hold thousands of events beyond the bound.
+        var start = 0
+        while start < events.count {
+            let end = min(start + Self.submitGroup, events.count)
+            if !shipper.submit(Array(events[start..<end])) { break }
+            start = end
+        }
     }
 
     func fileMoved(file: Int, path: String) {

@@ -23,6 +23,8 @@ public final class Shipper: Sendable {
     private let context: ShipperContext
     private let events: BlockingQueue<EventGroup>
     private let batches: BlockingQueue<Batch<ShipItem>>
+    /// Delivery threads: `max_in_flight` for the API, one writer for stdout or a file.
+    private let workerCount: Int
     private let flushRequested = Atomic<Bool>(false)
     private let started = Atomic<Bool>(false)
     private let credentials: Mutex<ShipCredentials>
@@ -57,17 +59,18 @@ public final class Shipper: Sendable {
                                  deadLetters: DeadLetterWriter(stateDir: stateDir,
                                                                maxBytes: destination.deadLetterMaxBytes), retry: destination.retry,
                                  jitterMs: tuning.jitterMs)
-        events = BlockingQueue(capacity: tuning.queueCapacity ?? max(1000, 2 * destination.batch.maxEvents),
+        events = BlockingQueue(capacity: tuning.queueCapacity ?? max(1000, destination.batch.maxEvents),
                                weight: { $0.events.count })
-        let workers = destination.kind == .mixpanel ? max(1, destination.maxInFlight) : 1
-        batches = BlockingQueue(capacity: workers)
+        workerCount = destination.kind == .mixpanel ? max(1, destination.maxInFlight) : 1
+        // One closed batch waits for the next free worker: more would only hold memory while
+        // every worker is busy (or retrying through an outage), not add throughput.
+        batches = BlockingQueue(capacity: 1)
     }
 
     /// Starts the batching and delivery threads. Throws if a worker cannot be set up
     /// (libcurl or zlib initialisation, or the output file of `kind: file`).
     public func start() throws {
         guard !started.exchange(true, ordering: .acquiringAndReleasing) else { return }
-        let workerCount = batches.capacity
         var delivers: [@Sendable (Batch<ShipItem>) -> Bool] = []
         for i in 0..<workerCount {
             switch destination.kind {
