@@ -33,6 +33,11 @@
         private var watchedDirectories: [Int32: String] = [:]
         private var nextID = 1
         private var lastScan = ContinuousClock.now
+        /// Read marks of recently truncated or closed files, to recognise their copies.
+        private var copies = CopyRecognizer()
+        /// How long a new file that is a copy of a file still open waits for that file's
+        /// truncation (copytruncate copies, then truncates) before it is settled on its own.
+        static let copyWait: Duration = .seconds(5)
         private let buffer: UnsafeMutableRawBufferPointer
         private let clock = ContinuousClock()
 
@@ -78,7 +83,9 @@
                     rescan(initial: false)
                 } else {
                     for file in files
-                    where file.hasMore || file.drainingSince != nil || touched.contains(ObjectIdentifier(file)) {
+                    where file.hasMore || file.drainingSince != nil || file.copyWaitSince != nil
+                        || touched.contains(ObjectIdentifier(file))
+                    {
                         service(file)
                     }
                 }
@@ -170,6 +177,7 @@
                     id: nextID, source: source, path: path, file: handle, status: status, start: start,
                     maxLineBytes: discovery.sources[source].maxLineBytes)
                 nextID += 1
+                file.mayBeCopy = !initial
                 return file
             } catch {
                 logger.warning("tail.open_failed", metadata: ["file.path": "\(path)", "error": "\(error)"])
@@ -182,10 +190,18 @@
             do {
                 if file.identity == nil {
                     let path = file.path
+                    if file.mayBeCopy {
+                        switch try recognizeCopy(file) {
+                        case .wait: return
+                        case .established: break
+                        case .notACopy: file.mayBeCopy = false
+                        }
+                    }
                     guard
-                        try file.establish(
+                        try file.identity != nil
+                            || (file.establish(
                             resume: resume,
-                            log: { self.logger.warning("tail.\($0)", metadata: ["file.path": "\(path)"]) }),
+                                log: { self.logger.warning("tail.\($0)", metadata: ["file.path": "\(path)"]) })),
                         let identity = file.identity
                     else {
                         closeIfDrained(file)
@@ -216,6 +232,7 @@
                             "file.path": "\(file.path)", "file.offset": "\(file.splitter.nextOffset)",
                         ])
                     sink.fileClosed(file: file.id, reason: .truncated)
+                    if let mark = file.readMark { copies.remember(mark, now: clock.now) }
                     file.restartAfterTruncation(newID: nextID)
                     nextID += 1
                     service(file)
@@ -224,6 +241,51 @@
                 logger.error("tail.read_failed", metadata: ["file.path": "\(file.path)", "error": "\(error)"])
                 remove(file, reason: .failed)
             }
+        }
+
+        private enum CopyCheck { case wait, established, notACopy }
+
+        /// Decides whether a file that appeared after start is a copy of content already read
+        /// (see `CopyRecognizer` and docs/rotation.md): if so, it is established at the offset
+        /// where that content's reading stopped; while it copies a file still open and not yet
+        /// truncated, it waits (up to `copyWait`) for that truncation.
+        private func recognizeCopy(_ file: TailedFile) throws(SyscallError) -> CopyCheck {
+            let size = try file.file.status().size
+            guard size > 0 else { return .wait }  // decided at its first bytes (a copy starts empty)
+            guard resume(file.device, file.inode).isEmpty else { return .notACopy }
+            let now = clock.now
+            let handle = file.file
+            let read = { (offset: UInt64, length: Int) throws(SyscallError) -> [UInt8]? in
+                try handle.bytes(at: offset, length: length)
+            }
+            if let mark = try copies.match(size: size, now: now, read: read) {
+                guard try file.establishAsCopy(at: mark.lineStart) else { return .wait }
+                file.copyWaitSince = nil
+                logger.info(
+                    "tail.copy_recognised",
+                    metadata: ["file.path": "\(file.path)", "file.offset": "\(mark.lineStart)"])
+                return .established
+            }
+            var original: TailedFile?
+            for other in files where other !== file && original == nil {
+                if try other.isCopied(by: handle, size: size) { original = other }
+            }
+            guard let original else {
+                file.copyWaitSince = nil
+                return .notACopy
+            }
+            let since = file.copyWaitSince ?? now
+            file.copyWaitSince = since
+            guard now - since >= Self.copyWait else { return .wait }
+            // Never truncated: all of the copy is also in the original, read there.
+            guard try file.establishAsCopy(at: size) else { return .wait }
+            file.copyWaitSince = nil
+            logger.info(
+                "tail.copy_recognised",
+                metadata: [
+                    "file.path": "\(file.path)", "file.offset": "\(size)", "file.original": "\(original.path)",
+                ])
+            return .established
         }
 
         /// Closes a renamed-away or deleted file once it is at its end and the grace has passed (the
@@ -239,6 +301,9 @@
         private func remove(_ file: TailedFile, reason: FileCloseReason) {
             logger.info("tail.file_closed", metadata: ["file.path": "\(file.path)", "reason": "\(reason)"])
             if file.identity != nil { sink.fileClosed(file: file.id, reason: reason) }
+            if reason == .rotated || reason == .deleted, let mark = file.readMark {
+                copies.remember(mark, now: clock.now)
+            }
             files.removeAll { $0 === file }
             if byPath[file.path] === file { byPath[file.path] = nil }
         }
