@@ -38,6 +38,11 @@
         /// How long a new file that is a copy of a file still open waits for that file's
         /// truncation (copytruncate copies, then truncates) before it is settled on its own.
         static let copyWait: Duration = .seconds(5)
+        /// Where reading ended for files stopped this run (see `FileScan.readEnds`), kept for
+        /// `readEndLifetime` (longer than the checkpoint store's prune grace).
+        private var readEnds: [FileIdentity: (offset: UInt64, at: ContinuousClock.Instant)] = [:]
+        static let readEndLifetime: Duration = .seconds(3 * 3600)
+        private let watchingSinceMs = Int64(time(nil)) * 1000
         private let buffer: UnsafeMutableRawBufferPointer
         private let clock = ContinuousClock()
 
@@ -164,6 +169,18 @@
             byPath = newByPath
             sighted()
             for file in files { service(file) }
+            sink.filesScanned(
+                FileScan(
+                    live: Set(files.compactMap(\.identity)), readEnds: readEnds.mapValues(\.offset),
+                    watchingSinceMs: watchingSinceMs))
+        }
+
+        /// Records where reading of a file ended, for checkpoint pruning.
+        private func noteReadEnd(_ file: TailedFile) {
+            guard let identity = file.identity else { return }
+            let now = clock.now
+            if readEnds.count >= 1024 { readEnds = readEnds.filter { now - $0.value.at < Self.readEndLifetime } }
+            readEnds[identity] = (file.splitter.lineStartOffset, now)
         }
 
         private func open(path: String, source: Int, initial: Bool) -> TailedFile? {
@@ -233,6 +250,7 @@
                         ])
                     sink.fileClosed(file: file.id, reason: .truncated)
                     if let mark = file.readMark { copies.remember(mark, now: clock.now) }
+                    noteReadEnd(file)
                     file.restartAfterTruncation(newID: nextID)
                     nextID += 1
                     service(file)
@@ -303,6 +321,7 @@
             if file.identity != nil { sink.fileClosed(file: file.id, reason: reason) }
             if reason == .rotated || reason == .deleted, let mark = file.readMark {
                 copies.remember(mark, now: clock.now)
+                noteReadEnd(file)
             }
             files.removeAll { $0 === file }
             if byPath[file.path] === file { byPath[file.path] = nil }
