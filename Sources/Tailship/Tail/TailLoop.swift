@@ -43,6 +43,11 @@
         private var readEnds: [FileIdentity: (offset: UInt64, at: ContinuousClock.Instant)] = [:]
         static let readEndLifetime: Duration = .seconds(3 * 3600)
         private let watchingSinceMs = Int64(time(nil)) * 1000
+        /// The kernel's queue overflowed or its watch table is full: each is said once in the log
+        /// (then at most once per `fallbackLogInterval`, with a count), never per event.
+        private var overflows = FallbackNotice()
+        private var watchLimits = FallbackNotice()
+        static let fallbackLogInterval: Duration = .seconds(600)
         private let buffer: UnsafeMutableRawBufferPointer
         private let clock = ContinuousClock()
 
@@ -109,7 +114,11 @@
 
         private func handle(_ event: Inotify.Event, touched: inout Set<ObjectIdentifier>, needScan: inout Bool) {
             if event.mask.contains(.queueOverflow) {
-                logger.warning("tail.inotify_overflow")
+                if let count = overflows.shouldLog(now: clock.now, interval: Self.fallbackLogInterval) {
+                    logger.warning(
+                        "tail.inotify_overflow: events were lost; running a full rescan",
+                        metadata: ["overflows": "\(count)"])
+                }
                 needScan = true
                 return
             }
@@ -341,6 +350,13 @@
                     let watch = try inotify.addWatch(path: directory, mask: mask)
                     watches[directory] = watch
                     watchedDirectories[watch.rawValue] = directory
+                } catch where error.errno.rawValue == ENOSPC {
+                    // The rescan every `rescanInterval` is the reconcile for unwatched directories.
+                    if let count = watchLimits.shouldLog(now: clock.now, interval: Self.fallbackLogInterval) {
+                        logger.warning(
+                            "tail.watch_limit_reached: inotify watch table full (fs.inotify.max_user_watches); new files there are found by the periodic full rescan",
+                            metadata: ["dir.path": "\(directory)", "failures": "\(count)"])
+                    }
                 } catch {
                     logger.warning("tail.watch_failed", metadata: ["dir.path": "\(directory)", "error": "\(error)"])
                 }
