@@ -101,8 +101,8 @@ import Testing
         let status = try TailshipProcess.run(["status", "-c", configPath])
         #expect(status.status == 0, "\(status.stderr)")
         let rows = status.stdout.split(separator: "\n").map { $0.split(separator: " ").map(String.init) }
-        #expect(rows.first == ["PATH", "IDENTITY", "OFFSET", "SIZE", "BEHIND", "UPDATED"])
-        #expect(rows.dropFirst().contains { $0[0] == logPath && $0[2] == "\(size)" && $0[3] == "\(size)" && $0[4] == "0" },
+        #expect(rows.first == ["PATH", "IDENTITY", "OFFSET", "SIZE", "BEHIND", "UPDATED", "STATE"])
+        #expect(rows.dropFirst().contains { $0[0] == logPath && $0[2] == "\(size)" && $0[3] == "\(size)" && $0[4] == "0" && $0[6] == "ok" },
                 "\(status.stdout)")
     }
 

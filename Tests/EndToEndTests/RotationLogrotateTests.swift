@@ -99,14 +99,8 @@ import Testing
 
     /// copytruncate with `app.log*` matched: the copy `app.log.1` begins with the bytes already
     /// read through `app.log`, so it must be recognised as that content, not read again.
-    @Test(.disabled("""
-        bug: with a glob matching the copies (app.log*), copytruncate's copy app.log.1 is a new \
-        inode whose first bytes equal what was already read through app.log; the tailer does not \
-        recognise it as that content and reads it from 0, so every copied line arrives a second \
-        time under a new $insert_id (the identity includes the inode). Needs content-based copy \
-        recognition; until then copytruncate sources must match only the live name.
-        """))
-    func copytruncateWithRotatedNamesMatched() throws {
+    /// It is started at the offset where reading of `app.log` stopped (`tail.copy_recognised`).
+    @Test func copytruncateWithRotatedNamesMatched() throws {
         let rig = try RotationRig("copytruncate-glob", paths: ["app.log*"], exclude: ["*.gz"])
         let writer = LineWriter(path: rig.path("app.log"))
         try rig.startAgent()
@@ -120,5 +114,6 @@ import Testing
         usleep(300_000)
         let count = writer.stop()
         try rig.assertExactly(Set(0..<count))
+        #expect(rig.log.contains("copy_recognised"), "the copies were recognised")
     }
 }

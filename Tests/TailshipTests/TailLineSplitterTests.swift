@@ -99,3 +99,14 @@ struct TailLineSplitterTests {
         #expect(offsets == [0, 2])
     }
 }
+
+extension TailLineSplitterTests {
+    /// After a chunk that ends on `\n`, nothing is pending: the line start is the next offset.
+    @Test func lineStartFollowsAChunkEndingOnANewline() {
+        var splitter = LineSplitter(startOffset: 10, maxLineBytes: 100)
+        Array("a\nb\n".utf8).withUnsafeBytes { splitter.feed($0) { _ in } }
+        #expect(splitter.lineStartOffset == 14 && splitter.nextOffset == 14)
+        Array("c".utf8).withUnsafeBytes { splitter.feed($0) { _ in } }
+        #expect(splitter.lineStartOffset == 14 && splitter.nextOffset == 15)
+    }
+}

@@ -142,6 +142,18 @@ final class Pipeline: LineSink, @unchecked Sendable {
         }
     }
 
+    /// Drops the checkpoints of files that are gone and done with (`CheckpointStore.prune`).
+    func filesScanned(_ scan: FileScan) {
+        let pruned = state.withLock { state in
+            let gone = state.store.prune(scan, nowMs: Int64(Date().timeIntervalSince1970 * 1000))
+            if !gone.isEmpty { state.dirty = true }
+            return gone
+        }
+        for checkpoint in pruned {
+            logger.info("checkpoint pruned", metadata: ["file.path": "\(checkpoint.path)", "file.identity": "\(checkpoint.identity)"])
+        }
+    }
+
     // MARK: Acknowledgements
 
     /// Called by the shipper when events were accepted or dead-lettered.

@@ -30,11 +30,15 @@ public protocol LineSink: AnyObject, Sendable {
     /// The file was read to its end and closed, or truncated (see `FileCloseReason`); no more
     /// lines come for this id.
     func fileClosed(file: Int, reason: FileCloseReason)
+    /// After each rescan (on the tail thread): which files exist, for checkpoint pruning.
+    func filesScanned(_ scan: FileScan)
 }
 
 extension LineSink {
     /// Default: renames do not matter to the sink.
     public func fileMoved(file: Int, path: String) {}
+    /// Default: nothing to prune.
+    public func filesScanned(_ scan: FileScan) {}
 }
 
 /// A checkpointed position: the identity it was recorded for, and the offset of the first
@@ -67,4 +71,22 @@ public struct TailedFileStatus: Sendable, Hashable {
     public var offset: UInt64
     /// Renamed away or deleted, and being read to its end.
     public var draining: Bool
+}
+
+/// What a rescan found, for pruning checkpoints of files that are gone (`LineSink.filesScanned`).
+public struct FileScan: Sendable {
+    /// Identities the tailer holds now: every matched file, open or idle, draining or not.
+    public var live: Set<FileIdentity>
+    /// For files the tailer stopped reading this run (drained after a rename or delete, or
+    /// truncated): the offset where reading ended. A checkpoint at or past it is fully read.
+    public var readEnds: [FileIdentity: UInt64]
+    /// When this tailer started watching (ms since the epoch): a checkpoint not sighted since
+    /// then, for longer than the grace period, belongs to a file that went away while stopped.
+    public var watchingSinceMs: Int64
+
+    public init(live: Set<FileIdentity>, readEnds: [FileIdentity: UInt64], watchingSinceMs: Int64) {
+        self.live = live
+        self.readEnds = readEnds
+        self.watchingSinceMs = watchingSinceMs
+    }
 }

@@ -109,8 +109,9 @@ public struct LineSplitter {
             if carry.capacity > 64 * 1024 { carry = [] } else { carry.removeAll(keepingCapacity: true) }
             skipping = false
         }
-        if position < chunk.count || pending {
-            lineStartOffset = chunkOffset + UInt64(position)
+        // Whatever follows the last `\n` (possibly nothing) is the pending line.
+        lineStartOffset = chunkOffset + UInt64(position)
+        if position < chunk.count {
             appendToCarry(UnsafeRawBufferPointer(rebasing: chunk[position...]), count: chunk.count - position)
         }
     }

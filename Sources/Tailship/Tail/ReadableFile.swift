@@ -77,5 +77,15 @@
             }
             return total
         }
+
+        /// Exactly `length` bytes at `offset`, or nil when the file ends before.
+        public func bytes(at offset: UInt64, length: Int) throws(SyscallError) -> [UInt8]? {
+            guard length > 0 else { return [] }
+            var result = [UInt8](repeating: 0, count: length)
+            let read = try result.withUnsafeMutableBytes { buffer in
+                Result { () throws(SyscallError) -> Int in try readFully(into: buffer, at: offset) }
+            }.get()
+            return read == length ? result : nil
+        }
     }
 #endif

@@ -33,6 +33,21 @@
         private var watchedDirectories: [Int32: String] = [:]
         private var nextID = 1
         private var lastScan = ContinuousClock.now
+        /// Read marks of recently truncated or closed files, to recognise their copies.
+        private var copies = CopyRecognizer()
+        /// How long a new file that is a copy of a file still open waits for that file's
+        /// truncation (copytruncate copies, then truncates) before it is settled on its own.
+        static let copyWait: Duration = .seconds(5)
+        /// Where reading ended for files stopped this run (see `FileScan.readEnds`), kept for
+        /// `readEndLifetime` (longer than the checkpoint store's prune grace).
+        private var readEnds: [FileIdentity: (offset: UInt64, at: ContinuousClock.Instant)] = [:]
+        static let readEndLifetime: Duration = .seconds(3 * 3600)
+        private let watchingSinceMs = Int64(time(nil)) * 1000
+        /// The kernel's queue overflowed or its watch table is full: each is said once in the log
+        /// (then at most once per `fallbackLogInterval`, with a count), never per event.
+        private var overflows = FallbackNotice()
+        private var watchLimits = FallbackNotice()
+        static let fallbackLogInterval: Duration = .seconds(600)
         private let buffer: UnsafeMutableRawBufferPointer
         private let clock = ContinuousClock()
 
@@ -78,7 +93,9 @@
                     rescan(initial: false)
                 } else {
                     for file in files
-                    where file.hasMore || file.drainingSince != nil || touched.contains(ObjectIdentifier(file)) {
+                    where file.hasMore || file.drainingSince != nil || file.copyWaitSince != nil
+                        || touched.contains(ObjectIdentifier(file))
+                    {
                         service(file)
                     }
                 }
@@ -97,7 +114,11 @@
 
         private func handle(_ event: Inotify.Event, touched: inout Set<ObjectIdentifier>, needScan: inout Bool) {
             if event.mask.contains(.queueOverflow) {
-                logger.warning("tail.inotify_overflow")
+                if let count = overflows.shouldLog(now: clock.now, interval: Self.fallbackLogInterval) {
+                    logger.warning(
+                        "tail.inotify_overflow: events were lost; running a full rescan",
+                        metadata: ["overflows": "\(count)"])
+                }
                 needScan = true
                 return
             }
@@ -157,6 +178,18 @@
             byPath = newByPath
             sighted()
             for file in files { service(file) }
+            sink.filesScanned(
+                FileScan(
+                    live: Set(files.compactMap(\.identity)), readEnds: readEnds.mapValues(\.offset),
+                    watchingSinceMs: watchingSinceMs))
+        }
+
+        /// Records where reading of a file ended, for checkpoint pruning.
+        private func noteReadEnd(_ file: TailedFile) {
+            guard let identity = file.identity else { return }
+            let now = clock.now
+            if readEnds.count >= 1024 { readEnds = readEnds.filter { now - $0.value.at < Self.readEndLifetime } }
+            readEnds[identity] = (file.splitter.lineStartOffset, now)
         }
 
         private func open(path: String, source: Int, initial: Bool) -> TailedFile? {
@@ -170,6 +203,7 @@
                     id: nextID, source: source, path: path, file: handle, status: status, start: start,
                     maxLineBytes: discovery.sources[source].maxLineBytes)
                 nextID += 1
+                file.mayBeCopy = !initial
                 return file
             } catch {
                 logger.warning("tail.open_failed", metadata: ["file.path": "\(path)", "error": "\(error)"])
@@ -182,10 +216,18 @@
             do {
                 if file.identity == nil {
                     let path = file.path
+                    if file.mayBeCopy {
+                        switch try recognizeCopy(file) {
+                        case .wait: return
+                        case .established: break
+                        case .notACopy: file.mayBeCopy = false
+                        }
+                    }
                     guard
-                        try file.establish(
+                        try file.identity != nil
+                            || (file.establish(
                             resume: resume,
-                            log: { self.logger.warning("tail.\($0)", metadata: ["file.path": "\(path)"]) }),
+                                log: { self.logger.warning("tail.\($0)", metadata: ["file.path": "\(path)"]) })),
                         let identity = file.identity
                     else {
                         closeIfDrained(file)
@@ -216,6 +258,8 @@
                             "file.path": "\(file.path)", "file.offset": "\(file.splitter.nextOffset)",
                         ])
                     sink.fileClosed(file: file.id, reason: .truncated)
+                    if let mark = file.readMark { copies.remember(mark, now: clock.now) }
+                    noteReadEnd(file)
                     file.restartAfterTruncation(newID: nextID)
                     nextID += 1
                     service(file)
@@ -224,6 +268,51 @@
                 logger.error("tail.read_failed", metadata: ["file.path": "\(file.path)", "error": "\(error)"])
                 remove(file, reason: .failed)
             }
+        }
+
+        private enum CopyCheck { case wait, established, notACopy }
+
+        /// Decides whether a file that appeared after start is a copy of content already read
+        /// (see `CopyRecognizer` and docs/rotation.md): if so, it is established at the offset
+        /// where that content's reading stopped; while it copies a file still open and not yet
+        /// truncated, it waits (up to `copyWait`) for that truncation.
+        private func recognizeCopy(_ file: TailedFile) throws(SyscallError) -> CopyCheck {
+            let size = try file.file.status().size
+            guard size > 0 else { return .wait }  // decided at its first bytes (a copy starts empty)
+            guard resume(file.device, file.inode).isEmpty else { return .notACopy }
+            let now = clock.now
+            let handle = file.file
+            let read = { (offset: UInt64, length: Int) throws(SyscallError) -> [UInt8]? in
+                try handle.bytes(at: offset, length: length)
+            }
+            if let mark = try copies.match(size: size, now: now, read: read) {
+                guard try file.establishAsCopy(at: mark.lineStart) else { return .wait }
+                file.copyWaitSince = nil
+                logger.info(
+                    "tail.copy_recognised",
+                    metadata: ["file.path": "\(file.path)", "file.offset": "\(mark.lineStart)"])
+                return .established
+            }
+            var original: TailedFile?
+            for other in files where other !== file && original == nil {
+                if try other.isCopied(by: handle, size: size) { original = other }
+            }
+            guard let original else {
+                file.copyWaitSince = nil
+                return .notACopy
+            }
+            let since = file.copyWaitSince ?? now
+            file.copyWaitSince = since
+            guard now - since >= Self.copyWait else { return .wait }
+            // Never truncated: all of the copy is also in the original, read there.
+            guard try file.establishAsCopy(at: size) else { return .wait }
+            file.copyWaitSince = nil
+            logger.info(
+                "tail.copy_recognised",
+                metadata: [
+                    "file.path": "\(file.path)", "file.offset": "\(size)", "file.original": "\(original.path)",
+                ])
+            return .established
         }
 
         /// Closes a renamed-away or deleted file once it is at its end and the grace has passed (the
@@ -239,6 +328,10 @@
         private func remove(_ file: TailedFile, reason: FileCloseReason) {
             logger.info("tail.file_closed", metadata: ["file.path": "\(file.path)", "reason": "\(reason)"])
             if file.identity != nil { sink.fileClosed(file: file.id, reason: reason) }
+            if reason == .rotated || reason == .deleted, let mark = file.readMark {
+                copies.remember(mark, now: clock.now)
+                noteReadEnd(file)
+            }
             files.removeAll { $0 === file }
             if byPath[file.path] === file { byPath[file.path] = nil }
         }
@@ -257,6 +350,13 @@
                     let watch = try inotify.addWatch(path: directory, mask: mask)
                     watches[directory] = watch
                     watchedDirectories[watch.rawValue] = directory
+                } catch where error.errno.rawValue == ENOSPC {
+                    // The rescan every `rescanInterval` is the reconcile for unwatched directories.
+                    if let count = watchLimits.shouldLog(now: clock.now, interval: Self.fallbackLogInterval) {
+                        logger.warning(
+                            "tail.watch_limit_reached: inotify watch table full (fs.inotify.max_user_watches); new files there are found by the periodic full rescan",
+                            metadata: ["dir.path": "\(directory)", "failures": "\(count)"])
+                    }
                 } catch {
                     logger.warning("tail.watch_failed", metadata: ["dir.path": "\(directory)", "error": "\(error)"])
                 }

@@ -40,6 +40,13 @@
         /// After a truncation the content is new by definition: an old checkpoint for the same
         /// inode must not be resumed even if the new first bytes happen to hash the same.
         var ignoreCheckpoints = false
+        /// The last bytes read (for the tail check of a `ReadMark`).
+        var tail = TailWindow()
+        /// Appeared after start: it may be a copy of content already read (copytruncate), checked
+        /// before it is given a fresh identity.
+        var mayBeCopy = false
+        /// Since when it looks like a copy of a file still open and not yet truncated.
+        var copyWaitSince: ContinuousClock.Instant?
 
         init(
             id: Int, source: Int, path: String, file: ReadableFile, status: FileStatus, start: FirstSightStart,
@@ -73,16 +80,57 @@
                     log("checkpoint offset \(offset) is past the end (\(size)): file was truncated, reading from 0")
                     offset = 0
                 }
-                splitter.reset(to: offset)
+                try seek(to: offset)
                 return true
             }
             guard let fresh = try FileIdentity.compute(for: file) else { return false }
             identity = fresh
             switch firstSightStart {
-            case .end(let size): splitter.reset(to: size)
-            case .beginning: splitter.reset(to: 0)
+            case .end(let size): try seek(to: size)
+            case .beginning: try seek(to: 0)
             }
             return true
+        }
+
+        /// Gives the file a fresh identity of its own and starts reading it at `offset`: it was
+        /// recognised as a copy of content already read up to there. False while still empty.
+        func establishAsCopy(at offset: UInt64) throws(SyscallError) -> Bool {
+            guard let fresh = try FileIdentity.compute(for: file) else { return false }
+            identity = fresh
+            try seek(to: offset)
+            return true
+        }
+
+        /// Where reading stands, for recognising a later copy of this file; nil without identity.
+        var readMark: ReadMark? {
+            guard let identity else { return nil }
+            return ReadMark(
+                fingerprint: identity.fingerprint, fingerprintLength: identity.fingerprintLength,
+                lineStart: splitter.lineStartOffset, readEnd: splitter.nextOffset, tailHash: tail.hash,
+                tailLength: tail.bytes.count)
+        }
+
+        /// Whether `candidate` (another file, `size` bytes) holds this file's bytes so far: the same
+        /// first bytes, and the same bytes just before min(`size`, read offset). A copy still being
+        /// written passes too. Both are read now, so this file must not be truncated yet.
+        func isCopied(by candidate: ReadableFile, size: UInt64) throws(SyscallError) -> Bool {
+            guard let identity, size > 0 else { return false }
+            let head = Int(min(UInt64(identity.fingerprintLength), size))
+            guard let theirs = try candidate.bytes(at: 0, length: head), try file.bytes(at: 0, length: head) == theirs
+            else { return false }
+            let end = min(size, splitter.nextOffset)
+            guard end > UInt64(head) else { return true }
+            let length = Int(min(end, UInt64(TailWindow.capacity)))
+            let start = end - UInt64(length)
+            guard let tail = try candidate.bytes(at: start, length: length) else { return false }
+            return try file.bytes(at: start, length: length) == tail
+        }
+
+        /// Continues reading at `offset`, priming the tail window with the bytes just before it.
+        private func seek(to offset: UInt64) throws(SyscallError) {
+            splitter.reset(to: offset)
+            let length = Int(min(offset, UInt64(TailWindow.capacity)))
+            tail.reset(try file.bytes(at: offset - UInt64(length), length: length) ?? [])
         }
 
         /// Reads appended bytes in chunks of `buffer.count`, at most `budget` chunks, handing each
@@ -98,7 +146,9 @@
                 if count == 0 {
                     return try file.status().size < splitter.nextOffset ? .truncated : .atEnd
                 }
-                splitter.feed(UnsafeRawBufferPointer(rebasing: buffer[0..<count]), deliver)
+                let chunk = UnsafeRawBufferPointer(rebasing: buffer[0..<count])
+                splitter.feed(chunk, deliver)
+                tail.append(chunk)
             }
             return .more
         }
@@ -111,7 +161,10 @@
             firstSightStart = .beginning
             ignoreCheckpoints = true
             splitter.reset(to: 0)
+            tail.reset()
             hasMore = false
+            mayBeCopy = false
+            copyWaitSince = nil
         }
     }
 #endif

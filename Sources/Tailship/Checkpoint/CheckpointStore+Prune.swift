@@ -1,0 +1,47 @@
+#if canImport(Glibc)
+    import Glibc
+
+    extension CheckpointStore {
+        /// How long a gone file's checkpoint is kept after its last update: 1 hour. Long enough
+        /// for a file that briefly vanishes (a remount, a directory recreated) to come back and
+        /// be resumed; short enough that rotated files do not pile up in the store.
+        public static let pruneGraceMs: Int64 = 3_600_000
+
+        /// Whether `checkpoint` may be dropped at `nowMs`. It must be gone: not held by the
+        /// tailer (`scan.live`: open, idle or draining), and its last path no longer names its
+        /// device and inode (`pathHolds`). And it must be done with, for `graceMs` since its last
+        /// update: fully read (its offset at or past where this run's reading of it ended), or
+        /// never sighted by a tailer that has been watching for `graceMs` (a file that went away
+        /// while the agent was stopped: nothing can read it any more).
+        public static func isPrunable(
+            _ checkpoint: Checkpoint, scan: FileScan, nowMs: Int64, graceMs: Int64 = pruneGraceMs,
+            pathHolds: (Checkpoint) -> Bool
+        ) -> Bool {
+            guard !scan.live.contains(checkpoint.identity), nowMs - checkpoint.updatedMs >= graceMs else { return false }
+            if let end = scan.readEnds[checkpoint.identity] {
+                guard checkpoint.offset >= end else { return false }
+            } else {
+                guard nowMs - scan.watchingSinceMs >= graceMs else { return false }
+            }
+            return !pathHolds(checkpoint)
+        }
+
+        /// Drops every prunable checkpoint (see `isPrunable`) and returns them.
+        public mutating func prune(
+            _ scan: FileScan, nowMs: Int64, graceMs: Int64 = pruneGraceMs,
+            pathHolds: (Checkpoint) -> Bool = CheckpointStore.pathHoldsFile
+        ) -> [Checkpoint] {
+            let gone = checkpoints.values.filter {
+                Self.isPrunable($0, scan: scan, nowMs: nowMs, graceMs: graceMs, pathHolds: pathHolds)
+            }
+            for checkpoint in gone { remove(checkpoint.identity) }
+            return gone
+        }
+
+        /// Whether the checkpoint's last path still names a file with its device and inode.
+        public static func pathHoldsFile(_ checkpoint: Checkpoint) -> Bool {
+            guard let status = try? FileStatus.of(path: checkpoint.path) else { return false }
+            return status.device == checkpoint.identity.device && status.inode == checkpoint.identity.inode
+        }
+    }
+#endif
