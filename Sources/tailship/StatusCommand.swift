@@ -19,7 +19,10 @@ struct StatusCommand: ParsableCommand {
             throw Exit.invalid
         }
         do {
-            print(try StatusReport(stateDir: config.stateDir).table())
+            print(try StatusReport(stateDir: config.stateDir, sources: config.sources.map(TailSource.init)).table())
+            // Dead letters are events lost to analytics for good: worth a line of their own.
+            let letters = try DeadLetterWriter.count(stateDir: config.stateDir)
+            print("\nDEAD LETTERS  \(letters)  \(DeadLetterWriter.path(stateDir: config.stateDir))")
         } catch {
             Stderr.write("\(error)")
             throw Exit.runtime

@@ -104,6 +104,7 @@ import Testing
         #expect(rows.first == ["PATH", "IDENTITY", "OFFSET", "SIZE", "BEHIND", "UPDATED", "STATE"])
         #expect(rows.dropFirst().contains { $0[0] == logPath && $0[2] == "\(size)" && $0[3] == "\(size)" && $0[4] == "0" && $0[6] == "ok" },
                 "\(status.stdout)")
+        #expect(status.stdout.contains("DEAD LETTERS  0  \(dir)/state/dead-letters.ndjson"), "\(status.stdout)")
     }
 
     @Test func killNineMidStreamLosesNothingAndDuplicatesNothing() throws {

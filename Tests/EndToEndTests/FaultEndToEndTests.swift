@@ -103,6 +103,8 @@ import Testing
             try #require(JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
         }
         #expect(records.count == 10)
+        let status = try TailshipProcess.run(["status", "-c", dir + "/agent.yaml"])
+        #expect(status.stdout.contains("DEAD LETTERS  10  \(letters)"), "\(status.stdout)")
         let lineOffsets = Self.lineOffsets(try String(contentsOfFile: logPath, encoding: .utf8))
         for record in records {
             #expect(record["field"] as? String == "properties.time")
