@@ -11,8 +11,9 @@ LINES=${1:-1000000}
 DEST=${2:-mixpanel}
 OUT=bench-out
 mkdir -p "$OUT"
-swift build -c release --product tailship >/dev/null
-BIN=.build/release/tailship
+# Built as installed (docs/operations.md): release, static Swift runtime.
+swift build -c release --product tailship --static-swift-stdlib --scratch-path .build-release >/dev/null
+BIN=.build-release/release/tailship
 if [ ! -f "$OUT/bench-$LINES.log" ]; then
     python3 scripts/gen_log.py "$OUT/bench-$LINES.log" --lines "$LINES" > "$OUT/bench-$LINES.json"
 fi

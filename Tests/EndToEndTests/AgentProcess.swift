@@ -5,9 +5,9 @@ final class AgentProcess: @unchecked Sendable {
     let process = Process()
     let logPath: String
 
-    init(config: String, env: [String: String] = [:], logPath: String) throws {
+    init(config: String, env: [String: String] = [:], logPath: String, binary: URL = TailshipProcess.binary) throws {
         self.logPath = logPath
-        process.executableURL = TailshipProcess.binary
+        process.executableURL = binary
         process.arguments = ["run", "-c", config]
         var environment = ProcessInfo.processInfo.environment
         environment.merge(env) { _, new in new }

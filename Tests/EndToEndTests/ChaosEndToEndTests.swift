@@ -46,11 +46,16 @@ import Testing
             .replacingOccurrences(of: "batch: { max_events: 40, flush_interval: 100ms }",
                                   with: "batch: { max_events: 2000, flush_interval: 200ms }")
             .write(toFile: configPath, atomically: true, encoding: .utf8)
+        // Memory is a property of the binary users install: the release build with the static
+        // Swift runtime, which scripts/test.sh builds and names.
+        let release = try #require(ProcessInfo.processInfo.environment["TAILSHIP_RELEASE_BIN"],
+                                   "run through scripts/test.sh, which builds the release binary this test measures")
         let agent = try AgentProcess(config: configPath, env: ["E2E_SECRET": FaultEndToEndTests.secret],
-                                     logPath: dir + "/agent.log")
+                                     logPath: dir + "/agent.log", binary: URL(fileURLWithPath: release))
         // A fast writer during a 20-second outage.
         let total = 200_000
         var peakKiB = 0
+        var catchUpPeakKiB = 0
         let started = Date()
         var written = 0
         while Date().timeIntervalSince(started) < 20 {
@@ -68,7 +73,7 @@ import Testing
         let recovered = Date()
         var caughtUp = false
         while Date().timeIntervalSince(recovered) < 120 {
-            peakKiB = max(peakKiB, Self.rssKiB(agent.process.processIdentifier))
+            catchUpPeakKiB = max(catchUpPeakKiB, Self.rssKiB(agent.process.processIdentifier))
             if try server.stats()["events_accepted"] as? Int ?? 0 >= total {
                 caughtUp = true
                 break
@@ -76,9 +81,11 @@ import Testing
             usleep(100_000)
         }
         let catchUp = Date().timeIntervalSince(recovered)
-        print("outage: peak RSS \(peakKiB / 1024) MiB; caught up \(total) events in \(String(format: "%.1f", catchUp)) s")
+        print("outage: peak RSS \(peakKiB / 1024) MiB during the outage, \(catchUpPeakKiB / 1024) MiB catching up; "
+              + "caught up \(total) events in \(String(format: "%.1f", catchUp)) s")
         #expect(caughtUp, "agent log tail:\n\(agent.log.suffix(3000))")
         #expect(agent.terminate() == 0)
+        // Issue 4's bound is for the outage itself, while the writer runs ahead of a dead API.
         #expect(peakKiB < 48 * 1024, "peak RSS \(peakKiB) KiB during the outage")
         try FaultEndToEndTests.assertExactlyOnce(server, expected: 0..<total)
     }
