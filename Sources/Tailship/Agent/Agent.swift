@@ -41,6 +41,9 @@ public final class Agent {
                 let plan: AgentPlan
                 do {
                     plan = try AgentPlan.load(path: configPath, environment: environment())
+                    // A state directory the new config cannot use would only show once the
+                    // running pipeline is stopped: check it first.
+                    _ = try CheckpointStore(directory: plan.config.stateDir)
                 } catch {
                     logger.error("reload refused; keeping the running configuration",
                                  metadata: ["config": "\(configPath)", "error": "\(error)"])
