@@ -4,22 +4,58 @@ import Synchronization
 import Testing
 @testable import Tailship
 
-/// A transport that holds every request until the test opens the gate, then answers 200.
-/// It sits below the real-server tests in ShipShipperTests: it only makes "the API is
+/// A multi transport that holds every request until the test opens the gate, then answers
+/// 200. It sits below the real-server tests in ShipShipperTests: it only makes "the API is
 /// stuck" deterministic.
-final class GatedTransport: HTTPTransport {
-    private let open = Mutex(false)
+final class GatedTransport: MultiTransport, @unchecked Sendable {
+    // @unchecked: every mutable field is guarded by `condition`.
+    private let condition = NSCondition()
+    private var open = false
+    private var woken = false
+    private var started: [Int] = []
     let requests = Atomic<Int>(0)
 
-    func release() { open.withLock { $0 = true } }
-
-    func post(_ request: HTTPRequest) -> Result<HTTPResponse, TransportError> {
-        requests.add(1, ordering: .relaxed)
-        while !open.withLock({ $0 }) { Thread.sleep(forTimeInterval: 0.005) }
-        return .success(HTTPResponse(status: 200, body: Array(#"{"code":200,"status":"OK"}"#.utf8)))
+    func release() {
+        condition.lock()
+        open = true
+        condition.broadcast()
+        condition.unlock()
     }
 
-    func abort() { release() }
+    func start(_ request: HTTPRequest, tag: Int) {
+        requests.add(1, ordering: .relaxed)
+        condition.lock()
+        started.append(tag)
+        condition.unlock()
+    }
+
+    func poll(timeoutMs: Int) -> [(tag: Int, result: Result<HTTPResponse, TransportError>)] {
+        condition.lock()
+        defer { condition.unlock() }
+        let deadline = Date(timeIntervalSinceNow: Double(timeoutMs) / 1000)
+        while !(open && !started.isEmpty) && !woken {
+            if !condition.wait(until: deadline) { break }
+        }
+        woken = false
+        guard open else { return [] }
+        let done = started.map { (tag: $0, result: Result<HTTPResponse, TransportError>.success(
+            HTTPResponse(status: 200, body: Array(#"{"code":200,"status":"OK"}"#.utf8)))) }
+        started.removeAll()
+        return done
+    }
+
+    func cancelAll() {
+        condition.lock()
+        started.removeAll()
+        condition.unlock()
+    }
+
+    func wakeup() {
+        condition.lock()
+        woken = true
+        condition.broadcast()
+        condition.unlock()
+    }
 }
 
 @Suite struct ShipBackpressureTests {
@@ -32,9 +68,9 @@ final class GatedTransport: HTTPTransport {
         let shipper = Shipper(destination: destination, credentials: ShipShipperTests.credentials,
                               stateDir: FileManager.default.temporaryDirectory.path, logger: logger,
                               tuning: ShipperTuning(queueCapacity: 2, jitterMs: 0...0),
-                              transportFactory: { transport }, onComplete: recorder.callback)
+                              transportFactory: { _ in transport }, onComplete: recorder.callback)
         try shipper.start()
-        // Capacity: 1 request in flight, 1 closed batch waiting, 1 batch held by the batching
+        // Capacity (max_in_flight 1): 1 request in flight, 1 closed batch waiting, 1 batch held by the batching
         // thread, 2 events queued. The 6th submit must block.
         let submitted = Atomic<Int>(0)
         let reader = Thread {

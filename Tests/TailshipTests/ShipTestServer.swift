@@ -17,6 +17,8 @@ final class ShipTestServer: @unchecked Sendable {
         var headers: [String: String]
         var body: [UInt8]
         var time: Double
+        /// The client's TCP port: requests with the same port came over the same connection.
+        var clientPort: Int
 
         /// The body after undoing `Content-Encoding: gzip`.
         func decodedBody() throws -> [UInt8] {
@@ -82,7 +84,7 @@ final class ShipTestServer: @unchecked Sendable {
             let meta = try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent(name))) as! [String: Any]
             let body = try Data(contentsOf: dir.appendingPathComponent(name.replacingOccurrences(of: ".json", with: ".body")))
             return Request(path: meta["path"] as! String, headers: meta["headers"] as! [String: String], body: [UInt8](body),
-                           time: meta["time"] as! Double)
+                           time: meta["time"] as! Double, clientPort: (meta["client_port"] as? NSNumber)?.intValue ?? 0)
         }
     }
 
@@ -123,7 +125,7 @@ class Handler(BaseHTTPRequestHandler):
         base = os.path.join(workdir, "requests", "%06d" % n)
         with open(base + ".body", "wb") as f:
             f.write(body)
-        meta = {"path": self.path, "time": time.time(),
+        meta = {"path": self.path, "time": time.time(), "client_port": self.client_address[1],
                 "headers": {k.lower(): v for k, v in self.headers.items()}}
         with open(base + ".tmp", "w") as f:
             json.dump(meta, f)

@@ -85,14 +85,14 @@ final class CurlEasy {
         try check(tailship_curl_easy_setopt_write_cb(handle, option, callback))
     }
 
-    func setProgressCallback(_ callback: curl_xferinfo_callback) throws(CurlError) {
-        try check(tailship_curl_easy_setopt_xferinfo_cb(handle, callback))
+    /// Empties the error buffer before a new transfer.
+    func clearError() {
+        errorBuffer[0] = 0
     }
 
-    /// `curl_easy_perform`: blocks until the transfer ends.
-    func perform() throws(CurlError) {
-        errorBuffer[0] = 0
-        try check(curl_easy_perform(handle))
+    /// The error for a failed transfer's `code`, with the error buffer's detail.
+    func failure(_ code: CURLcode) -> CurlError {
+        CurlError(code: code, detail: String(cString: errorBuffer))
     }
 
     func responseCode() throws(CurlError) -> Int {
@@ -102,7 +102,7 @@ final class CurlEasy {
     }
 
     private func check(_ rc: CURLcode) throws(CurlError) {
-        guard rc == CURLE_OK else { throw CurlError(code: rc, detail: String(cString: errorBuffer)) }
+        guard rc == CURLE_OK else { throw failure(rc) }
     }
 }
 

@@ -70,9 +70,10 @@ public struct TransportError: Error, Sendable, Equatable, CustomStringConvertibl
     public var description: String { "\(kind.rawValue): \(message) (code \(code))" }
 }
 
-/// Something that can POST a body and return the response: libcurl in production, a
-/// scripted fake in unit tests of the delivery logic. Calls block; each instance is used
-/// by one thread at a time.
+/// Something that can POST a body and block until the response: `CurlTransport`, for
+/// one-off requests and tests of the libcurl layer. The shipper itself sends over a
+/// `MultiTransport` (several requests at once from one thread). Each instance is used by
+/// one thread at a time.
 public protocol HTTPTransport: AnyObject, Sendable {
     /// Sends `request` and waits for the complete response or a transport error.
     func post(_ request: HTTPRequest) -> Result<HTTPResponse, TransportError>

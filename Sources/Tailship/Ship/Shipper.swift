@@ -8,13 +8,14 @@ import Synchronization
 /// Threads (all owned here, none from the concurrency pool):
 /// - one batching thread: takes submitted events, skips those already accepted in this
 ///   run (dedupe window), encodes them and closes batches (`Batcher`);
-/// - `max_in_flight` delivery threads: each with its own libcurl handle (keep-alive) and
-///   gzip stream, delivering one batch at a time (`DeliveryWorker`), or one writer for
-///   `stdout` / `file` (`LocalSinkWorker`).
+/// - one delivery thread: for the API, a `DeliveryLoop` driving up to `max_in_flight`
+///   requests at once over libcurl's multi interface (pooled easy handles, kept-alive
+///   connections, one gzip stream); for `stdout` / `file`, one writer (`LocalSinkWorker`).
 ///
-/// Memory is bounded: `submit` blocks while the submit queue is full, and the queue of
-/// closed batches holds at most `max_in_flight` of them. When the API is down, delivery
-/// threads retry forever, the queues fill and the reading thread stops in `submit`.
+/// Memory is bounded: `submit` blocks while the submit queue is full, one closed batch
+/// waits in a queue, and the delivery loop holds at most `max_in_flight` batches. When the
+/// API is down, the loop retries forever, the queues fill and the reading thread stops in
+/// `submit`.
 ///
 /// `onComplete` is called from shipper threads, possibly concurrently, with one
 /// `AckHandle` per event (repeated when several events share a segment).
@@ -23,14 +24,16 @@ public final class Shipper: Sendable {
     private let context: ShipperContext
     private let events: BlockingQueue<EventGroup>
     private let batches: BlockingQueue<Batch<ShipItem>>
-    /// Delivery threads: `max_in_flight` for the API, one writer for stdout or a file.
-    private let workerCount: Int
+    /// Concurrent requests for the API (`max_in_flight`).
+    private let maxInFlight: Int
     private let flushRequested = Atomic<Bool>(false)
     private let started = Atomic<Bool>(false)
-    private let credentials: Mutex<ShipCredentials>
+    /// The credentials and their version, bumped by every `update(credentials:)`.
+    private let credentials: Mutex<(value: ShipCredentials, version: Int)>
     private let tuning: ShipperTuning
-    private let transportFactory: @Sendable () throws -> any HTTPTransport
-    private let transports = Mutex<[any HTTPTransport]>([])
+    private let transportFactory: @Sendable (_ maxInFlight: Int) throws -> any MultiTransport
+    /// The API delivery loop once started; woken when batches arrive, on reload and on stop.
+    private let loop = Mutex<DeliveryLoop?>(nil)
 
     /// Creates a shipper; call `start()` before submitting.
     ///
@@ -44,59 +47,56 @@ public final class Shipper: Sendable {
                             onComplete: @escaping @Sendable ([AckHandle], DeliveryResult) -> Void) {
         let caFile = destination.caFile
         self.init(destination: destination, credentials: credentials, stateDir: stateDir, logger: logger,
-                  tuning: tuning, transportFactory: { try CurlTransport(caFile: caFile) }, onComplete: onComplete)
+                  tuning: tuning, transportFactory: { try CurlMultiTransport(maxInFlight: $0, caFile: caFile) },
+                  onComplete: onComplete)
     }
 
     /// Creates a shipper over another transport (tests script one).
     init(destination: DestinationConfig, credentials: ShipCredentials, stateDir: String, logger: Logger,
-         tuning: ShipperTuning, transportFactory: @escaping @Sendable () throws -> any HTTPTransport,
+         tuning: ShipperTuning, transportFactory: @escaping @Sendable (_ maxInFlight: Int) throws -> any MultiTransport,
          onComplete: @escaping @Sendable ([AckHandle], DeliveryResult) -> Void) {
         self.destination = destination
         self.tuning = tuning
         self.transportFactory = transportFactory
-        self.credentials = Mutex(credentials)
+        self.credentials = Mutex((value: credentials, version: 0))
         context = ShipperContext(logger: logger, onComplete: onComplete, dedupeCapacity: tuning.dedupeCapacity,
                                  deadLetters: DeadLetterWriter(stateDir: stateDir,
                                                                maxBytes: destination.deadLetterMaxBytes), retry: destination.retry,
                                  jitterMs: tuning.jitterMs)
         events = BlockingQueue(capacity: tuning.queueCapacity ?? max(1000, destination.batch.maxEvents),
                                weight: { $0.events.count })
-        workerCount = destination.kind == .mixpanel ? max(1, destination.maxInFlight) : 1
-        // One closed batch waits for the next free worker: more would only hold memory while
-        // every worker is busy (or retrying through an outage), not add throughput.
+        maxInFlight = max(1, destination.maxInFlight)
+        // One closed batch waits for a free slot: more would only hold memory while every
+        // slot is busy (or retrying through an outage), not add throughput.
         batches = BlockingQueue(capacity: 1)
     }
 
-    /// Starts the batching and delivery threads. Throws if a worker cannot be set up
+    /// Starts the batching and delivery threads. Throws if delivery cannot be set up
     /// (libcurl or zlib initialisation, or the output file of `kind: file`).
     public func start() throws {
         guard !started.exchange(true, ordering: .acquiringAndReleasing) else { return }
-        var delivers: [@Sendable (Batch<ShipItem>) -> Bool] = []
-        for i in 0..<workerCount {
-            switch destination.kind {
-            case .mixpanel:
-                let transport = try transportFactory()
-                transports.withLock { $0.append(transport) }
-                let worker = try DeliveryWorker(
-                    name: "ship-\(i)", transport: transport, context: context,
-                    gzipLevel: destination.gzip ? destination.gzipLevel : nil, target: { [self] in currentTarget() })
-                delivers.append { worker.deliver($0) }
-            case .stdout, .file:
-                let worker = try LocalSinkWorker(destination: destination, context: context)
-                delivers.append { worker.deliver($0) }
-            }
-        }
-        context.stop.spawn(name: "tailship-batch") { [self] in runBatching() }
-        for (i, deliver) in delivers.enumerated() {
-            context.stop.spawn(name: "tailship-ship-\(i)") { [batches] in
+        let deliver: @Sendable () -> Void
+        switch destination.kind {
+        case .mixpanel:
+            let delivery = try DeliveryLoop(
+                transport: try transportFactory(maxInFlight), batches: batches, context: context,
+                maxInFlight: maxInFlight, gzipLevel: destination.gzip ? destination.gzipLevel : nil,
+                target: { [self] in currentTarget() })
+            loop.withLock { $0 = delivery }
+            deliver = { delivery.run() }
+        case .stdout, .file:
+            let worker = try LocalSinkWorker(destination: destination, context: context)
+            deliver = { [batches] in
                 while let batch = batches.take(max: 1)?.first {
-                    if !deliver(batch) { return }
+                    if !worker.deliver(batch) { return }
                 }
             }
         }
+        context.stop.spawn(name: "tailship-batch") { [self] in runBatching() }
+        context.stop.spawn(name: "tailship-ship", deliver)
         context.logger.info("shipper started", metadata: [
             "destination.kind": "\(destination.kind.rawValue)", "destination.api": "\(destination.api.rawValue)",
-            "destination.url": "\(destination.url)", "workers": "\(workerCount)",
+            "destination.url": "\(destination.url)", "max_in_flight": "\(maxInFlight)",
         ])
     }
 
@@ -114,11 +114,13 @@ public final class Shipper: Sendable {
         events.wake()
     }
 
-    /// Replaces the credentials (a reload); in-flight retries use them from their next attempt.
-    /// For `api: track` new events carry the new token, and a batch paused on a token error
-    /// is re-encoded with it (same `time` and `$insert_id`) before its next attempt.
+    /// Replaces the credentials (a reload); retries use them from their next attempt, and
+    /// batches paused because the old ones were refused are retried at once. For
+    /// `api: track` new events carry the new token, and a batch paused on a token error is
+    /// re-encoded with it (same `time` and `$insert_id`) before its next attempt.
     public func update(credentials new: ShipCredentials) {
-        credentials.withLock { $0 = new }
+        credentials.withLock { $0 = (value: new, version: $0.version + 1) }
+        loop.withLock { $0 }?.wakeup()
     }
 
     /// Stops: refuses new events, ships what is queued, and returns once everything is
@@ -136,22 +138,24 @@ public final class Shipper: Sendable {
         context.stop.abandon()
         events.closeAndDiscard()
         batches.closeAndDiscard()
-        transports.withLock { list in list.forEach { $0.abort() } }
+        // The loop sees the abandon, drops its transfers (curl_multi_remove_handle) and returns.
+        loop.withLock { $0 }?.wakeup()
         let finished = context.stop.waitForThreads(until: Date(timeIntervalSinceNow: 1))
         context.logger.warning("shipper stopped at its deadline; undelivered events stay unacknowledged",
                                metadata: ["threads.finished": "\(finished)"])
         return false
     }
 
-    private func currentTarget() -> IngestionTarget {
-        IngestionTarget(destination: destination, credentials: credentials.withLock { $0 },
-                        connectTimeoutMs: tuning.connectTimeoutMs)
+    private func currentTarget() -> (target: IngestionTarget, version: Int) {
+        let (value, version) = credentials.withLock { $0 }
+        return (IngestionTarget(destination: destination, credentials: value, connectTimeoutMs: tuning.connectTimeoutMs),
+                version)
     }
 
     /// The batching thread: queue → dedupe → encode → batches.
     private func runBatching() {
         let isTrack = destination.api == .track
-        var encoder = EventEncoder(token: isTrack ? credentials.withLock { $0.token } : nil)
+        var encoder = EventEncoder(token: isTrack ? credentials.withLock { $0.value.token } : nil)
         var batcher = Batcher<ShipItem>(destination.batch)
         let clockStart = ContinuousClock.now
         func nowMs() -> UInt64 {
@@ -161,6 +165,7 @@ public final class Shipper: Sendable {
         }
         func hand(_ batch: Batch<ShipItem>?) -> Bool {
             guard let batch else { return true }
+            defer { loop.withLock { $0 }?.wakeup() }
             return batches.put([batch])
         }
         while true {
@@ -169,7 +174,7 @@ public final class Shipper: Sendable {
             var duplicates: [AckHandle] = []
             for group in taken ?? [] {
                 // A reloaded /track token applies from the next group on (one lock per group).
-                if isTrack { encoder.token = credentials.withLock { $0.token } }
+                if isTrack { encoder.token = credentials.withLock { $0.value.token } }
                 let keys = group.events.map { DedupeWindow.Key($0.event) }
                 // One lock per group, not per event: the delivery threads insert under it too.
                 let seen = context.dedupe.withLock { window in keys.map { window.contains($0) } }
@@ -193,6 +198,7 @@ public final class Shipper: Sendable {
                 // Stopping and drained: send the last batch and let the workers finish.
                 _ = hand(batcher.flush())
                 batches.close()
+                loop.withLock { $0 }?.wakeup()
                 return
             }
         }

@@ -1,0 +1,160 @@
+/// The lifecycle of one batch on its way to the API: a value-type state machine with no
+/// I/O and no clock. `DeliveryLoop` owns one per batch and performs the `Action`s it returns
+/// (start a transfer, arm a retry timer, acknowledge, dead-letter, replace the batch).
+///
+/// | outcome | action |
+/// |---|---|
+/// | accepted | `.accept` |
+/// | partial (strict 400) | `.partial`: dead-letter the failed records (by index), ack the rest |
+/// | tooLarge (413) | `.split` in halves; a single event → `.deadLetter` (`too_large`) |
+/// | retryable (429/5xx/network) | `.retryLater` with `Backoff` (Retry-After honoured), then the same bytes |
+/// | unauthorized (401/403, `/track` token error) | `.retryLater` at the longest backoff, `unauthorized: true` |
+/// | rejected (whole batch) | `.deadLetter` every event with the reason |
+///
+/// On a retry, a `/track` batch whose token was replaced by a reload is handed back
+/// re-encoded (`.reencode`: same `time` and `$insert_id`); otherwise the payload is resent
+/// byte for byte with the current credentials.
+struct BatchDelivery: Sendable {
+    /// What the delivery loop must do next for this batch.
+    enum Action: Sendable {
+        /// Start a transfer of this request; report its result to `complete`.
+        case send(HTTPRequest)
+        /// Call `retry(with:)` after `delayMs`; `reason` and `attempt` are for the log line.
+        case retryLater(delayMs: Int, reason: String, attempt: Int, unauthorized: Bool)
+        /// Finished: every event was accepted.
+        case accept(attempts: Int)
+        /// Finished (strict 400): ack `accepted`, dead-letter `letters` (one per `failed` item).
+        /// `unmatched` are failed records that name no event of the batch (logged only).
+        case partial(accepted: [ShipItem], letters: [DeadLetter], failed: [ShipItem], unmatched: [FailedRecord])
+        /// Finished: every event of `items` is refused for good.
+        case deadLetter([DeadLetter], items: [ShipItem])
+        /// Finished (413): deliver these two halves, in this order, instead.
+        case split(Batch<ShipItem>, Batch<ShipItem>)
+        /// Finished (`/track` token reloaded): deliver this re-encoded batch instead.
+        case reencode(Batch<ShipItem>)
+    }
+
+    private enum State {
+        case idle
+        case sending(attempt: Int)
+        case waiting(attempt: Int, unauthorized: Bool)
+        case finished
+    }
+
+    let batch: Batch<ShipItem>
+    private var state = State.idle
+    private var backoff: Backoff
+    /// The body exactly as sent (gzip-compressed when the target asks for it), kept for retries.
+    private var payload: [UInt8] = []
+    private var target: IngestionTarget?
+
+    init(batch: Batch<ShipItem>, backoff: Backoff) {
+        self.batch = batch
+        self.backoff = backoff
+    }
+
+    /// Whether the batch waits for its retry because its credentials were refused.
+    var isWaitingForCredentials: Bool {
+        if case .waiting(_, true) = state { return true }
+        return false
+    }
+
+    /// First attempt: `payload` is the body as it goes on the wire, built once.
+    mutating func start(payload: [UInt8], target: IngestionTarget) -> Action {
+        guard case .idle = state else { preconditionFailure("start(payload:target:) on a started batch") }
+        self.payload = payload
+        self.target = target
+        state = .sending(attempt: 1)
+        return .send(target.request(body: payload))
+    }
+
+    /// The transfer ended with `result`; `wallMs` stamps any dead letters.
+    mutating func complete(_ result: Result<HTTPResponse, TransportError>, wallMs: Int64) -> Action {
+        guard case .sending(let attempt) = state, let target else {
+            preconditionFailure("complete(_:wallMs:) without a transfer in progress")
+        }
+        let outcome: IngestionOutcome
+        switch result {
+        case .success(let response): outcome = IngestionResponse.classify(response, endpoint: target.endpoint)
+        case .failure(let error): outcome = IngestionResponse.classify(error)
+        }
+        switch outcome {
+        case .accepted:
+            state = .finished
+            return .accept(attempts: attempt)
+        case .partial(let failed):
+            state = .finished
+            return partial(failed, wallMs: wallMs)
+        case .tooLarge:
+            state = .finished
+            if let (first, second) = batch.split() { return .split(first, second) }
+            let letter = letter(0, reason: .tooLarge, field: "",
+                                message: "HTTP 413: the event alone exceeds the API's request size limit", wallMs: wallMs)
+            return .deadLetter([letter], items: batch.items)
+        case .rejected(let reason):
+            state = .finished
+            let letters = batch.items.indices.map {
+                letter($0, reason: .apiRejected, field: "", message: reason, wallMs: wallMs)
+            }
+            return .deadLetter(letters, items: batch.items)
+        case .retryable(let reason, let retryAfter):
+            state = .waiting(attempt: attempt, unauthorized: false)
+            return .retryLater(delayMs: backoff.nextDelayMs(retryAfterSeconds: retryAfter), reason: reason,
+                               attempt: attempt, unauthorized: false)
+        case .unauthorized(let reason):
+            state = .waiting(attempt: attempt, unauthorized: true)
+            return .retryLater(delayMs: backoff.maximumDelayMs(), reason: reason, attempt: attempt, unauthorized: true)
+        }
+    }
+
+    /// The retry time has come. `fresh` is the target built from the current credentials:
+    /// a reload applies from this attempt. The body stays byte-identical, except that
+    /// `/track` events carry the token, so a new token re-encodes the batch.
+    mutating func retry(with fresh: IngestionTarget) -> Action {
+        guard case .waiting(let attempt, _) = state, var target else {
+            preconditionFailure("retry(with:) on a batch that is not waiting")
+        }
+        if target.endpoint == .track, fresh.token != target.token {
+            state = .finished
+            let encoder = EventEncoder(token: fresh.token)
+            return .reencode(Batch(items: batch.items, encoded: batch.items.map { encoder.encode($0.pending.event) }))
+        }
+        target.basicAuth = fresh.basicAuth
+        target.url = fresh.url
+        self.target = target
+        state = .sending(attempt: attempt + 1)
+        return .send(target.request(body: payload))
+    }
+
+    /// Strict 400: dead-letter exactly the failed records, ack everything else.
+    private func partial(_ failed: [FailedRecord], wallMs: Int64) -> Action {
+        var failedAt: [Int: FailedRecord] = [:]
+        var unmatched: [FailedRecord] = []
+        for record in failed {
+            if let index = matchIndex(record) { failedAt[index] = record } else { unmatched.append(record) }
+        }
+        let accepted = batch.items.indices.filter { failedAt[$0] == nil }.map { batch.items[$0] }
+        let order = failedAt.keys.sorted()
+        let letters = order.map { i in
+            letter(i, reason: .apiRejected, field: failedAt[i]!.field, message: failedAt[i]!.message, wallMs: wallMs)
+        }
+        return .partial(accepted: accepted, letters: letters, failed: order.map { batch.items[$0] }, unmatched: unmatched)
+    }
+
+    /// By `index` (what the API documents); if the echoed insert id disagrees with that
+    /// position, by insert id instead.
+    private func matchIndex(_ record: FailedRecord) -> Int? {
+        let inRange = batch.items.indices.contains(record.index)
+        guard let insertId = record.insertId, !insertId.isEmpty else { return inRange ? record.index : nil }
+        if inRange && batch.items[record.index].pending.event.insertId == insertId { return record.index }
+        if let i = batch.items.firstIndex(where: { $0.pending.event.insertId == insertId }) { return i }
+        return inRange ? record.index : nil
+    }
+
+    private func letter(_ i: Int, reason: DeadLetter.Reason, field: String, message: String,
+                        wallMs: Int64) -> DeadLetter {
+        let pending = batch.items[i].pending
+        return DeadLetter(reason: reason, field: field, message: message, origin: pending.origin,
+                          rawLine: pending.rawLine, eventJSON: batch.encoded[i], timeMs: wallMs)
+    }
+}

@@ -1,0 +1,245 @@
+import Logging
+
+/// Delivers batches to Mixpanel from ONE shipper thread, with up to `maxInFlight` requests
+/// in flight at once over a `MultiTransport` (libcurl multi in production).
+///
+/// Each batch's lifecycle is a `BatchDelivery`; this loop performs its actions: start a
+/// transfer, arm a retry timer, acknowledge, dead-letter, or replace the batch by its 413
+/// halves or its re-encoded form. A batch waiting for its retry time holds its slot (its
+/// memory) but blocks nothing: the other batches keep going.
+///
+/// The loop owns at most `maxInFlight` batches (plus the extra half of a 413 split) and
+/// takes the next closed batch only when one is finished, so memory stays bounded and a
+/// long outage turns into backpressure on the batching thread.
+///
+/// 401/403 (and `/track` token errors) pause ALL shipping: no new batch is started while
+/// paused, and the refused batches retry at the longest backoff, one log line per attempt.
+/// Shipping resumes when a request gets through (any answer but a credentials refusal or
+/// a transient failure) or when the credentials are replaced, which also retries the
+/// refused batches at once.
+final class DeliveryLoop: @unchecked Sendable {
+    // @unchecked: `run()` is the only user of the mutable state, on the one delivery thread;
+    // other threads only call `wakeup()`, which goes to the Sendable transport.
+    private let transport: any MultiTransport
+    private let batches: BlockingQueue<Batch<ShipItem>>
+    private let context: ShipperContext
+    private let maxInFlight: Int
+    private let compressor: GzipCompressor?
+    private var compressed: [UInt8] = []
+    /// The target from the current credentials, and their version (bumped by each reload).
+    private let currentTarget: @Sendable () -> (target: IngestionTarget, version: Int)
+
+    private struct Slot {
+        var delivery: BatchDelivery
+        /// When a waiting batch may retry (monotonic).
+        var retryAt: ContinuousClock.Instant?
+        /// The credentials version its last request was sent with.
+        var sentWith = 0
+    }
+
+    private var slots: [Int: Slot] = [:]
+    /// Batches not yet started, in order (413 halves go to the front).
+    private var fresh: [Int] = []
+    private var inFlight = 0
+    private var nextId = 0
+    private var paused = false
+    private var seenVersion = 0
+
+    init(transport: any MultiTransport, batches: BlockingQueue<Batch<ShipItem>>, context: ShipperContext,
+         maxInFlight: Int, gzipLevel: Int?, target: @escaping @Sendable () -> (target: IngestionTarget, version: Int))
+        throws {
+        self.transport = transport
+        self.batches = batches
+        self.context = context
+        self.maxInFlight = max(1, maxInFlight)
+        self.currentTarget = target
+        compressor = try gzipLevel.map { level throws(GzipError) in try GzipCompressor(level: level) }
+    }
+
+    /// Wakes the loop: a batch was queued, the queue closed, credentials changed, or stop.
+    func wakeup() {
+        transport.wakeup()
+    }
+
+    /// The delivery thread: runs until the batch queue is closed and everything in it is
+    /// delivered or dead-lettered, or until the shipper abandons (then nothing unfinished
+    /// is acknowledged and the transfers in progress are dropped).
+    func run() {
+        var inputClosed = false
+        seenVersion = currentTarget().version
+        while true {
+            if context.stop.isAbandoned { return abandon() }
+            while !inputClosed && slots.count < maxInFlight {
+                guard let taken = batches.take(max: 1, until: .distantPast) else {
+                    inputClosed = true
+                    break
+                }
+                guard let batch = taken.first else { break }
+                add(batch, first: false)
+            }
+            if inputClosed && slots.isEmpty { return }
+            noticeReload()
+            startDue()
+            let completions = transport.poll(timeoutMs: pollTimeoutMs())
+            for completion in completions {
+                if context.stop.isAbandoned { return abandon() }
+                inFlight -= 1
+                guard var slot = slots[completion.tag] else { continue }
+                let action = slot.delivery.complete(completion.result, wallMs: ShipperContext.nowMs())
+                slots[completion.tag] = slot
+                if !perform(action, id: completion.tag) { return abandon() }
+            }
+        }
+    }
+
+    private func abandon() {
+        transport.cancelAll()
+        slots.removeAll()
+        fresh.removeAll()
+        inFlight = 0
+    }
+
+    private func add(_ batch: Batch<ShipItem>, first: Bool) {
+        let id = nextId
+        nextId += 1
+        slots[id] = Slot(delivery: BatchDelivery(batch: batch, backoff: context.makeBackoff()))
+        if first { fresh.insert(id, at: 0) } else { fresh.append(id) }
+    }
+
+    /// A reload ends a credentials pause at once: refused batches retry now.
+    private func noticeReload() {
+        let version = currentTarget().version
+        guard version != seenVersion else { return }
+        seenVersion = version
+        paused = false
+        let now = ContinuousClock.now
+        for (id, slot) in slots where slot.delivery.isWaitingForCredentials {
+            slots[id]?.retryAt = now
+        }
+    }
+
+    /// Starts due retries first (oldest timers first), then fresh batches unless paused.
+    private func startDue() {
+        let now = ContinuousClock.now
+        let due = slots.filter { $0.value.retryAt.map { $0 <= now } ?? false }
+            .sorted { $0.value.retryAt! < $1.value.retryAt! }.map(\.key)
+        for id in due where inFlight < maxInFlight {
+            guard var slot = slots[id] else { continue }
+            let (target, version) = currentTarget()
+            slot.retryAt = nil
+            slot.sentWith = version
+            let action = slot.delivery.retry(with: target)
+            slots[id] = slot
+            _ = perform(action, id: id)
+        }
+        while !paused, inFlight < maxInFlight, !fresh.isEmpty {
+            let id = fresh.removeFirst()
+            guard var slot = slots[id] else { continue }
+            let (target, version) = currentTarget()
+            slot.sentWith = version
+            let (body, sendTo) = prepared(slot.delivery.batch, target: target)
+            let action = slot.delivery.start(payload: body, target: sendTo)
+            slots[id] = slot
+            _ = perform(action, id: id)
+        }
+    }
+
+    /// Until the next retry timer, at most one second (a stop is also signalled by `wakeup`).
+    private func pollTimeoutMs() -> Int {
+        let now = ContinuousClock.now
+        var timeout = 1000
+        for slot in slots.values {
+            guard let at = slot.retryAt else { continue }
+            let (seconds, attoseconds) = (at - now).components
+            let ms = Int(seconds) * 1000 + Int(attoseconds / 1_000_000_000_000_000) + 1
+            timeout = min(timeout, max(0, ms))
+        }
+        return timeout
+    }
+
+    /// The body as sent, compressed once per batch when gzip is on, and the target to send it to.
+    private func prepared(_ batch: Batch<ShipItem>, target: IngestionTarget) -> ([UInt8], IngestionTarget) {
+        let body = batch.body()
+        guard target.gzip, let compressor else { return (body, target) }
+        do {
+            try compressor.compress(body, into: &compressed)
+            return (compressed, target)
+        } catch {
+            // Cannot happen short of memory exhaustion; sending uncompressed is still correct
+            // only without the header, so drop it for this batch.
+            context.logger.error("gzip failed; sending uncompressed", metadata: ["error": "\(error)"])
+            var plain = target
+            plain.gzip = false
+            plain.headers.removeAll { $0.hasPrefix("Content-Encoding:") }
+            return (body, plain)
+        }
+    }
+
+    /// Performs one action for slot `id`; false if shipping was abandoned meanwhile.
+    private func perform(_ action: BatchDelivery.Action, id: Int) -> Bool {
+        guard let slot = slots[id] else { return true }
+        let batch = slot.delivery.batch
+        switch action {
+        case .send(let request):
+            inFlight += 1
+            transport.start(request, tag: id)
+        case .retryLater(let delayMs, let reason, let attempt, let unauthorized):
+            var delay = delayMs
+            if unauthorized {
+                paused = true
+                // Credentials replaced while this request was out: no reason to wait.
+                if slot.sentWith != currentTarget().version { delay = 0 }
+                context.logger.error(
+                    """
+                    Mixpanel refused the credentials; shipping is paused and retries at the longest backoff \
+                    until they are fixed (reload with SIGHUP)
+                    """,
+                    metadata: ["reason": "\(reason)", "retry.attempt": "\(attempt)", "retry.delay_ms": "\(delay)"])
+            } else {
+                context.logger.warning("delivery failed; retrying", metadata: [
+                    "reason": "\(reason)", "batch.events": "\(batch.count)", "retry.attempt": "\(attempt)",
+                    "retry.delay_ms": "\(delay)",
+                ])
+            }
+            slots[id]?.retryAt = ContinuousClock.now + .milliseconds(delay)
+        case .accept(let attempts):
+            paused = false
+            slots[id] = nil
+            context.logger.debug("batch accepted", metadata: [
+                "batch.events": "\(batch.count)", "batch.bytes": "\(batch.bodyBytes)", "retry.attempt": "\(attempts)",
+            ])
+            context.accept(batch.items[...])
+        case .partial(let accepted, let letters, let failed, let unmatched):
+            paused = false
+            slots[id] = nil
+            for record in unmatched {
+                context.logger.warning("failed record matches no event of the batch", metadata: [
+                    "record.index": "\(record.index)", "record.insert_id": "\(record.insertId ?? "")",
+                ])
+            }
+            context.logger.info("batch partly accepted (strict 400)", metadata: [
+                "batch.events": "\(batch.count)", "batch.failed": "\(failed.count)",
+            ])
+            context.accept(accepted[...])
+            return context.deadLetter(letters, items: failed)
+        case .deadLetter(let letters, let items):
+            paused = false
+            slots[id] = nil
+            return context.deadLetter(letters, items: items)
+        case .split(let first, let second):
+            paused = false
+            slots[id] = nil
+            context.logger.info("batch too large (413); splitting", metadata: [
+                "batch.events": "\(batch.count)", "batch.bytes": "\(batch.bodyBytes)",
+            ])
+            add(second, first: true)
+            add(first, first: true)
+        case .reencode(let reencoded):
+            slots[id] = nil
+            context.logger.info("track token changed by a reload; re-encoding the batch",
+                                metadata: ["batch.events": "\(batch.count)"])
+            add(reencoded, first: true)
+        }
+        return true
+    }
+}

@@ -1,0 +1,172 @@
+import Foundation
+import Testing
+@testable import Tailship
+
+/// The per-batch state machine, driven by hand: no server, no threads, no clock.
+@Suite struct ShipBatchDeliveryTests {
+    static func batch(_ range: Range<Int>, token: String? = nil) -> Batch<ShipItem> {
+        let group = EventGroup(range.map { ShipShipperTests.pending($0) })
+        let encoder = EventEncoder(token: token)
+        let items = group.events.indices.map { ShipItem(group: group, index: $0, key: DedupeWindow.Key(group.events[$0].event)) }
+        return Batch(items: items, encoded: group.events.map { encoder.encode($0.event) })
+    }
+
+    static func target(_ api: IngestionEndpoint = .import, credentials: ShipCredentials = ShipShipperTests.credentials)
+        -> IngestionTarget {
+        IngestionTarget(destination: ShipShipperTests.destination("http://api.test", api: api),
+                        credentials: credentials, connectTimeoutMs: 1000)
+    }
+
+    /// Backoff 50 ms doubling to 200 ms, no jitter: waits are exact.
+    static func delivery(_ batch: Batch<ShipItem>) -> BatchDelivery {
+        BatchDelivery(batch: batch, backoff: Backoff(initialMs: 50, maxMs: 200, jitterMs: 0...0, random: { $0.lowerBound }))
+    }
+
+    static func response(_ status: Int, _ body: String = "", headers: [(name: String, value: String)] = [])
+        -> Result<HTTPResponse, TransportError> {
+        .success(HTTPResponse(status: status, headers: headers, body: Array(body.utf8)))
+    }
+
+    static func sentBody(_ action: BatchDelivery.Action) -> [UInt8]? {
+        if case .send(let request) = action { return request.body }
+        return nil
+    }
+
+    @Test func acceptedAfterOneAttempt() {
+        var delivery = Self.delivery(Self.batch(0..<3))
+        let first = delivery.start(payload: [1, 2, 3], target: Self.target())
+        #expect(Self.sentBody(first) == [1, 2, 3])
+        guard case .accept(let attempts) = delivery.complete(Self.response(200, #"{"status":"OK"}"#), wallMs: 5) else {
+            Issue.record("expected accept")
+            return
+        }
+        #expect(attempts == 1)
+    }
+
+    @Test func retryableResendsTheSameBytesWithGrowingBackoffAndRetryAfter() {
+        var delivery = Self.delivery(Self.batch(0..<2))
+        _ = delivery.start(payload: [9, 8, 7], target: Self.target())
+        var delays: [Int] = []
+        let failures: [Result<HTTPResponse, TransportError>] = [
+            Self.response(503, "upstream down"),
+            .failure(TransportError(kind: .reset, code: 56, message: "reset")),
+            Self.response(429, "slow", headers: [(name: "retry-after", value: "3")]),
+        ]
+        for failure in failures {
+            guard case .retryLater(let delay, _, _, let unauthorized) = delivery.complete(failure, wallMs: 0) else {
+                Issue.record("expected retryLater")
+                return
+            }
+            #expect(!unauthorized)
+            #expect(!delivery.isWaitingForCredentials)
+            delays.append(delay)
+            #expect(Self.sentBody(delivery.retry(with: Self.target())) == [9, 8, 7])
+        }
+        #expect(delays == [50, 100, 3000])
+        guard case .accept(let attempts) = delivery.complete(Self.response(200), wallMs: 0) else {
+            Issue.record("expected accept")
+            return
+        }
+        #expect(attempts == 4)
+    }
+
+    @Test func unauthorizedWaitsTheLongestBackoffAndPicksUpNewCredentials() {
+        var delivery = Self.delivery(Self.batch(0..<2))
+        _ = delivery.start(payload: [1], target: Self.target())
+        guard case .retryLater(let delay, let reason, 1, true) = delivery.complete(Self.response(401, #"{"error":"Invalid credentials"}"#), wallMs: 0)
+        else {
+            Issue.record("expected an unauthorized retry")
+            return
+        }
+        #expect(delay == 200)
+        #expect(reason.contains("Invalid credentials"))
+        #expect(delivery.isWaitingForCredentials)
+        var fixed = ShipShipperTests.credentials
+        fixed.basicPassword = "fixed"
+        guard case .send(let request) = delivery.retry(with: Self.target(credentials: fixed)) else {
+            Issue.record("expected a resend")
+            return
+        }
+        #expect(request.body == [1])
+        #expect(request.basicAuth?.password == "fixed")
+    }
+
+    @Test func strictPartialDeadLettersTheFailedRecordsByIndexOrInsertId() {
+        var delivery = Self.delivery(Self.batch(0..<4))
+        _ = delivery.start(payload: [], target: Self.target())
+        // Index 1 as documented; index 0 echoes id-3, so the insert id wins; index 9 matches nothing.
+        let body = #"{"code":400,"failed_records":[{"index":1,"insert_id":"id-1","field":"properties.time","message":"future"},"#
+            + #"{"index":0,"$insert_id":"id-3","field":"event","message":"bad"},{"index":9,"field":"x","message":"y"}]}"#
+        guard case .partial(let accepted, let letters, let failed, let unmatched) = delivery.complete(Self.response(400, body), wallMs: 77)
+        else {
+            Issue.record("expected partial")
+            return
+        }
+        #expect(accepted.map(\.ack.segment) == [0, 2])
+        #expect(failed.map(\.ack.segment) == [1, 3])
+        #expect(letters.map(\.field) == ["properties.time", "event"])
+        #expect(letters.map(\.origin.offset) == [100, 300])
+        #expect(letters.allSatisfy { $0.timeMs == 77 && $0.reason == .apiRejected })
+        #expect(unmatched.map(\.index) == [9])
+    }
+
+    @Test func tooLargeSplitsAndASingleEventIsDeadLettered() {
+        var delivery = Self.delivery(Self.batch(0..<5))
+        _ = delivery.start(payload: [], target: Self.target())
+        guard case .split(let first, let second) = delivery.complete(Self.response(413, "too big"), wallMs: 0) else {
+            Issue.record("expected split")
+            return
+        }
+        #expect(first.items.map(\.ack.segment) == [0, 1])
+        #expect(second.items.map(\.ack.segment) == [2, 3, 4])
+
+        var single = Self.delivery(Self.batch(7..<8))
+        _ = single.start(payload: [], target: Self.target())
+        guard case .deadLetter(let letters, let items) = single.complete(Self.response(413), wallMs: 0) else {
+            Issue.record("expected dead letter")
+            return
+        }
+        #expect(letters.map(\.reason) == [.tooLarge])
+        #expect(items.map(\.ack.segment) == [7])
+    }
+
+    @Test func wholeBatchRejectionDeadLettersEveryEvent() {
+        var delivery = Self.delivery(Self.batch(0..<3))
+        _ = delivery.start(payload: [], target: Self.target())
+        guard case .deadLetter(let letters, let items) = delivery.complete(
+            Self.response(400, #"{"error":"data, missing or empty","status":0}"#), wallMs: 0)
+        else {
+            Issue.record("expected dead letter")
+            return
+        }
+        #expect(items.count == 3)
+        #expect(letters.map(\.message) == Array(repeating: "400: data, missing or empty", count: 3))
+    }
+
+    @Test func trackTokenErrorPausesAndANewTokenReencodesWithTheSameKeys() throws {
+        var delivery = Self.delivery(Self.batch(0..<2, token: "tok"))
+        _ = delivery.start(payload: [], target: Self.target(.track))
+        guard case .retryLater(_, _, _, true) = delivery.complete(
+            Self.response(200, #"{"status":0,"error":"token, missing or empty"}"#), wallMs: 0)
+        else {
+            Issue.record("a token error must pause like a 401")
+            return
+        }
+        // Same token: the same bytes go again.
+        guard case .send = delivery.retry(with: Self.target(.track)) else {
+            Issue.record("expected a resend")
+            return
+        }
+        _ = delivery.complete(Self.response(200, #"{"status":0,"error":"token, missing or empty"}"#), wallMs: 0)
+        var fixed = ShipShipperTests.credentials
+        fixed.token = "new"
+        guard case .reencode(let batch) = delivery.retry(with: Self.target(.track, credentials: fixed)) else {
+            Issue.record("expected a re-encoded batch")
+            return
+        }
+        let events = try batch.encoded.map { try JSONSerialization.jsonObject(with: Data($0)) as! [String: Any] }
+        let properties = events.map { $0["properties"] as! [String: Any] }
+        #expect(properties.map { $0["token"] as? String } == ["new", "new"])
+        #expect(properties.map { $0["$insert_id"] as? String } == ["id-0", "id-1"])
+    }
+}

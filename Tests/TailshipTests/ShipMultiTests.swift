@@ -1,0 +1,95 @@
+import Foundation
+import Testing
+@testable import Tailship
+
+/// Several batches in flight over libcurl's multi interface, against the real HTTP server.
+@Suite struct ShipMultiTests {
+    static func destination(_ url: String, maxInFlight: Int, maxEvents: Int = 5, maxBackoffMs: Int = 200)
+        -> DestinationConfig {
+        var destination = ShipShipperTests.destination(url, maxEvents: maxEvents)
+        destination.maxInFlight = maxInFlight
+        destination.retry = RetryConfig(initialBackoffMs: 50, maxBackoffMs: maxBackoffMs)
+        return destination
+    }
+
+    @Test func requestsOverlapUpToMaxInFlight() throws {
+        // Every answer takes 800 ms: one after the other, three would take 2.4 s.
+        let server = try ShipTestServer(script: Array(repeating: ["delay_ms": 800], count: 3))
+        let recorder = AckRecorder()
+        let (shipper, _) = try ShipShipperTests.shipper(Self.destination(server.baseURL, maxInFlight: 3), recorder)
+        let started = Date()
+        shipper.submit((0..<15).map { ShipShipperTests.pending($0) })
+        shipper.flush()
+        #expect(recorder.wait(for: 15))
+        #expect(Date().timeIntervalSince(started) < 2.0)
+        #expect(shipper.stop(deadline: Date(timeIntervalSinceNow: 5)))
+        let requests = try server.requests()
+        #expect(requests.count == 3)
+        let times = requests.map(\.time)
+        #expect(times.max()! - times.min()! < 0.5, "all three were sent before any answer came")
+        #expect(recorder.segments(.accepted) == (0..<15).map(UInt64.init))
+    }
+
+    @Test func aBatchWaitingForItsRetryDoesNotHoldUpTheOthers() throws {
+        let server = try ShipTestServer(script: [["status": 429, "headers": ["Retry-After": "2"], "body": "slow down"]])
+        let recorder = AckRecorder()
+        let (shipper, stateDir) = try ShipShipperTests.shipper(Self.destination(server.baseURL, maxInFlight: 2), recorder)
+        shipper.submit((0..<10).map { ShipShipperTests.pending($0) })
+        shipper.flush()
+        #expect(recorder.wait(for: 5, timeout: 1.5), "the other batch went through during the 2 s wait")
+        #expect(recorder.wait(for: 10))
+        #expect(shipper.stop(deadline: Date(timeIntervalSinceNow: 5)))
+        let requests = try server.requests()
+        #expect(requests.count == 3)
+        #expect(requests[2].time - requests[0].time >= 1.9)
+        #expect(requests[2].body == requests[0].body, "the retry resends the same bytes")
+        #expect(try ShipShipperTests.deadLetters(stateDir).isEmpty)
+    }
+
+    @Test func connectionsAreReusedAcrossBatches() throws {
+        let server = try ShipTestServer()
+        let recorder = AckRecorder()
+        let (shipper, _) = try ShipShipperTests.shipper(Self.destination(server.baseURL, maxInFlight: 2), recorder)
+        for round in 0..<6 {
+            shipper.submit((round * 5..<round * 5 + 5).map { ShipShipperTests.pending($0) })
+            shipper.flush()
+            #expect(recorder.wait(for: round * 5 + 5))
+        }
+        #expect(shipper.stop(deadline: Date(timeIntervalSinceNow: 5)))
+        let ports = Set(try server.requests().map(\.clientPort))
+        #expect(try server.requests().count == 6)
+        #expect(ports.count == 1, "one kept-alive connection for sequential batches, got \(ports)")
+    }
+
+    @Test func refusedCredentialsPauseAllShippingUntilAReload() throws {
+        let unauthorized: [String: Any] = ["status": 401, "body": #"{"error":"Invalid credentials"}"#]
+        let server = try ShipTestServer(script: [unauthorized])
+        let recorder = AckRecorder()
+        // The longest backoff is 30 s: only a reload can resume within the test.
+        let (shipper, _) = try ShipShipperTests.shipper(
+            Self.destination(server.baseURL, maxInFlight: 4, maxBackoffMs: 30_000), recorder)
+        shipper.submit((0..<5).map { ShipShipperTests.pending($0) })
+        shipper.flush()
+        let deadline = Date(timeIntervalSinceNow: 10)
+        while try server.requests().isEmpty && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
+        Thread.sleep(forTimeInterval: 0.1)
+        // More batches while paused: none of them may be sent.
+        shipper.submit((5..<15).map { ShipShipperTests.pending($0) })
+        shipper.flush()
+        Thread.sleep(forTimeInterval: 0.5)
+        #expect(try server.requests().count == 1)
+        #expect(recorder.all.isEmpty)
+        let reloaded = Date()
+        var fixed = ShipShipperTests.credentials
+        fixed.basicPassword = "fixed"
+        shipper.update(credentials: fixed)
+        #expect(recorder.wait(for: 15, timeout: 5))
+        #expect(Date().timeIntervalSince(reloaded) < 3, "a reload resumes at once, not after the 30 s backoff")
+        #expect(shipper.stop(deadline: Date(timeIntervalSinceNow: 5)))
+        let requests = try server.requests()
+        #expect(requests.count == 4)
+        let fixedAuth = "Basic " + Data("sa.user:fixed".utf8).base64EncodedString()
+        #expect(requests.dropFirst().allSatisfy { $0.headers["authorization"] == fixedAuth })
+        #expect(requests[1].body == requests[0].body, "the refused batch is resent first, byte for byte")
+    }
+}
