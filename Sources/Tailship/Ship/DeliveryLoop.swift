@@ -239,6 +239,10 @@ final class DeliveryLoop: @unchecked Sendable {
             context.logger.info("track token changed by a reload; re-encoding the batch",
                                 metadata: ["batch.events": "\(batch.count)"])
             add(reencoded, first: true)
+            // A re-encode means the token changed since the refusal: the pause it caused no
+            // longer applies. (When the refusal lands after the reload was noticed, nothing
+            // else would lift it, and the re-encoded batch would wait forever.)
+            paused = false
         }
         return true
     }
