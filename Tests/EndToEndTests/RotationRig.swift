@@ -228,6 +228,31 @@ final class RotationRig {
         return stat(path(name), &st) == 0 ? UInt64(st.st_ino) : nil
     }
 
+    /// Creates `logs/<name>` with `contents` on the freed inode `inode`. ext4 hands a freed inode
+    /// to the next file created, but another process on the machine may take it first: files
+    /// are created beside it until one gets it, then renamed into place (a rename keeps the
+    /// inode), and the others removed.
+    func createReusingInode(_ inode: UInt64, name: String, contents: String) throws {
+        var spares: [String] = []
+        defer { for spare in spares { unlink(spare) } }
+        for attempt in 0..<500 {
+            let candidate = path(".reuse-\(attempt)")
+            let fd = open(candidate, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+            guard fd >= 0 else { continue }
+            var st = stat()
+            fstat(fd, &st)
+            if UInt64(st.st_ino) == inode {
+                close(fd)
+                try append(contents, to: candidate)
+                guard rename(candidate, path(name)) == 0 else { break }
+                return
+            }
+            close(fd)
+            spares.append(candidate)
+        }
+        Issue.record("inode \(inode) was not reused within 500 new files")
+    }
+
     /// Waits until the server holds every line below `count`: the agent has caught up.
     func waitForCatchUp(_ count: Int, sourceLocation: SourceLocation = #_sourceLocation) throws {
         let caught = try eventually(timeout: 10) { try server.storedEvents(dedup: true).count >= count }
