@@ -232,6 +232,8 @@ public struct SourceConfig: Sendable {
     /// IANA zone name (e.g. `Europe/Paris`) used for times without an offset.
     public var timezone: Located<String>
     public var maxLineBytes: Int
+    /// How many of the source's idle files keep a descriptor open (`max_open_files`).
+    public var maxOpenFiles: Int
     public var format: LogFormat
     public var rules: [RuleConfig]
     public var mark: SourceMark
@@ -239,8 +241,10 @@ public struct SourceConfig: Sendable {
     public init(
         name: String, paths: [String], exclude: [String] = [], startAt: StartAt = .end,
         timezone: Located<String>, maxLineBytes: Int = ConfigDefaults.maxLineBytes,
+        maxOpenFiles: Int = ConfigDefaults.maxOpenFiles,
         format: LogFormat = .regex, rules: [RuleConfig], mark: SourceMark
     ) {
+        self.maxOpenFiles = maxOpenFiles
         self.name = name
         self.paths = paths
         self.exclude = exclude

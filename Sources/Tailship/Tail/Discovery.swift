@@ -9,23 +9,27 @@
         public var exclude: [String]
         public var startAt: StartAt
         public var maxLineBytes: Int
+        /// At most this many of the source's idle, fully read files keep a descriptor open; the
+        /// least recently active are closed and reopened on change (see docs/rotation.md).
+        public var maxOpenFiles: Int
 
         public init(
             name: String, paths: [String], exclude: [String] = [], startAt: StartAt = .end,
-            maxLineBytes: Int = ConfigDefaults.maxLineBytes
+            maxLineBytes: Int = ConfigDefaults.maxLineBytes, maxOpenFiles: Int = ConfigDefaults.maxOpenFiles
         ) {
             self.name = name
             self.paths = paths
             self.exclude = exclude
             self.startAt = startAt
             self.maxLineBytes = maxLineBytes
+            self.maxOpenFiles = max(maxOpenFiles, 1)
         }
 
         /// The tailing part of a configured source.
         public init(_ config: SourceConfig) {
             self.init(
                 name: config.name, paths: config.paths, exclude: config.exclude, startAt: config.startAt,
-                maxLineBytes: config.maxLineBytes)
+                maxLineBytes: config.maxLineBytes, maxOpenFiles: config.maxOpenFiles)
         }
     }
 
@@ -42,6 +46,8 @@
             public var files: [String: Int]
             /// Directories to watch for created, moved and deleted entries.
             public var directories: Set<String>
+            /// The `stat` of each matching file, taken during the scan.
+            public var statuses: [String: FileStatus] = [:]
         }
 
         public let sources: [TailSource]
@@ -54,7 +60,7 @@
 
         /// Lists what matches now.
         public func scan() -> Snapshot {
-            var snapshot = Snapshot(files: [:], directories: [])
+            var snapshot = Snapshot(files: [:], directories: [], statuses: [:])
             for (index, source) in sources.enumerated() {
                 for glob in globs[index] {
                     let found = glob.expand()
@@ -66,6 +72,7 @@
                         guard !Discovery.isExcluded(path, by: source.exclude) else { continue }
                         guard let status = try? FileStatus.of(path: path), status.isRegular else { continue }
                         snapshot.files[path] = index
+                        snapshot.statuses[path] = status
                     }
                 }
             }

@@ -32,6 +32,10 @@
         private var watches: [String: Inotify.Watch] = [:]
         private var watchedDirectories: [Int32: String] = [:]
         private var nextID = 1
+        /// Inotify `IN_MOVED_FROM` paths of this turn by cookie, to follow a parked file's rename.
+        private var movesFrom: [UInt32: String] = [:]
+        /// Something was opened or reopened since the descriptor bound was last enforced.
+        private var boundDirty = false
         private var lastScan = ContinuousClock.now
         /// Read marks of recently truncated or closed files, to recognise their copies.
         private var copies = CopyRecognizer()
@@ -99,6 +103,8 @@
                         service(file)
                     }
                 }
+                movesFrom.removeAll(keepingCapacity: true)
+                if boundDirty { enforceOpenBound() }
                 publish()
             }
             for file in files where file.identity != nil { sink.fileClosed(file: file.id, reason: .stopped) }
@@ -131,6 +137,14 @@
             }
             if !event.mask.isDisjoint(with: [.create, .movedTo, .movedFrom, .delete, .deleteSelf, .moveSelf]) {
                 needScan = true
+                // A parked file renamed to a name no glob matches is reached at its new name.
+                if event.mask.contains(.movedFrom) {
+                    movesFrom[event.cookie] = join(directory, event.name)
+                } else if event.mask.contains(.movedTo), let from = movesFrom[event.cookie],
+                    let file = byPath[from], !file.isOpen
+                {
+                    file.movedTo = join(directory, event.name)
+                }
             } else if event.mask.contains(.modify), let file = byPath[join(directory, event.name)] {
                 touched.insert(ObjectIdentifier(file))
             }
@@ -143,12 +157,19 @@
             updateWatches(snapshot.directories)
             var seen = Set<ObjectIdentifier>()
             var newByPath: [String: TailedFile] = [:]
+            var held: [FileKey: TailedFile] = [:]
+            var openCounts = [Int](repeating: 0, count: discovery.sources.count)
+            for file in files {
+                held[FileKey(file.device, file.inode)] = file
+                if file.isOpen { openCounts[file.source] += 1 }
+            }
             for (path, source) in snapshot.files.sorted(by: { $0.key < $1.key }) {
-                guard let status = try? FileStatus.of(path: path) else { continue }
-                if let open = files.first(where: { $0.device == status.device && $0.inode == status.inode }) {
+                guard let status = snapshot.statuses[path] ?? (try? FileStatus.of(path: path)) else { continue }
+                if let open = held[FileKey(status.device, status.inode)] {
                     guard !seen.contains(ObjectIdentifier(open)) else { continue }  // a second link to it
                     seen.insert(ObjectIdentifier(open))
                     newByPath[path] = open
+                    if !open.isOpen && open.changedWhileParked(status) { unpark(open, at: path) }
                     if open.path != path {
                         logger.info(
                             "tail.file_moved", metadata: ["file.path": "\(path)", "file.previous": "\(open.path)"])
@@ -159,14 +180,33 @@
                     continue
                 }
                 guard let opened = open(path: path, source: source, initial: initial) else { continue }
-                if let twin = files.first(where: { $0.device == opened.device && $0.inode == opened.inode }) {
+                if let twin = held[FileKey(opened.device, opened.inode)] {
                     // Replaced between stat and open by a file we already hold: keep the one we have.
                     seen.insert(ObjectIdentifier(twin))
                     continue
                 }
                 files.append(opened)
+                held[FileKey(opened.device, opened.inode)] = opened
+                boundDirty = true
                 seen.insert(ObjectIdentifier(opened))
                 newByPath[path] = opened
+                openCounts[source] += 1
+                if !initial && openCounts[source] > discovery.sources[source].maxOpenFiles {
+                    // Many files appeared at once: read this one now, so that it (or else an older
+                    // idle file) can be closed before the next is opened. (Not in the initial scan, which
+                    // must not call the sink before `sighted`: files present at start are all
+                    // opened once, then closed down to the bound after their first read.)
+                    byPath[path] = opened
+                    service(opened)
+                    if (try? opened.park()) == true {
+                        openCounts[source] -= 1
+                    } else {
+                        openCounts[source] -= parkIdle(source: source, excess: 1)
+                    }
+                }
+            }
+            for file in files where !seen.contains(ObjectIdentifier(file)) && !file.isOpen {
+                settleParkedAndGone(file)
             }
             for file in files where !seen.contains(ObjectIdentifier(file)) && file.drainingSince == nil {
                 let deleted = ((try? file.file.status())?.linkCount ?? 0) == 0
@@ -177,7 +217,8 @@
             }
             byPath = newByPath
             sighted()
-            for file in files { service(file) }
+            for file in files where file.isOpen { service(file) }
+            enforceOpenBound()
             sink.filesScanned(
                 FileScan(
                     live: Set(files.compactMap(\.identity)), readEnds: readEnds.mapValues(\.offset),
@@ -213,6 +254,8 @@
 
         /// Reads what the file has; handles first bytes, truncation, and closing a drained file.
         private func service(_ file: TailedFile) {
+            // A parked file is only serviced when inotify said it was modified: reopen it.
+            if !file.isOpen && !unpark(file, at: file.path) { return }
             do {
                 if file.identity == nil {
                     let path = file.path
@@ -277,11 +320,11 @@
         /// where that content's reading stopped; while it copies a file still open and not yet
         /// truncated, it waits (up to `copyWait`) for that truncation.
         private func recognizeCopy(_ file: TailedFile) throws(SyscallError) -> CopyCheck {
-            let size = try file.file.status().size
+            let handle = try file.file
+            let size = try handle.status().size
             guard size > 0 else { return .wait }  // decided at its first bytes (a copy starts empty)
             guard resume(file.device, file.inode).isEmpty else { return .notACopy }
             let now = clock.now
-            let handle = file.file
             let read = { (offset: UInt64, length: Int) throws(SyscallError) -> [UInt8]? in
                 try handle.bytes(at: offset, length: length)
             }
@@ -295,6 +338,10 @@
             }
             var original: TailedFile?
             for other in files where other !== file && original == nil {
+                // A parked file is reopened to compare only when its fingerprint matches the copy's head.
+                if !other.isOpen {
+                    guard try other.headMayMatch(handle, size: size), unpark(other, at: other.path) else { continue }
+                }
                 if try other.isCopied(by: handle, size: size) { original = other }
             }
             guard let original else {
@@ -313,6 +360,57 @@
                     "file.path": "\(file.path)", "file.offset": "\(size)", "file.original": "\(original.path)",
                 ])
             return .established
+        }
+
+        /// Reopens a parked file at `path` (its own or the one it was renamed to); false when the
+        /// path no longer names its device and inode, or cannot be opened.
+        @discardableResult
+        private func unpark(_ file: TailedFile, at path: String) -> Bool {
+            do {
+                guard try file.reopen(at: path) else { return false }
+                boundDirty = true
+                return true
+            } catch {
+                return false
+            }
+        }
+
+        /// A parked file no glob matches any more: renamed away or deleted while it had no
+        /// descriptor. When inotify paired its rename, it is reopened at its new name and drained
+        /// like any renamed file; otherwise it is closed, its unread appends (if any) out of reach
+        /// (docs/rotation.md, "Bounded descriptors").
+        private func settleParkedAndGone(_ file: TailedFile) {
+            if let destination = file.movedTo, unpark(file, at: destination) {
+                file.path = destination
+                return  // now open: the draining pass below takes it
+            }
+            logger.info("tail.file_gone_while_closed", metadata: ["file.path": "\(file.path)"])
+            let id = file.id
+            file.splitter.flush { sink.lines(file: id, $0) }
+            remove(file, reason: .rotated)
+        }
+
+        /// Closes the least recently active idle, fully read files of each source beyond its
+        /// `maxOpenFiles`. Files being drained, read or checked as copies stay open whatever the
+        /// count: the bound is on idle descriptors.
+        private func enforceOpenBound() {
+            boundDirty = false
+            var open = [Int](repeating: 0, count: discovery.sources.count)
+            for file in files where file.isOpen { open[file.source] += 1 }
+            for (source, count) in open.enumerated() where count > discovery.sources[source].maxOpenFiles {
+                parkIdle(source: source, excess: count - discovery.sources[source].maxOpenFiles)
+            }
+        }
+
+        /// Parks up to `excess` idle files of `source`, least recently active first; returns how many.
+        @discardableResult
+        private func parkIdle(source: Int, excess: Int) -> Int {
+            var parked = 0
+            let idle = files.filter { $0.source == source && $0.isParkable }.sorted { $0.lastActive < $1.lastActive }
+            for file in idle where parked < excess {
+                if (try? file.park()) == true { parked += 1 }
+            }
+            return parked
         }
 
         /// Closes a renamed-away or deleted file once it is at its end and the grace has passed (the
@@ -366,6 +464,16 @@
         private func publish() {
             let statuses = files.map(\.status)
             published.withLock { $0 = statuses }
+        }
+
+        /// Device and inode, the key of a held file.
+        private struct FileKey: Hashable {
+            var device: UInt64
+            var inode: UInt64
+            init(_ device: UInt64, _ inode: UInt64) {
+                self.device = device
+                self.inode = inode
+            }
         }
 
         private func join(_ directory: String, _ name: String) -> String {
