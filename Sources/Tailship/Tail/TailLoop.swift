@@ -36,6 +36,8 @@
         private var movesFrom: [UInt32: String] = [:]
         /// Something was opened or reopened since the descriptor bound was last enforced.
         private var boundDirty = false
+        /// Files holding a descriptor now, per source (see `maxOpenFiles`).
+        private var openCounts: [Int]
         private var lastScan = ContinuousClock.now
         /// Read marks of recently truncated or closed files, to recognise their copies.
         private var copies = CopyRecognizer()
@@ -60,6 +62,7 @@
             logger: Logger, inotify: Inotify, wakeup: Wakeup
         ) {
             discovery = Discovery(sources: sources)
+            openCounts = [Int](repeating: 0, count: sources.count)
             self.sink = sink
             self.resume = resume
             self.options = options
@@ -93,19 +96,23 @@
                     needScan = true
                 }
                 if stopping.load(ordering: .acquiring) { break }
+                // Idle turns (nothing touched, nothing pending) do no per-file work at all.
+                var changed = true
                 if needScan || clock.now - lastScan >= options.rescanInterval {
                     rescan(initial: false)
                 } else {
+                    changed = false
                     for file in files
                     where file.hasMore || file.drainingSince != nil || file.copyWaitSince != nil
-                        || touched.contains(ObjectIdentifier(file))
+                        || (!touched.isEmpty && touched.contains(ObjectIdentifier(file)))
                     {
                         service(file)
+                        changed = true
                     }
                 }
                 movesFrom.removeAll(keepingCapacity: true)
                 if boundDirty { enforceOpenBound() }
-                publish()
+                if changed { publish() }
             }
             for file in files where file.identity != nil { sink.fileClosed(file: file.id, reason: .stopped) }
             files.removeAll()
@@ -158,18 +165,15 @@
             var seen = Set<ObjectIdentifier>()
             var newByPath: [String: TailedFile] = [:]
             var held: [FileKey: TailedFile] = [:]
-            var openCounts = [Int](repeating: 0, count: discovery.sources.count)
-            for file in files {
-                held[FileKey(file.device, file.inode)] = file
-                if file.isOpen { openCounts[file.source] += 1 }
-            }
+            var reopen = Set<ObjectIdentifier>()
+            for file in files { held[FileKey(file.device, file.inode)] = file }
             for (path, source) in snapshot.files.sorted(by: { $0.key < $1.key }) {
                 guard let status = snapshot.statuses[path] ?? (try? FileStatus.of(path: path)) else { continue }
                 if let open = held[FileKey(status.device, status.inode)] {
                     guard !seen.contains(ObjectIdentifier(open)) else { continue }  // a second link to it
                     seen.insert(ObjectIdentifier(open))
                     newByPath[path] = open
-                    if !open.isOpen && open.changedWhileParked(status) { unpark(open, at: path) }
+                    if !open.isOpen && open.changedWhileParked(status) { reopen.insert(ObjectIdentifier(open)) }
                     if open.path != path {
                         logger.info(
                             "tail.file_moved", metadata: ["file.path": "\(path)", "file.previous": "\(open.path)"])
@@ -191,18 +195,14 @@
                 seen.insert(ObjectIdentifier(opened))
                 newByPath[path] = opened
                 openCounts[source] += 1
-                if !initial && openCounts[source] > discovery.sources[source].maxOpenFiles {
+                if !initial && isOverBound(source) {
                     // Many files appeared at once: read this one now, so that it (or else an older
                     // idle file) can be closed before the next is opened. (Not in the initial scan, which
                     // must not call the sink before `sighted`: files present at start are all
                     // opened once, then closed down to the bound after their first read.)
                     byPath[path] = opened
                     service(opened)
-                    if (try? opened.park()) == true {
-                        openCounts[source] -= 1
-                    } else {
-                        openCounts[source] -= parkIdle(source: source, excess: 1)
-                    }
+                    if !park(opened) { parkIdle(source: source, excess: 1) }
                 }
             }
             for file in files where !seen.contains(ObjectIdentifier(file)) && !file.isOpen {
@@ -217,7 +217,8 @@
             }
             byPath = newByPath
             sighted()
-            for file in files where file.isOpen { service(file) }
+            // Parked files that changed are reopened one at a time inside `service`.
+            for file in files where file.isOpen || reopen.contains(ObjectIdentifier(file)) { service(file) }
             enforceOpenBound()
             sink.filesScanned(
                 FileScan(
@@ -254,8 +255,11 @@
 
         /// Reads what the file has; handles first bytes, truncation, and closing a drained file.
         private func service(_ file: TailedFile) {
-            // A parked file is only serviced when inotify said it was modified: reopen it.
-            if !file.isOpen && !unpark(file, at: file.path) { return }
+            // A parked file is serviced when it changed: reopen it, and close it again after this
+            // read if the source is at its bound (many files written at once stay within it).
+            let wasParked = !file.isOpen
+            if wasParked && !unpark(file, at: file.path) { return }
+            defer { if wasParked && isOverBound(file.source) { park(file) } }
             do {
                 if file.identity == nil {
                     let path = file.path
@@ -368,6 +372,7 @@
         private func unpark(_ file: TailedFile, at path: String) -> Bool {
             do {
                 guard try file.reopen(at: path) else { return false }
+                openCounts[file.source] += 1
                 boundDirty = true
                 return true
             } catch {
@@ -395,11 +400,21 @@
         /// count: the bound is on idle descriptors.
         private func enforceOpenBound() {
             boundDirty = false
-            var open = [Int](repeating: 0, count: discovery.sources.count)
-            for file in files where file.isOpen { open[file.source] += 1 }
-            for (source, count) in open.enumerated() where count > discovery.sources[source].maxOpenFiles {
+            for (source, count) in openCounts.enumerated() where count > discovery.sources[source].maxOpenFiles {
                 parkIdle(source: source, excess: count - discovery.sources[source].maxOpenFiles)
             }
+        }
+
+        private func isOverBound(_ source: Int) -> Bool {
+            openCounts[source] > discovery.sources[source].maxOpenFiles
+        }
+
+        /// Parks `file` if it is idle and read to its end; keeps the count.
+        @discardableResult
+        private func park(_ file: TailedFile) -> Bool {
+            guard (try? file.park()) == true else { return false }
+            openCounts[file.source] -= 1
+            return true
         }
 
         /// Parks up to `excess` idle files of `source`, least recently active first; returns how many.
@@ -408,7 +423,7 @@
             var parked = 0
             let idle = files.filter { $0.source == source && $0.isParkable }.sorted { $0.lastActive < $1.lastActive }
             for file in idle where parked < excess {
-                if (try? file.park()) == true { parked += 1 }
+                if park(file) { parked += 1 }
             }
             return parked
         }
@@ -432,6 +447,8 @@
             }
             files.removeAll { $0 === file }
             if byPath[file.path] === file { byPath[file.path] = nil }
+            if file.isOpen { openCounts[file.source] -= 1 }
+            file.removed = true
         }
 
         private func updateWatches(_ directories: Set<String>) {

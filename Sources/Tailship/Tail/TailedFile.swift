@@ -62,6 +62,8 @@
         /// Where a parked file was renamed to (paired inotify move events), to reach it there if
         /// its new name is not matched.
         var movedTo: String?
+        /// No longer tailed (closed for good): never parked or counted again.
+        var removed = false
 
         init(
             id: Int, source: Int, path: String, file: ReadableFile, status: FileStatus, start: FirstSightStart,
@@ -94,7 +96,7 @@
         /// remain), not being read or waited on as a copy, and (checked by `park()`) read to its
         /// end — for a file without identity yet, still empty.
         var isParkable: Bool {
-            handle != nil && drainingSince == nil && !hasMore && copyWaitSince == nil
+            handle != nil && !removed && drainingSince == nil && !hasMore && copyWaitSince == nil
                 && (identity == nil || !mayBeCopy)
         }
 
