@@ -11,7 +11,7 @@ import Testing
     /// state files, and one file being read while a burst is parked.
     static let allowance = 40
 
-    static func config(dir: String, port: Int) -> String {
+    static func config(dir: String, port: Int, sourceOption: String = "max_open_files: \(bound)") -> String {
         """
         state_dir: \(dir)/state
         destination:
@@ -24,7 +24,7 @@ import Testing
           - name: app
             paths: ["\(dir)/logs/*.log"]
             start_at: beginning
-            max_open_files: \(bound)
+            \(sourceOption)
             rules:
               - name: order
                 match: '^(?<ts>\\d+) order seq=(?<seq>\\d+) user=(?<user>\\w+)'
@@ -74,6 +74,25 @@ import Testing
                 peakCount.load(ordering: .relaxed), peakLogs.load(ordering: .relaxed), samples.load(ordering: .relaxed)
             )
         }
+    }
+
+    /// `poll_interval` (for NFS-like mounts): the files are found and read by polling.
+    @Test func aPolledSourceDeliversEveryLineOnce() throws {
+        let dir = try makeTempDir("e2e-poll")
+        let server = try FaultEndToEndTests.server()
+        try Self.config(dir: dir, port: server.port, sourceOption: "poll_interval: 200ms")
+            .write(toFile: dir + "/agent.yaml", atomically: true, encoding: .utf8)
+        try append(FaultEndToEndTests.lines(0..<100), to: dir + "/logs/a.log")
+        let agent = try AgentProcess(
+            config: dir + "/agent.yaml", env: ["E2E_SECRET": FaultEndToEndTests.secret], logPath: dir + "/agent.log")
+        defer { agent.terminate() }
+        #expect(eventually(timeout: 10) { agent.log.contains("tailship started") })
+        try append(FaultEndToEndTests.lines(100..<200), to: dir + "/logs/a.log")
+        try append(FaultEndToEndTests.lines(200..<300), to: dir + "/logs/b.log")
+        let arrived = try eventually(timeout: 10) { try server.storedEvents(dedup: true).count >= 300 }
+        #expect(arrived, "agent log:\n\(agent.log.suffix(3000))")
+        #expect(agent.terminate() == 0)
+        try FaultEndToEndTests.assertExactlyOnce(server, expected: 0..<300)
     }
 
     @Test func thousandFilesInTwoRoundsArriveOnceWithBoundedDescriptors() throws {

@@ -46,6 +46,43 @@ struct TailScaleTests {
         }
     }
 
+    @Test func pollIntervalDecodesAndIsBounded() throws {
+        let plain = try ConfigLoader.parse(text: Self.sourceConfig(""), file: "a.yaml", environment: [:])
+        #expect(plain.sources.first?.pollIntervalMs == nil)
+        #expect(TailSource(try #require(plain.sources.first)).pollInterval == nil)
+        let set = try ConfigLoader.parse(text: Self.sourceConfig("    poll_interval: 2s"), file: "a.yaml", environment: [:])
+        #expect(TailSource(try #require(set.sources.first)).pollInterval == .seconds(2))
+        #expect(throws: ConfigError.self) {
+            try ConfigLoader.parse(text: Self.sourceConfig("    poll_interval: 10ms"), file: "a.yaml", environment: [:])
+        }
+    }
+
+    @Test func aPolledSourceIsReadWithoutInotify() throws {
+        let dir = try TailTempDir()
+        dir.write("old.log", "old 1\n")
+        let polled = TailSource(
+            name: "nfs", paths: [dir.root + "/*.log"], startAt: .beginning, pollInterval: .milliseconds(150))
+        // Its directory is not watched: only polling can find what is written there.
+        #expect(Discovery(sources: [polled]).scan().directories.isEmpty)
+        #expect(Discovery(sources: [polled]).scan().files.count == 1)
+        var options = TailTailerTests.fastOptions
+        options.rescanInterval = .seconds(3600)  // no safety rescan to help
+        let sink = CollectingSink()
+        let tailer = Tailer(sources: [polled], sink: sink, options: options, logger: TailTailerTests.quietLogger)
+        try tailer.start()
+        defer { tailer.stop() }
+        #expect(eventually { sink.texts == ["old 1"] })
+        dir.append("old.log", "old 2\n")
+        dir.write("new.log", "new 1\n")
+        #expect(eventually(3) { sink.texts.count >= 3 })
+        try dir.rename("old.log", "old.log.1")
+        dir.append("old.log.1", "old 3\n")  // written through the renamed file: drained
+        #expect(eventually(3) { sink.texts.count >= 4 })
+        usleep(400_000)
+        #expect(Set(sink.texts) == ["old 1", "old 2", "old 3", "new 1"])
+        #expect(sink.texts.count == 4)
+    }
+
     @Test func unchangedStatusIsTrustedOnlyWellAfterTheLastChange() throws {
         let dir = try TailTempDir()
         let path = dir.write("a.log", "one\n")

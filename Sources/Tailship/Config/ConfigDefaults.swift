@@ -27,6 +27,8 @@ public enum ConfigDefaults {
     public static let maxOpenFiles = 256
     /// Bounds for `max_open_files`.
     public static let maxOpenFilesRange = 1...1_000_000
+    /// Bounds for a source's `poll_interval` (no default: inotify is used unless it is set).
+    public static let pollIntervalRangeMs = 100...3_600_000
     /// `destination.kind` when omitted.
     public static let kind = DestinationKind.mixpanel
     /// `destination.api` when omitted.

@@ -12,11 +12,16 @@
         /// At most this many of the source's idle, fully read files keep a descriptor open; the
         /// least recently active are closed and reopened on change (see docs/rotation.md).
         public var maxOpenFiles: Int
+        /// When set, the source's files are checked by `stat` this often and its directories are
+        /// not watched with inotify (for NFS and mounts where inotify sees nothing).
+        public var pollInterval: Duration?
 
         public init(
             name: String, paths: [String], exclude: [String] = [], startAt: StartAt = .end,
-            maxLineBytes: Int = ConfigDefaults.maxLineBytes, maxOpenFiles: Int = ConfigDefaults.maxOpenFiles
+            maxLineBytes: Int = ConfigDefaults.maxLineBytes, maxOpenFiles: Int = ConfigDefaults.maxOpenFiles,
+            pollInterval: Duration? = nil
         ) {
+            self.pollInterval = pollInterval
             self.name = name
             self.paths = paths
             self.exclude = exclude
@@ -29,7 +34,8 @@
         public init(_ config: SourceConfig) {
             self.init(
                 name: config.name, paths: config.paths, exclude: config.exclude, startAt: config.startAt,
-                maxLineBytes: config.maxLineBytes, maxOpenFiles: config.maxOpenFiles)
+                maxLineBytes: config.maxLineBytes, maxOpenFiles: config.maxOpenFiles,
+                pollInterval: config.pollIntervalMs.map { .milliseconds($0) })
         }
     }
 
@@ -58,14 +64,16 @@
             globs = sources.map { $0.paths.map(Glob.init) }
         }
 
-        /// Lists what matches now.
-        public func scan() -> Snapshot {
+        /// Lists what matches now, for the sources in `only` (all when nil). Directories of
+        /// sources with a `pollInterval` are not listed for watching.
+        public func scan(only: Set<Int>? = nil) -> Snapshot {
             var snapshot = Snapshot(files: [:], directories: [], statuses: [:])
-            for (index, source) in sources.enumerated() {
+            for (index, source) in sources.enumerated() where only?.contains(index) ?? true {
+                let watched = source.pollInterval == nil
                 for glob in globs[index] {
                     let found = glob.expand()
-                    snapshot.directories.formUnion(found.directories)
-                    if found.directories.isEmpty || !Glob.isDirectory(glob.literalPrefix) {
+                    if watched { snapshot.directories.formUnion(found.directories) }
+                    if watched && (found.directories.isEmpty || !Glob.isDirectory(glob.literalPrefix)) {
                         snapshot.directories.insert(Discovery.nearestExistingAncestor(of: glob.literalPrefix))
                     }
                     for path in found.files where snapshot.files[path] == nil {

@@ -38,6 +38,10 @@
         private var boundDirty = false
         /// Files holding a descriptor now, per source (see `maxOpenFiles`).
         private var openCounts: [Int]
+        /// Sources with a `pollInterval`, and when each was last scanned.
+        private var lastPolls: [Int: ContinuousClock.Instant] = [:]
+        /// The wait per turn: the tailer's own, or a polled source's interval when shorter.
+        private let waitMs: Int32
         private var lastScan = ContinuousClock.now
         /// Read marks of recently truncated or closed files, to recognise their copies.
         private var copies = CopyRecognizer()
@@ -63,6 +67,14 @@
         ) {
             discovery = Discovery(sources: sources)
             openCounts = [Int](repeating: 0, count: sources.count)
+            var waitMs = options.pollIntervalMs
+            for (index, source) in sources.enumerated() {
+                guard let interval = source.pollInterval else { continue }
+                lastPolls[index] = ContinuousClock.now
+                let ms = interval.components.seconds * 1000 + interval.components.attoseconds / 1_000_000_000_000_000
+                waitMs = min(waitMs, Int32(clamping: max(ms, 1)))
+            }
+            self.waitMs = waitMs
             self.sink = sink
             self.resume = resume
             self.options = options
@@ -86,7 +98,7 @@
                 var touched = Set<ObjectIdentifier>()
                 var needScan = false
                 do {
-                    if try inotify.wait(timeoutMs: busy ? 0 : options.pollIntervalMs, wakeup: wakeup) {
+                    if try inotify.wait(timeoutMs: busy ? 0 : waitMs, wakeup: wakeup) {
                         for event in try inotify.readEvents() {
                             handle(event, touched: &touched, needScan: &needScan)
                         }
@@ -100,6 +112,8 @@
                 var changed = true
                 if needScan || clock.now - lastScan >= options.rescanInterval {
                     rescan(initial: false)
+                } else if let due = polledSourcesDue() {
+                    rescan(initial: false, only: due)
                 } else {
                     changed = false
                     for file in files
@@ -157,11 +171,28 @@
             }
         }
 
-        /// Matches the file system against the open files, then reads every open file.
-        private func rescan(initial: Bool, sighted: () -> Void = {}) {
-            lastScan = clock.now
-            let snapshot = discovery.scan()
-            updateWatches(snapshot.directories)
+        /// Polled sources whose interval has passed; nil when none.
+        private func polledSourcesDue() -> Set<Int>? {
+            let now = clock.now
+            var due = Set<Int>()
+            for (source, last) in lastPolls where now - last >= discovery.sources[source].pollInterval ?? .zero {
+                due.insert(source)
+            }
+            return due.isEmpty ? nil : due
+        }
+
+        /// Matches the file system against the open files, then reads every open file. With
+        /// `only`, just those sources' files (a polled source's turn): watches, files of other
+        /// sources and checkpoint pruning are left to the full rescans.
+        private func rescan(initial: Bool, only: Set<Int>? = nil, sighted: () -> Void = {}) {
+            let now = clock.now
+            for source in lastPolls.keys where only?.contains(source) ?? true { lastPolls[source] = now }
+            let inScope = { (file: TailedFile) in only?.contains(file.source) ?? true }
+            let snapshot = discovery.scan(only: only)
+            if only == nil {
+                lastScan = now
+                updateWatches(snapshot.directories)
+            }
             var seen = Set<ObjectIdentifier>()
             var newByPath: [String: TailedFile] = [:]
             var held: [FileKey: TailedFile] = [:]
@@ -205,21 +236,28 @@
                     if !park(opened) { parkIdle(source: source, excess: 1) }
                 }
             }
-            for file in files where !seen.contains(ObjectIdentifier(file)) && !file.isOpen {
+            for file in files where !seen.contains(ObjectIdentifier(file)) && !file.isOpen && inScope(file) {
                 settleParkedAndGone(file)
             }
-            for file in files where !seen.contains(ObjectIdentifier(file)) && file.drainingSince == nil {
+            for file in files
+            where !seen.contains(ObjectIdentifier(file)) && file.drainingSince == nil && inScope(file) {
                 let deleted = ((try? file.file.status())?.linkCount ?? 0) == 0
                 file.closeReason = deleted ? .deleted : .rotated
                 file.drainingSince = clock.now
                 logger.info(
                     "tail.file_draining", metadata: ["file.path": "\(file.path)", "reason": "\(file.closeReason)"])
             }
+            if only != nil {
+                for (path, file) in byPath where !inScope(file) && newByPath[path] == nil { newByPath[path] = file }
+            }
             byPath = newByPath
             sighted()
             // Parked files that changed are reopened one at a time inside `service`.
-            for file in files where file.isOpen || reopen.contains(ObjectIdentifier(file)) { service(file) }
+            for file in files where (file.isOpen || reopen.contains(ObjectIdentifier(file))) && inScope(file) {
+                service(file)
+            }
             enforceOpenBound()
+            guard only == nil else { return }
             sink.filesScanned(
                 FileScan(
                     live: Set(files.compactMap(\.identity)), readEnds: readEnds.mapValues(\.offset),
