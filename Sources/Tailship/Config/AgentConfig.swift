@@ -232,6 +232,11 @@ public struct SourceConfig: Sendable {
     /// IANA zone name (e.g. `Europe/Paris`) used for times without an offset.
     public var timezone: Located<String>
     public var maxLineBytes: Int
+    /// How many of the source's idle files keep a descriptor open (`max_open_files`).
+    public var maxOpenFiles: Int
+    /// `poll_interval` in milliseconds: the source's files are checked by `stat` this often and
+    /// inotify is not relied on for them (NFS and other mounts where inotify sees nothing).
+    public var pollIntervalMs: Int?
     public var format: LogFormat
     public var rules: [RuleConfig]
     public var mark: SourceMark
@@ -239,8 +244,11 @@ public struct SourceConfig: Sendable {
     public init(
         name: String, paths: [String], exclude: [String] = [], startAt: StartAt = .end,
         timezone: Located<String>, maxLineBytes: Int = ConfigDefaults.maxLineBytes,
+        maxOpenFiles: Int = ConfigDefaults.maxOpenFiles, pollIntervalMs: Int? = nil,
         format: LogFormat = .regex, rules: [RuleConfig], mark: SourceMark
     ) {
+        self.maxOpenFiles = maxOpenFiles
+        self.pollIntervalMs = pollIntervalMs
         self.name = name
         self.paths = paths
         self.exclude = exclude

@@ -2,7 +2,10 @@ import Foundation
 
 /// `sources:` — which files to tail and how to read them.
 extension ConfigDecoder {
-    static let sourceKeys = ["name", "paths", "exclude", "start_at", "timezone", "max_line_bytes", "format", "rules"]
+    static let sourceKeys = [
+        "name", "paths", "exclude", "start_at", "timezone", "max_line_bytes", "max_open_files", "poll_interval",
+        "format", "rules",
+    ]
 
     /// Decodes the source list; names must be unique and at least one source is required.
     mutating func decodeSources(_ node: YAMLNode) -> [SourceConfig] {
@@ -39,6 +42,17 @@ extension ConfigDecoder {
         let maxLineBytes = fields["max_line_bytes"].flatMap {
             size($0, key: "max_line_bytes", range: 1...ConfigDefaults.maxLineBytesLimit)
         }
+        let maxOpenFiles = fields["max_open_files"].flatMap {
+            integer($0, key: "max_open_files", range: ConfigDefaults.maxOpenFilesRange)
+        }
+        var pollInterval: Int?
+        if let node = fields["poll_interval"], let value = duration(node, key: "poll_interval") {
+            if ConfigDefaults.pollIntervalRangeMs.contains(value.value) {
+                pollInterval = value.value
+            } else {
+                report(value.mark, "'poll_interval' must be between 100ms and 1h, got '\(node.scalar?.value ?? "")'")
+            }
+        }
         var format: LogFormat? = ConfigDefaults.format
         if let value = fields["format"] { format = enumeration(value, key: "format", as: LogFormat.self) }
         let rules = required("rules", in: fields).map { decodeRules($0, format: format) } ?? []
@@ -47,7 +61,8 @@ extension ConfigDecoder {
         let source = SourceConfig(
             name: name.value, paths: paths.map(\.value), exclude: exclude.map(\.value),
             startAt: startAt ?? ConfigDefaults.startAt, timezone: timezone,
-            maxLineBytes: maxLineBytes ?? ConfigDefaults.maxLineBytes, format: format ?? ConfigDefaults.format,
+            maxLineBytes: maxLineBytes ?? ConfigDefaults.maxLineBytes,
+            maxOpenFiles: maxOpenFiles ?? ConfigDefaults.maxOpenFiles, pollIntervalMs: pollInterval, format: format ?? ConfigDefaults.format,
             rules: rules, mark: fields.mark)
         return (source, name.mark)
     }

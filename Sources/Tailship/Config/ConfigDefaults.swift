@@ -23,6 +23,12 @@ public enum ConfigDefaults {
     public static let maxLineBytes = 1024 * 1024
     /// Upper bound for `max_line_bytes`: a line is held whole in memory.
     public static let maxLineBytesLimit = 64 * 1024 * 1024
+    /// `max_open_files` of a source: idle files beyond it are closed and reopened on change.
+    public static let maxOpenFiles = 256
+    /// Bounds for `max_open_files`.
+    public static let maxOpenFilesRange = 1...1_000_000
+    /// Bounds for a source's `poll_interval` (no default: inotify is used unless it is set).
+    public static let pollIntervalRangeMs = 100...3_600_000
     /// `destination.kind` when omitted.
     public static let kind = DestinationKind.mixpanel
     /// `destination.api` when omitted.

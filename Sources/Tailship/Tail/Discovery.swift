@@ -9,23 +9,33 @@
         public var exclude: [String]
         public var startAt: StartAt
         public var maxLineBytes: Int
+        /// At most this many of the source's idle, fully read files keep a descriptor open; the
+        /// least recently active are closed and reopened on change (see docs/rotation.md).
+        public var maxOpenFiles: Int
+        /// When set, the source's files are checked by `stat` this often and its directories are
+        /// not watched with inotify (for NFS and mounts where inotify sees nothing).
+        public var pollInterval: Duration?
 
         public init(
             name: String, paths: [String], exclude: [String] = [], startAt: StartAt = .end,
-            maxLineBytes: Int = ConfigDefaults.maxLineBytes
+            maxLineBytes: Int = ConfigDefaults.maxLineBytes, maxOpenFiles: Int = ConfigDefaults.maxOpenFiles,
+            pollInterval: Duration? = nil
         ) {
+            self.pollInterval = pollInterval
             self.name = name
             self.paths = paths
             self.exclude = exclude
             self.startAt = startAt
             self.maxLineBytes = maxLineBytes
+            self.maxOpenFiles = max(maxOpenFiles, 1)
         }
 
         /// The tailing part of a configured source.
         public init(_ config: SourceConfig) {
             self.init(
                 name: config.name, paths: config.paths, exclude: config.exclude, startAt: config.startAt,
-                maxLineBytes: config.maxLineBytes)
+                maxLineBytes: config.maxLineBytes, maxOpenFiles: config.maxOpenFiles,
+                pollInterval: config.pollIntervalMs.map { .milliseconds($0) })
         }
     }
 
@@ -42,6 +52,8 @@
             public var files: [String: Int]
             /// Directories to watch for created, moved and deleted entries.
             public var directories: Set<String>
+            /// The `stat` of each matching file, taken during the scan.
+            public var statuses: [String: FileStatus] = [:]
         }
 
         public let sources: [TailSource]
@@ -52,20 +64,23 @@
             globs = sources.map { $0.paths.map(Glob.init) }
         }
 
-        /// Lists what matches now.
-        public func scan() -> Snapshot {
-            var snapshot = Snapshot(files: [:], directories: [])
-            for (index, source) in sources.enumerated() {
+        /// Lists what matches now, for the sources in `only` (all when nil). Directories of
+        /// sources with a `pollInterval` are not listed for watching.
+        public func scan(only: Set<Int>? = nil) -> Snapshot {
+            var snapshot = Snapshot(files: [:], directories: [], statuses: [:])
+            for (index, source) in sources.enumerated() where only?.contains(index) ?? true {
+                let watched = source.pollInterval == nil
                 for glob in globs[index] {
                     let found = glob.expand()
-                    snapshot.directories.formUnion(found.directories)
-                    if found.directories.isEmpty || !Glob.isDirectory(glob.literalPrefix) {
+                    if watched { snapshot.directories.formUnion(found.directories) }
+                    if watched && (found.directories.isEmpty || !Glob.isDirectory(glob.literalPrefix)) {
                         snapshot.directories.insert(Discovery.nearestExistingAncestor(of: glob.literalPrefix))
                     }
                     for path in found.files where snapshot.files[path] == nil {
                         guard !Discovery.isExcluded(path, by: source.exclude) else { continue }
                         guard let status = try? FileStatus.of(path: path), status.isRegular else { continue }
                         snapshot.files[path] = index
+                        snapshot.statuses[path] = status
                     }
                 }
             }

@@ -28,7 +28,11 @@
         /// over the recorded `fingerprintLength` (so a file on a reused inode, or one rewritten in
         /// place, does not match).
         public func matches(_ file: ReadableFile) throws(SyscallError) -> Bool {
-            let status = try file.status()
+            try matches(file, status: file.status())
+        }
+
+        /// `matches(_:)` with the descriptor's `fstat` already taken.
+        func matches(_ file: ReadableFile, status: FileStatus) throws(SyscallError) -> Bool {
             guard status.device == device, status.inode == inode else { return false }
             guard let hashed = try FileIdentity.hashPrefix(of: file, length: fingerprintLength) else { return false }
             return hashed == fingerprint

@@ -10,6 +10,10 @@
         public var isDirectory: Bool
         /// Hard links left; 0 once the file was deleted while still open.
         public var linkCount: UInt64
+        /// Last data change (`st_mtim`), nanoseconds since the epoch.
+        public var modifiedNs: Int64
+        /// Last inode change (`st_ctim`: also moved by truncation and by writes), nanoseconds.
+        public var changedNs: Int64
 
         init(_ st: stat) {
             device = UInt64(st.st_dev)
@@ -18,6 +22,15 @@
             isRegular = (st.st_mode & S_IFMT) == S_IFREG
             isDirectory = (st.st_mode & S_IFMT) == S_IFDIR
             linkCount = UInt64(st.st_nlink)
+            modifiedNs = Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec)
+            changedNs = Int64(st.st_ctim.tv_sec) * 1_000_000_000 + Int64(st.st_ctim.tv_nsec)
+        }
+
+        /// Same file, same size, same modification and change times: nothing in it was written,
+        /// truncated or replaced between the two looks (see `TailedFile.verified`).
+        public func isUnchanged(since other: FileStatus) -> Bool {
+            device == other.device && inode == other.inode && size == other.size
+                && modifiedNs == other.modifiedNs && changedNs == other.changedNs
         }
 
         /// `stat(2)` of a path (following symlinks, as the writer does).

@@ -32,6 +32,16 @@
         private var watches: [String: Inotify.Watch] = [:]
         private var watchedDirectories: [Int32: String] = [:]
         private var nextID = 1
+        /// Inotify `IN_MOVED_FROM` paths of this turn by cookie, to follow a parked file's rename.
+        private var movesFrom: [UInt32: String] = [:]
+        /// Something was opened or reopened since the descriptor bound was last enforced.
+        private var boundDirty = false
+        /// Files holding a descriptor now, per source (see `maxOpenFiles`).
+        private var openCounts: [Int]
+        /// Sources with a `pollInterval`, and when each was last scanned.
+        private var lastPolls: [Int: ContinuousClock.Instant] = [:]
+        /// The wait per turn: the tailer's own, or a polled source's interval when shorter.
+        private let waitMs: Int32
         private var lastScan = ContinuousClock.now
         /// Read marks of recently truncated or closed files, to recognise their copies.
         private var copies = CopyRecognizer()
@@ -56,6 +66,15 @@
             logger: Logger, inotify: Inotify, wakeup: Wakeup
         ) {
             discovery = Discovery(sources: sources)
+            openCounts = [Int](repeating: 0, count: sources.count)
+            var waitMs = options.pollIntervalMs
+            for (index, source) in sources.enumerated() {
+                guard let interval = source.pollInterval else { continue }
+                lastPolls[index] = ContinuousClock.now
+                let ms = interval.components.seconds * 1000 + interval.components.attoseconds / 1_000_000_000_000_000
+                waitMs = min(waitMs, Int32(clamping: max(ms, 1)))
+            }
+            self.waitMs = waitMs
             self.sink = sink
             self.resume = resume
             self.options = options
@@ -79,7 +98,7 @@
                 var touched = Set<ObjectIdentifier>()
                 var needScan = false
                 do {
-                    if try inotify.wait(timeoutMs: busy ? 0 : options.pollIntervalMs, wakeup: wakeup) {
+                    if try inotify.wait(timeoutMs: busy ? 0 : waitMs, wakeup: wakeup) {
                         for event in try inotify.readEvents() {
                             handle(event, touched: &touched, needScan: &needScan)
                         }
@@ -89,17 +108,25 @@
                     needScan = true
                 }
                 if stopping.load(ordering: .acquiring) { break }
+                // Idle turns (nothing touched, nothing pending) do no per-file work at all.
+                var changed = true
                 if needScan || clock.now - lastScan >= options.rescanInterval {
                     rescan(initial: false)
+                } else if let due = polledSourcesDue() {
+                    rescan(initial: false, only: due)
                 } else {
+                    changed = false
                     for file in files
                     where file.hasMore || file.drainingSince != nil || file.copyWaitSince != nil
-                        || touched.contains(ObjectIdentifier(file))
+                        || (!touched.isEmpty && touched.contains(ObjectIdentifier(file)))
                     {
                         service(file)
+                        changed = true
                     }
                 }
-                publish()
+                movesFrom.removeAll(keepingCapacity: true)
+                if boundDirty { enforceOpenBound() }
+                if changed { publish() }
             }
             for file in files where file.identity != nil { sink.fileClosed(file: file.id, reason: .stopped) }
             files.removeAll()
@@ -131,24 +158,53 @@
             }
             if !event.mask.isDisjoint(with: [.create, .movedTo, .movedFrom, .delete, .deleteSelf, .moveSelf]) {
                 needScan = true
+                // A parked file renamed to a name no glob matches is reached at its new name.
+                if event.mask.contains(.movedFrom) {
+                    movesFrom[event.cookie] = join(directory, event.name)
+                } else if event.mask.contains(.movedTo), let from = movesFrom[event.cookie],
+                    let file = byPath[from], !file.isOpen
+                {
+                    file.movedTo = join(directory, event.name)
+                }
             } else if event.mask.contains(.modify), let file = byPath[join(directory, event.name)] {
                 touched.insert(ObjectIdentifier(file))
             }
         }
 
-        /// Matches the file system against the open files, then reads every open file.
-        private func rescan(initial: Bool, sighted: () -> Void = {}) {
-            lastScan = clock.now
-            let snapshot = discovery.scan()
-            updateWatches(snapshot.directories)
+        /// Polled sources whose interval has passed; nil when none.
+        private func polledSourcesDue() -> Set<Int>? {
+            let now = clock.now
+            var due = Set<Int>()
+            for (source, last) in lastPolls where now - last >= discovery.sources[source].pollInterval ?? .zero {
+                due.insert(source)
+            }
+            return due.isEmpty ? nil : due
+        }
+
+        /// Matches the file system against the open files, then reads every open file. With
+        /// `only`, just those sources' files (a polled source's turn): watches, files of other
+        /// sources and checkpoint pruning are left to the full rescans.
+        private func rescan(initial: Bool, only: Set<Int>? = nil, sighted: () -> Void = {}) {
+            let now = clock.now
+            for source in lastPolls.keys where only?.contains(source) ?? true { lastPolls[source] = now }
+            let inScope = { (file: TailedFile) in only?.contains(file.source) ?? true }
+            let snapshot = discovery.scan(only: only)
+            if only == nil {
+                lastScan = now
+                updateWatches(snapshot.directories)
+            }
             var seen = Set<ObjectIdentifier>()
             var newByPath: [String: TailedFile] = [:]
+            var held: [FileKey: TailedFile] = [:]
+            var reopen = Set<ObjectIdentifier>()
+            for file in files { held[FileKey(file.device, file.inode)] = file }
             for (path, source) in snapshot.files.sorted(by: { $0.key < $1.key }) {
-                guard let status = try? FileStatus.of(path: path) else { continue }
-                if let open = files.first(where: { $0.device == status.device && $0.inode == status.inode }) {
+                guard let status = snapshot.statuses[path] ?? (try? FileStatus.of(path: path)) else { continue }
+                if let open = held[FileKey(status.device, status.inode)] {
                     guard !seen.contains(ObjectIdentifier(open)) else { continue }  // a second link to it
                     seen.insert(ObjectIdentifier(open))
                     newByPath[path] = open
+                    if !open.isOpen && open.changedWhileParked(status) { reopen.insert(ObjectIdentifier(open)) }
                     if open.path != path {
                         logger.info(
                             "tail.file_moved", metadata: ["file.path": "\(path)", "file.previous": "\(open.path)"])
@@ -159,25 +215,49 @@
                     continue
                 }
                 guard let opened = open(path: path, source: source, initial: initial) else { continue }
-                if let twin = files.first(where: { $0.device == opened.device && $0.inode == opened.inode }) {
+                if let twin = held[FileKey(opened.device, opened.inode)] {
                     // Replaced between stat and open by a file we already hold: keep the one we have.
                     seen.insert(ObjectIdentifier(twin))
                     continue
                 }
                 files.append(opened)
+                held[FileKey(opened.device, opened.inode)] = opened
+                boundDirty = true
                 seen.insert(ObjectIdentifier(opened))
                 newByPath[path] = opened
+                openCounts[source] += 1
+                if !initial && isOverBound(source) {
+                    // Many files appeared at once: read this one now, so that it (or else an older
+                    // idle file) can be closed before the next is opened. (Not in the initial scan, which
+                    // must not call the sink before `sighted`: files present at start are all
+                    // opened once, then closed down to the bound after their first read.)
+                    byPath[path] = opened
+                    service(opened)
+                    if !park(opened) { parkIdle(source: source, excess: 1) }
+                }
             }
-            for file in files where !seen.contains(ObjectIdentifier(file)) && file.drainingSince == nil {
+            for file in files where !seen.contains(ObjectIdentifier(file)) && !file.isOpen && inScope(file) {
+                settleParkedAndGone(file)
+            }
+            for file in files
+            where !seen.contains(ObjectIdentifier(file)) && file.drainingSince == nil && inScope(file) {
                 let deleted = ((try? file.file.status())?.linkCount ?? 0) == 0
                 file.closeReason = deleted ? .deleted : .rotated
                 file.drainingSince = clock.now
                 logger.info(
                     "tail.file_draining", metadata: ["file.path": "\(file.path)", "reason": "\(file.closeReason)"])
             }
+            if only != nil {
+                for (path, file) in byPath where !inScope(file) && newByPath[path] == nil { newByPath[path] = file }
+            }
             byPath = newByPath
             sighted()
-            for file in files { service(file) }
+            // Parked files that changed are reopened one at a time inside `service`.
+            for file in files where (file.isOpen || reopen.contains(ObjectIdentifier(file))) && inScope(file) {
+                service(file)
+            }
+            enforceOpenBound()
+            guard only == nil else { return }
             sink.filesScanned(
                 FileScan(
                     live: Set(files.compactMap(\.identity)), readEnds: readEnds.mapValues(\.offset),
@@ -213,6 +293,11 @@
 
         /// Reads what the file has; handles first bytes, truncation, and closing a drained file.
         private func service(_ file: TailedFile) {
+            // A parked file is serviced when it changed: reopen it, and close it again after this
+            // read if the source is at its bound (many files written at once stay within it).
+            let wasParked = !file.isOpen
+            if wasParked && !unpark(file, at: file.path) { return }
+            defer { if wasParked && isOverBound(file.source) { park(file) } }
             do {
                 if file.identity == nil {
                     let path = file.path
@@ -277,11 +362,11 @@
         /// where that content's reading stopped; while it copies a file still open and not yet
         /// truncated, it waits (up to `copyWait`) for that truncation.
         private func recognizeCopy(_ file: TailedFile) throws(SyscallError) -> CopyCheck {
-            let size = try file.file.status().size
+            let handle = try file.file
+            let size = try handle.status().size
             guard size > 0 else { return .wait }  // decided at its first bytes (a copy starts empty)
             guard resume(file.device, file.inode).isEmpty else { return .notACopy }
             let now = clock.now
-            let handle = file.file
             let read = { (offset: UInt64, length: Int) throws(SyscallError) -> [UInt8]? in
                 try handle.bytes(at: offset, length: length)
             }
@@ -295,6 +380,10 @@
             }
             var original: TailedFile?
             for other in files where other !== file && original == nil {
+                // A parked file is reopened to compare only when its fingerprint matches the copy's head.
+                if !other.isOpen {
+                    guard try other.headMayMatch(handle, size: size), unpark(other, at: other.path) else { continue }
+                }
                 if try other.isCopied(by: handle, size: size) { original = other }
             }
             guard let original else {
@@ -313,6 +402,68 @@
                     "file.path": "\(file.path)", "file.offset": "\(size)", "file.original": "\(original.path)",
                 ])
             return .established
+        }
+
+        /// Reopens a parked file at `path` (its own or the one it was renamed to); false when the
+        /// path no longer names its device and inode, or cannot be opened.
+        @discardableResult
+        private func unpark(_ file: TailedFile, at path: String) -> Bool {
+            do {
+                guard try file.reopen(at: path) else { return false }
+                openCounts[file.source] += 1
+                boundDirty = true
+                return true
+            } catch {
+                return false
+            }
+        }
+
+        /// A parked file no glob matches any more: renamed away or deleted while it had no
+        /// descriptor. When inotify paired its rename, it is reopened at its new name and drained
+        /// like any renamed file; otherwise it is closed, its unread appends (if any) out of reach
+        /// (docs/rotation.md, "Bounded descriptors").
+        private func settleParkedAndGone(_ file: TailedFile) {
+            if let destination = file.movedTo, unpark(file, at: destination) {
+                file.path = destination
+                return  // now open: the draining pass below takes it
+            }
+            logger.info("tail.file_gone_while_closed", metadata: ["file.path": "\(file.path)"])
+            let id = file.id
+            file.splitter.flush { sink.lines(file: id, $0) }
+            remove(file, reason: .rotated)
+        }
+
+        /// Closes the least recently active idle, fully read files of each source beyond its
+        /// `maxOpenFiles`. Files being drained, read or checked as copies stay open whatever the
+        /// count: the bound is on idle descriptors.
+        private func enforceOpenBound() {
+            boundDirty = false
+            for (source, count) in openCounts.enumerated() where count > discovery.sources[source].maxOpenFiles {
+                parkIdle(source: source, excess: count - discovery.sources[source].maxOpenFiles)
+            }
+        }
+
+        private func isOverBound(_ source: Int) -> Bool {
+            openCounts[source] > discovery.sources[source].maxOpenFiles
+        }
+
+        /// Parks `file` if it is idle and read to its end; keeps the count.
+        @discardableResult
+        private func park(_ file: TailedFile) -> Bool {
+            guard (try? file.park()) == true else { return false }
+            openCounts[file.source] -= 1
+            return true
+        }
+
+        /// Parks up to `excess` idle files of `source`, least recently active first; returns how many.
+        @discardableResult
+        private func parkIdle(source: Int, excess: Int) -> Int {
+            var parked = 0
+            let idle = files.filter { $0.source == source && $0.isParkable }.sorted { $0.lastActive < $1.lastActive }
+            for file in idle where parked < excess {
+                if park(file) { parked += 1 }
+            }
+            return parked
         }
 
         /// Closes a renamed-away or deleted file once it is at its end and the grace has passed (the
@@ -334,6 +485,8 @@
             }
             files.removeAll { $0 === file }
             if byPath[file.path] === file { byPath[file.path] = nil }
+            if file.isOpen { openCounts[file.source] -= 1 }
+            file.removed = true
         }
 
         private func updateWatches(_ directories: Set<String>) {
@@ -366,6 +519,16 @@
         private func publish() {
             let statuses = files.map(\.status)
             published.withLock { $0 = statuses }
+        }
+
+        /// Device and inode, the key of a held file.
+        private struct FileKey: Hashable {
+            var device: UInt64
+            var inode: UInt64
+            init(_ device: UInt64, _ inode: UInt64) {
+                self.device = device
+                self.inode = inode
+            }
         }
 
         private func join(_ directory: String, _ name: String) -> String {

@@ -25,7 +25,9 @@
         var id: Int
         let source: Int
         var path: String
-        let file: ReadableFile
+        /// The open descriptor; nil while the file is parked (closed to bound open descriptors,
+        /// see `park()`), when `device` and `inode` still say which file it is.
+        private(set) var handle: ReadableFile?
         let device: UInt64
         let inode: UInt64
         /// Nil until the file has at least one byte.
@@ -47,6 +49,21 @@
         var mayBeCopy = false
         /// Since when it looks like a copy of a file still open and not yet truncated.
         var copyWaitSince: ContinuousClock.Instant?
+        /// The descriptor's `fstat` at the last fingerprint check that passed, when the file was
+        /// then read to its end and that check was made well after the file's last change (see
+        /// `trustworthy`). While `fstat` still says the same, nothing was written, truncated or
+        /// rewritten: the next look skips the fingerprint read (idle files cost one `fstat`).
+        var verified: FileStatus?
+        /// The last time bytes were read (or the file was opened): parking closes the least
+        /// recently active files first.
+        var lastActive: ContinuousClock.Instant
+        /// The `fstat` taken when the file was parked; a path `stat` that differs means it changed.
+        private(set) var parkedStatus: FileStatus?
+        /// Where a parked file was renamed to (paired inotify move events), to reach it there if
+        /// its new name is not matched.
+        var movedTo: String?
+        /// No longer tailed (closed for good): never parked or counted again.
+        var removed = false
 
         init(
             id: Int, source: Int, path: String, file: ReadableFile, status: FileStatus, start: FirstSightStart,
@@ -55,11 +72,65 @@
             self.id = id
             self.source = source
             self.path = path
-            self.file = file
+            self.handle = file
+            self.lastActive = ContinuousClock.now
             self.device = status.device
             self.inode = status.inode
             self.firstSightStart = start
             self.splitter = LineSplitter(startOffset: 0, maxLineBytes: maxLineBytes)
+        }
+
+        /// The open descriptor; fails with EBADF while parked (callers unpark first).
+        var file: ReadableFile {
+            get throws(SyscallError) {
+                guard let handle else { throw SyscallError("read", errno: Errno(rawValue: EBADF), path: path) }
+                return handle
+            }
+        }
+
+        /// Whether the file has a descriptor now (it is not parked).
+        var isOpen: Bool { handle != nil }
+
+        /// Whether the file may be closed to bound open descriptors: it is not renamed away or
+        /// deleted (those are drained through the descriptor they hold, never closed while bytes
+        /// remain), not being read or waited on as a copy, and (checked by `park()`) read to its
+        /// end — for a file without identity yet, still empty.
+        var isParkable: Bool {
+            handle != nil && !removed && drainingSince == nil && !hasMore && copyWaitSince == nil
+                && (identity == nil || !mayBeCopy)
+        }
+
+        /// Closes the descriptor if the file is still read to its end now. Its identity, offset
+        /// and pending partial line stay; `reopen(at:)` continues from there.
+        func park() throws(SyscallError) -> Bool {
+            guard isParkable else { return false }
+            let status = try file.status()
+            guard status.size == splitter.nextOffset else { return false }
+            parkedStatus = status
+            handle = nil
+            movedTo = nil
+            return true
+        }
+
+        /// Whether a path `stat` of a parked file says it was written, truncated or replaced since.
+        func changedWhileParked(_ status: FileStatus) -> Bool {
+            guard let parkedStatus else { return true }
+            return !status.isUnchanged(since: parkedStatus)
+        }
+
+        /// Opens `path` again for a parked file; false (still parked) unless the path names the
+        /// same device and inode. The fingerprint is checked by the next `readAvailable` (a
+        /// mismatch there is a file rewritten in place: `.truncated`, read as a new file).
+        func reopen(at path: String) throws(SyscallError) -> Bool {
+            guard handle == nil else { return true }
+            let opened = try ReadableFile(path: path)
+            let status = try opened.status()
+            guard status.device == device, status.inode == inode else { return false }
+            handle = opened
+            parkedStatus = nil
+            movedTo = nil
+            lastActive = .now
+            return true
         }
 
         var status: TailedFileStatus {
@@ -72,6 +143,7 @@
         /// checkpoint's, or a fresh identity at the first-sight start. False while still empty.
         func establish(resume: ResumeLookup, log: (String) -> Void) throws(SyscallError) -> Bool {
             let points = ignoreCheckpoints ? [] : resume(device, inode)
+            let file = try self.file
             for point in points where try point.identity.matches(file) {
                 identity = point.identity
                 var offset = point.offset
@@ -95,7 +167,7 @@
         /// Gives the file a fresh identity of its own and starts reading it at `offset`: it was
         /// recognised as a copy of content already read up to there. False while still empty.
         func establishAsCopy(at offset: UInt64) throws(SyscallError) -> Bool {
-            guard let fresh = try FileIdentity.compute(for: file) else { return false }
+            guard let fresh = try FileIdentity.compute(for: self.file) else { return false }
             identity = fresh
             try seek(to: offset)
             return true
@@ -126,6 +198,15 @@
             return try file.bytes(at: start, length: length) == tail
         }
 
+        /// Whether `candidate` (`size` bytes) may begin with this file's fingerprinted bytes, judged
+        /// without this file's descriptor (it may be parked): true when it is too short to tell.
+        func headMayMatch(_ candidate: ReadableFile, size: UInt64) throws(SyscallError) -> Bool {
+            guard let identity else { return false }
+            guard size >= UInt64(identity.fingerprintLength) else { return true }
+            return try FileIdentity.hashPrefix(of: candidate, length: identity.fingerprintLength)
+                == identity.fingerprint
+        }
+
         /// Continues reading at `offset`, priming the tail window with the bytes just before it.
         private func seek(to offset: UInt64) throws(SyscallError) {
             splitter.reset(to: offset)
@@ -140,17 +221,38 @@
             buffer: UnsafeMutableRawBufferPointer, budget: Int, deliver: (LineBatch) -> Void
         ) throws(SyscallError) -> ReadOutcome {
             guard let identity else { return .atEnd }
-            if try !identity.matches(file) { return .truncated }
+            let file = try self.file
+            let status = try file.status()
+            if let verified, status.isUnchanged(since: verified) {
+                if splitter.nextOffset >= status.size { return .atEnd }
+            } else {
+                verified = nil
+                if try !identity.matches(file, status: status) { return .truncated }
+            }
             for _ in 0..<budget {
                 let count = try file.read(into: buffer, at: splitter.nextOffset)
                 if count == 0 {
-                    return try file.status().size < splitter.nextOffset ? .truncated : .atEnd
+                    if try file.status().size < splitter.nextOffset { return .truncated }
+                    // Anything changed after `status` was taken moves the times or the size.
+                    if TailedFile.trustworthy(status) { verified = status }
+                    return .atEnd
                 }
+                lastActive = .now
                 let chunk = UnsafeRawBufferPointer(rebasing: buffer[0..<count])
                 splitter.feed(chunk, deliver)
                 tail.append(chunk)
             }
             return .more
+        }
+
+        /// Whether a check made now against `status` can be trusted to cover every later change:
+        /// file times come from a coarse kernel clock, so a write in the same tick as the check
+        /// could leave them unchanged. A file last changed over a second ago cannot ("racy git").
+        static func trustworthy(_ status: FileStatus) -> Bool {
+            var now = timespec()
+            clock_gettime(CLOCK_REALTIME, &now)
+            let nowNs = Int64(now.tv_sec) * 1_000_000_000 + Int64(now.tv_nsec)
+            return max(status.modifiedNs, status.changedNs) <= nowNs - 1_000_000_000
         }
 
         /// Makes this descriptor a new file read from 0 (after truncation): the caller announces it
@@ -165,6 +267,7 @@
             hasMore = false
             mayBeCopy = false
             copyWaitSince = nil
+            verified = nil
         }
     }
 #endif

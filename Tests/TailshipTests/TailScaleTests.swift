@@ -1,0 +1,204 @@
+import Foundation
+import Logging
+import Testing
+
+@testable import Tailship
+
+/// Many files: idle files cost one `fstat` per rescan, and idle descriptors are bounded
+/// (closed, then reopened on change with their identity checked).
+@Suite(.serialized)
+struct TailScaleTests {
+    func makeTailer(_ dir: TailTempDir, _ sink: CollectingSink, maxOpenFiles: Int, glob: String = "*.log") -> Tailer {
+        Tailer(
+            sources: [TailSource(name: "app", paths: [dir.root + "/" + glob], startAt: .beginning, maxOpenFiles: maxOpenFiles)],
+            sink: sink, options: TailTailerTests.fastOptions, logger: TailTailerTests.quietLogger)
+    }
+
+    /// Descriptors of this process open on files under `dir` (other tests' files do not count).
+    func openDescriptors(under dir: TailTempDir) -> Int {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
+        return entries.filter { entry in
+            (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/" + entry))?
+                .hasPrefix(dir.root + "/") == true
+        }.count
+    }
+
+    static func sourceConfig(_ extra: String) -> String {
+        """
+        destination: { kind: stdout }
+        sources:
+          - name: app
+            paths: ["/var/log/app/*.log"]
+        \(extra)
+            rules:
+              - { name: all, match: '(?<m>.*)', event: "Line", distinct_id: "x", drop: true }
+        """
+    }
+
+    @Test func maxOpenFilesDecodesWithItsDefaultAndBounds() throws {
+        let plain = try ConfigLoader.parse(text: Self.sourceConfig(""), file: "a.yaml", environment: [:])
+        #expect(plain.sources.first?.maxOpenFiles == ConfigDefaults.maxOpenFiles)
+        #expect(TailSource(try #require(plain.sources.first)).maxOpenFiles == 256)
+        let set = try ConfigLoader.parse(text: Self.sourceConfig("    max_open_files: 32"), file: "a.yaml", environment: [:])
+        #expect(TailSource(try #require(set.sources.first)).maxOpenFiles == 32)
+        #expect(throws: ConfigError.self) {
+            try ConfigLoader.parse(text: Self.sourceConfig("    max_open_files: 0"), file: "a.yaml", environment: [:])
+        }
+    }
+
+    @Test func pollIntervalDecodesAndIsBounded() throws {
+        let plain = try ConfigLoader.parse(text: Self.sourceConfig(""), file: "a.yaml", environment: [:])
+        #expect(plain.sources.first?.pollIntervalMs == nil)
+        #expect(TailSource(try #require(plain.sources.first)).pollInterval == nil)
+        let set = try ConfigLoader.parse(text: Self.sourceConfig("    poll_interval: 2s"), file: "a.yaml", environment: [:])
+        #expect(TailSource(try #require(set.sources.first)).pollInterval == .seconds(2))
+        #expect(throws: ConfigError.self) {
+            try ConfigLoader.parse(text: Self.sourceConfig("    poll_interval: 10ms"), file: "a.yaml", environment: [:])
+        }
+    }
+
+    @Test func aPolledSourceIsReadWithoutInotify() throws {
+        let dir = try TailTempDir()
+        dir.write("old.log", "old 1\n")
+        let polled = TailSource(
+            name: "nfs", paths: [dir.root + "/*.log"], startAt: .beginning, pollInterval: .milliseconds(150))
+        // Its directory is not watched: only polling can find what is written there.
+        #expect(Discovery(sources: [polled]).scan().directories.isEmpty)
+        #expect(Discovery(sources: [polled]).scan().files.count == 1)
+        var options = TailTailerTests.fastOptions
+        options.rescanInterval = .seconds(3600)  // no safety rescan to help
+        let sink = CollectingSink()
+        let tailer = Tailer(sources: [polled], sink: sink, options: options, logger: TailTailerTests.quietLogger)
+        try tailer.start()
+        defer { tailer.stop() }
+        #expect(eventually { sink.texts == ["old 1"] })
+        dir.append("old.log", "old 2\n")
+        dir.write("new.log", "new 1\n")
+        #expect(eventually(3) { sink.texts.count >= 3 })
+        try dir.rename("old.log", "old.log.1")
+        dir.append("old.log.1", "old 3\n")  // written through the renamed file: drained
+        #expect(eventually(3) { sink.texts.count >= 4 })
+        usleep(400_000)
+        #expect(Set(sink.texts) == ["old 1", "old 2", "old 3", "new 1"])
+        #expect(sink.texts.count == 4)
+    }
+
+    @Test func unchangedStatusIsTrustedOnlyWellAfterTheLastChange() throws {
+        let dir = try TailTempDir()
+        let path = dir.write("a.log", "one\n")
+        let fresh = try FileStatus.of(path: path)
+        #expect(!TailedFile.trustworthy(fresh))
+        var old = fresh
+        old.modifiedNs -= 5_000_000_000
+        old.changedNs -= 5_000_000_000
+        #expect(TailedFile.trustworthy(old))
+        #expect(fresh.isUnchanged(since: fresh))
+        dir.append("a.log", "two\n")
+        #expect(!(try FileStatus.of(path: path)).isUnchanged(since: fresh))
+    }
+
+    @Test func aVerifiedIdleFileStillSeesTruncateAndRefillToTheSameSize() throws {
+        let dir = try TailTempDir()
+        let path = dir.write("a.log", "aaaa 1\naaaa 2\n")
+        usleep(1_100_000)  // older than the trust margin, so the check is cached
+        let handle = try ReadableFile(path: path)
+        let file = TailedFile(
+            id: 1, source: 0, path: path, file: handle, status: try handle.status(), start: .beginning,
+            maxLineBytes: 1024)
+        #expect(try file.establish(resume: { _, _ in [] }, log: { _ in }))
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 4096, alignment: 16)
+        defer { buffer.deallocate() }
+        var lines = 0
+        #expect(try file.readAvailable(buffer: buffer, budget: 4) { lines += $0.count } == .atEnd)
+        #expect(lines == 2)
+        #expect(file.verified != nil)
+        #expect(try file.readAvailable(buffer: buffer, budget: 4) { lines += $0.count } == .atEnd)
+        // Rewritten in place with other bytes of the same length: size alike, times not.
+        let writer = try #require(FileHandle(forUpdatingAtPath: path))
+        try writer.truncate(atOffset: 0)
+        writer.write(Data("bbbb 1\nbbbb 2\n".utf8))
+        try writer.close()
+        #expect(try file.readAvailable(buffer: buffer, budget: 4) { lines += $0.count } == .truncated)
+    }
+
+    @Test func idleDescriptorsStayBoundedAndEveryLineArrivesOnce() throws {
+        let dir = try TailTempDir()
+        let sink = CollectingSink()
+        let bound = 8
+        let tailer = makeTailer(dir, sink, maxOpenFiles: bound)
+        try tailer.start()
+        defer { tailer.stop() }
+        let names = (0..<120).map { String(format: "f%03d.log", $0) }
+        var peak = 0
+        for (index, name) in names.enumerated() {
+            dir.write(name, "\(name) r1 a\n\(name) r1 b\n")
+            if index % 10 == 0 { peak = max(peak, openDescriptors(under: dir)) }
+        }
+        #expect(eventually(10) {
+            peak = max(peak, openDescriptors(under: dir))
+            return sink.texts.count >= 240
+        })
+        // Round two: every file was closed at some point, and is reopened on its change.
+        for name in names { dir.append(name, "\(name) r2\n") }
+        #expect(eventually(10) {
+            peak = max(peak, openDescriptors(under: dir))
+            return sink.texts.count >= 360
+        })
+        usleep(600_000)  // a rescan or two later
+        peak = max(peak, openDescriptors(under: dir))
+        let texts = sink.texts
+        #expect(texts.count == 360)
+        #expect(Set(texts).count == 360)
+        #expect(peak <= bound + 2, "peak \(peak) descriptors for a bound of \(bound)")
+        #expect(openDescriptors(under: dir) <= bound)
+        // Closed files keep their identity: no file was announced twice.
+        let opened = sink.records.filter { if case .opened = $0 { true } else { false } }
+        #expect(opened.count == 120)
+    }
+
+    @Test func aClosedFileRenamedToAnUnmatchedNameRightAfterAWriteIsStillRead() throws {
+        let dir = try TailTempDir()
+        let sink = CollectingSink()
+        let tailer = makeTailer(dir, sink, maxOpenFiles: 1)
+        try tailer.start()
+        defer { tailer.stop() }
+        for name in ["a.log", "b.log", "c.log"] { dir.write(name, "\(name) 1\n") }
+        #expect(eventually { sink.texts.count >= 3 })
+        usleep(100_000)
+        // Append to each file, then rename it away at once: either the modify event reopened it
+        // first, or the paired move events lead the tailer to its new name.
+        for name in ["a.log", "b.log", "c.log"] {
+            dir.append(name, "\(name) 2\n")
+            try dir.rename(name, name + ".old")
+        }
+        #expect(eventually { sink.texts.count >= 6 })
+        usleep(300_000)
+        #expect(Set(sink.texts) == Set(["a.log", "b.log", "c.log"].flatMap { ["\($0) 1", "\($0) 2"] }))
+        #expect(sink.texts.count == 6)
+    }
+
+    @Test func aClosedFileReplacedOrRewrittenIsReadAsANewFile() throws {
+        let dir = try TailTempDir()
+        let sink = CollectingSink()
+        let tailer = makeTailer(dir, sink, maxOpenFiles: 1)
+        try tailer.start()
+        defer { tailer.stop() }
+        for name in ["a.log", "b.log", "c.log"] { dir.write(name, "\(name) first\n") }
+        #expect(eventually { sink.texts.count >= 3 })
+        usleep(100_000)
+        #expect(openDescriptors(under: dir) <= 1)
+        // Replaced: deleted and created again (a new file, whatever inode it gets).
+        try FileManager.default.removeItem(atPath: dir.path("a.log"))
+        dir.write("a.log", "a.log second\n")
+        // Rewritten in place: same inode, other first bytes.
+        let writer = try #require(FileHandle(forUpdatingAtPath: dir.path("b.log")))
+        try writer.truncate(atOffset: 0)
+        writer.write(Data("b.log second, longer\n".utf8))
+        try writer.close()
+        #expect(eventually { sink.texts.count >= 5 })
+        usleep(300_000)
+        #expect(
+            Set(sink.texts) == ["a.log first", "b.log first", "c.log first", "a.log second", "b.log second, longer"])
+        #expect(sink.texts.count == 5)
+    }
+}
