@@ -357,6 +357,20 @@
 
         private enum CopyCheck { case wait, established, notACopy }
 
+        /// Whether `handle`'s first bytes hash to the recorded fingerprint of another file held
+        /// now. Judged from the recorded fingerprints alone: the other file may be truncated.
+        private func beginsLikeAnOpenFile(_ handle: ReadableFile, size: UInt64, except file: TailedFile)
+            throws(SyscallError) -> Bool
+        {
+            for other in files where other !== file {
+                guard let identity = other.identity, size >= UInt64(identity.fingerprintLength) else { continue }
+                if try FileIdentity.hashPrefix(of: handle, length: identity.fingerprintLength) == identity.fingerprint {
+                    return true
+                }
+            }
+            return false
+        }
+
         /// Decides whether a file that appeared after start is a copy of content already read
         /// (see `CopyRecognizer` and docs/rotation.md): if so, it is established at the offset
         /// where that content's reading stopped; while it copies a file still open and not yet
@@ -387,6 +401,15 @@
                 if try other.isCopied(by: handle, size: size) { original = other }
             }
             guard let original else {
+                // logrotate truncates right after copying: the original may already be empty
+                // while its truncation has not been seen yet (so no mark to match). A file that
+                // begins with an open file's recorded fingerprint waits (up to `copyWait`) for
+                // that truncation to be seen, rather than being read from 0 as new content.
+                if try beginsLikeAnOpenFile(handle, size: size, except: file) {
+                    let since = file.copyWaitSince ?? now
+                    file.copyWaitSince = since
+                    if now - since < Self.copyWait { return .wait }
+                }
                 file.copyWaitSince = nil
                 return .notACopy
             }
