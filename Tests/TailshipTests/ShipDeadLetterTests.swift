@@ -6,7 +6,7 @@ import Testing
     @Test(arguments: [(Int64(0), "1970-01-01T00:00:00.000Z"), (1_700_000_000_123, "2023-11-14T22:13:20.123Z"),
                       (951_782_400_000, "2000-02-29T00:00:00.000Z")])
     func formatsTimesAsISO8601(ms: Int64, expected: String) {
-        #expect(DeadLetter.iso8601(ms: ms) == expected)
+        #expect(UTCTimestamp.string(ms: ms) == expected)
     }
 
     @Test func appendsDurableParseableLines() throws {

@@ -50,7 +50,7 @@ public struct DeadLetter: Sendable {
             out.append(UInt8(ascii: ":"))
         }
         out.append(UInt8(ascii: "{"))
-        key("time", first: true); JSONWriter.appendString(Self.iso8601(ms: timeMs), to: &out)
+        key("time", first: true); JSONWriter.appendString(UTCTimestamp.string(ms: timeMs), to: &out)
         key("reason"); JSONWriter.appendString(reason.rawValue, to: &out)
         key("field"); JSONWriter.appendString(field, to: &out)
         key("message"); JSONWriter.appendString(message, to: &out)
@@ -64,19 +64,6 @@ public struct DeadLetter: Sendable {
         if eventJSON.isEmpty { out.append(contentsOf: Array("null".utf8)) } else { out.append(contentsOf: eventJSON) }
         out.append(contentsOf: [UInt8(ascii: "}"), UInt8(ascii: "\n")])
         return out
-    }
-
-    /// `2026-03-01T12:00:00.123Z`, from `gmtime_r`.
-    static func iso8601(ms: Int64) -> String {
-        var seconds = time_t(ms / 1000)
-        var parts = tm()
-        gmtime_r(&seconds, &parts)
-        func pad(_ v: Int32, _ width: Int) -> String {
-            let s = String(v)
-            return String(repeating: "0", count: max(0, width - s.count)) + s
-        }
-        return "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))T"
-            + "\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2)).\(pad(Int32(ms % 1000), 3))Z"
     }
 }
 
