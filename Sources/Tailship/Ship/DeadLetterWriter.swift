@@ -117,7 +117,7 @@ public final class DeadLetterWriter: Sendable {
                 try file.write(bytes)
                 try file.sync()
                 // A file just created (or renamed away) is durable only once its directory is.
-                if size == nil { try Self.syncDirectory(of: path) }
+                if size == nil { try AppendFile.syncDirectory(of: path) }
             }
         }
         try result.get()
@@ -170,14 +170,6 @@ public final class DeadLetterWriter: Sendable {
             throw FileError(call: "stat", errno: errno, path: path)
         }
         return Int(info.st_size)
-    }
-
-    private static func syncDirectory(of path: String) throws(FileError) {
-        let dir = path.lastIndex(of: "/").map { String(path[..<$0]) }.flatMap { $0.isEmpty ? "/" : $0 } ?? "."
-        let fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard fd >= 0 else { throw FileError(call: "open", errno: errno, path: dir) }
-        defer { close(fd) }
-        if fsync(fd) != 0 && errno != EINVAL { throw FileError(call: "fsync", errno: errno, path: dir) }
     }
 
     /// Newline count of a file read in 64 KiB chunks; 0 when it does not exist.

@@ -12,16 +12,17 @@ public struct FileError: Error, Sendable, CustomStringConvertible {
 }
 
 /// A file opened for appending (`O_APPEND`), with writes that retry EINTR and short writes
-/// and an explicit `fsync`. The descriptor is closed in deinit. Used for dead letters and
-/// the `file` / `stdout` destinations.
+/// and an explicit `fsync`. The descriptor is closed in deinit. Used for dead letters, the
+/// `file` / `stdout` destinations and the temporary file of an atomic replace.
 final class AppendFile {
     let path: String
     private let fd: Int32
     private let ownsDescriptor: Bool
 
-    /// Opens (creating with mode 0600) `path` for appending.
-    init(path: String, mode: mode_t = 0o600) throws(FileError) {
-        let fd = Self.retryingEINTR { open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, mode) }
+    /// Opens (creating with mode 0600) `path` for appending; `truncating` empties it first.
+    init(path: String, mode: mode_t = 0o600, truncating: Bool = false) throws(FileError) {
+        let flags = O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | (truncating ? O_TRUNC : 0)
+        let fd = Self.retryingEINTR { open(path, flags, mode) }
         guard fd >= 0 else { throw FileError(call: "open", errno: errno, path: path) }
         self.path = path
         self.fd = fd
@@ -65,6 +66,15 @@ final class AppendFile {
         if rc != 0 && errno != EINVAL && errno != EROFS {
             throw FileError(call: "fsync", errno: errno, path: path)
         }
+    }
+
+    /// fsyncs the directory holding `path`: a created or renamed entry is durable only then.
+    static func syncDirectory(of path: String) throws(FileError) {
+        let dir = path.lastIndex(of: "/").map { String(path[..<$0]) }.flatMap { $0.isEmpty ? "/" : $0 } ?? "."
+        let fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { throw FileError(call: "open", errno: errno, path: dir) }
+        defer { close(fd) }
+        if fsync(fd) != 0 && errno != EINVAL { throw FileError(call: "fsync", errno: errno, path: dir) }
     }
 
     private static func retryingEINTR<T: SignedInteger>(_ call: () -> T) -> T {
