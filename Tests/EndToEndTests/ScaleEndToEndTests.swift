@@ -95,21 +95,7 @@ import Testing
         try FaultEndToEndTests.assertExactlyOnce(server, expected: 0..<300)
     }
 
-    @Test func thousandFilesInTwoRoundsArriveOnce() throws {
-        try thousandFiles(checkDescriptorBound: false)
-    }
-
-    @Test(.disabled("""
-        bug: the bound does not always hold during a burst of new files. On main (single-thread \
-        curl-multi shipper merged) five runs peaked at 105, 398, 202, 158 and 101 log files open for \
-        max_open_files 100; on the branch before that merge, three runs peaked at 101. Cause not \
-        found yet; the delivery half of this case runs in thousandFilesInTwoRoundsArriveOnce.
-        """))
-    func thousandFilesInTwoRoundsArriveOnceWithBoundedDescriptors() throws {
-        try thousandFiles(checkDescriptorBound: true)
-    }
-
-    private func thousandFiles(checkDescriptorBound: Bool) throws {
+    @Test func thousandFilesInTwoRoundsArriveOnceWithBoundedDescriptors() throws {
         let dir = try makeTempDir("e2e-scale")
         let server = try FaultEndToEndTests.server()
         try Self.config(dir: dir, port: server.port).write(toFile: dir + "/agent.yaml", atomically: true, encoding: .utf8)
@@ -141,7 +127,6 @@ import Testing
         #expect(agent.terminate() == 0)
         try FaultEndToEndTests.assertExactlyOnce(server, expected: 0..<total)
         print("scale e2e: peak \(peak) descriptors (\(peakOnLogs) on log files) over \(samples) samples, bound \(Self.bound)")
-        guard checkDescriptorBound else { return }
         #expect(samples > 50, "the descriptor count was sampled throughout")
         #expect(peak <= Self.bound + Self.allowance, "peak \(peak) open descriptors for max_open_files \(Self.bound)")
         // The tailer's own share: the bound, plus the one file read while a burst is parked.

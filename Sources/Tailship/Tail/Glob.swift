@@ -111,6 +111,22 @@
             return names.sorted()
         }
 
+        /// Paths of the entries of `directory` whose inode number is `inode` (from `readdir`'s
+        /// `d_ino`; the caller checks the device when it opens one).
+        static func entries(in directory: String, inode: UInt64) -> [String] {
+            guard let dir = opendir(directory) else { return [] }
+            defer { closedir(dir) }
+            var paths: [String] = []
+            while let entry = readdir(dir) {
+                guard UInt64(entry.pointee.d_ino) == inode else { continue }
+                let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                    String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+                }
+                if name != "." && name != ".." { paths.append(directory == "/" ? "/" + name : directory + "/" + name) }
+            }
+            return paths
+        }
+
         static func isDirectory(_ path: String) -> Bool {
             (try? FileStatus.of(path: path))?.isDirectory ?? false
         }

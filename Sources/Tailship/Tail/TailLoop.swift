@@ -394,11 +394,17 @@
             }
             var original: TailedFile?
             for other in files where other !== file && original == nil {
-                // A parked file is reopened to compare only when its fingerprint matches the copy's head.
-                if !other.isOpen {
+                // A parked file is reopened to compare only when its fingerprint may match the copy's
+                // head, and parked again unless it is the original (a short new file may match many).
+                let parked = !other.isOpen
+                if parked {
                     guard try other.headMayMatch(handle, size: size), unpark(other, at: other.path) else { continue }
                 }
-                if try other.isCopied(by: handle, size: size) { original = other }
+                if try other.isCopied(by: handle, size: size) {
+                    original = other
+                } else if parked {
+                    park(other)
+                }
             }
             guard let original else {
                 // logrotate truncates right after copying: the original may already be empty
@@ -442,11 +448,17 @@
         }
 
         /// A parked file no glob matches any more: renamed away or deleted while it had no
-        /// descriptor. When inotify paired its rename, it is reopened at its new name and drained
-        /// like any renamed file; otherwise it is closed, its unread appends (if any) out of reach
-        /// (docs/rotation.md, "Bounded descriptors").
+        /// descriptor. When it is found at its new name (paired inotify move events, or its inode
+        /// in the same directory), it is reopened there and drained like any renamed file;
+        /// otherwise it is closed, its unread appends (if any) out of reach (docs/rotation.md,
+        /// "Bounded descriptors").
         private func settleParkedAndGone(_ file: TailedFile) {
-            if let destination = file.movedTo, unpark(file, at: destination) {
+            // The paired move events may still be unread (or lost): a rename within the directory
+            // is also found by the inode among the directory's entries.
+            let directory = String(file.path[..<(file.path.lastIndex(of: "/") ?? file.path.startIndex)])
+            let candidates = [file.movedTo].compactMap { $0 }
+                + Glob.entries(in: directory.isEmpty ? "/" : directory, inode: file.inode)
+            for destination in candidates where unpark(file, at: destination) {
                 file.path = destination
                 return  // now open: the draining pass below takes it
             }

@@ -31,7 +31,16 @@
         let device: UInt64
         let inode: UInt64
         /// Nil until the file has at least one byte.
-        var identity: FileIdentity?
+        var identity: FileIdentity? {
+            didSet {
+                let length = min(identity?.fingerprintLength ?? 0, Self.headSampleLength)
+                headSample = length == 0 ? [] : ((try? handle?.bytes(at: 0, length: length)) ?? nil) ?? []
+            }
+        }
+        /// The first bytes under the fingerprint (at most `headSampleLength`), kept so that a new
+        /// file too short to hash can be compared with a parked file without reopening it.
+        private(set) var headSample: [UInt8] = []
+        static let headSampleLength = 64
         var firstSightStart: FirstSightStart
         var splitter: LineSplitter
         /// When the file was found renamed away or deleted; it is closed at its end after a grace.
@@ -199,10 +208,16 @@
         }
 
         /// Whether `candidate` (`size` bytes) may begin with this file's fingerprinted bytes, judged
-        /// without this file's descriptor (it may be parked): true when it is too short to tell.
+        /// without this file's descriptor (it may be parked): for a candidate too short to hash, by the
+        /// head sample (true when even that cannot tell).
         func headMayMatch(_ candidate: ReadableFile, size: UInt64) throws(SyscallError) -> Bool {
             guard let identity else { return false }
-            guard size >= UInt64(identity.fingerprintLength) else { return true }
+            guard size >= UInt64(identity.fingerprintLength) else {
+                // Too short to hash: its first bytes must at least agree with the head sample.
+                let length = Int(min(size, UInt64(headSample.count)))
+                guard length > 0, let theirs = try candidate.bytes(at: 0, length: length) else { return true }
+                return theirs[...] == headSample[..<length]
+            }
             return try FileIdentity.hashPrefix(of: candidate, length: identity.fingerprintLength)
                 == identity.fingerprint
         }
