@@ -54,6 +54,9 @@
             public var directories: Set<String>
             /// The `stat` of each matching file, taken during the scan.
             public var statuses: [String: FileStatus] = [:]
+            /// Matching files that are symlinks, by the real path of the file they resolve to
+            /// (whose directory is in `directories` too, so that writes there are seen).
+            public var linkTargets: [String: String] = [:]
         }
 
         public let sources: [TailSource]
@@ -67,7 +70,7 @@
         /// Lists what matches now, for the sources in `only` (all when nil). Directories of
         /// sources with a `pollInterval` are not listed for watching.
         public func scan(only: Set<Int>? = nil) -> Snapshot {
-            var snapshot = Snapshot(files: [:], directories: [], statuses: [:])
+            var snapshot = Snapshot(files: [:], directories: [])
             for (index, source) in sources.enumerated() where only?.contains(index) ?? true {
                 let watched = source.pollInterval == nil
                 for glob in globs[index] {
@@ -81,6 +84,10 @@
                         guard let status = try? FileStatus.of(path: path), status.isRegular else { continue }
                         snapshot.files[path] = index
                         snapshot.statuses[path] = status
+                        if watched && found.links.contains(path), let target = Discovery.resolve(path) {
+                            snapshot.linkTargets[target] = path
+                            snapshot.directories.insert(Discovery.parent(of: target))
+                        }
                     }
                 }
             }
@@ -92,6 +99,19 @@
             guard !patterns.isEmpty else { return false }
             let name = path.split(separator: "/").last.map(String.init) ?? path
             return patterns.contains { Glob.matches($0, name) || Glob.matches($0, path) }
+        }
+
+        /// The canonical path of the file `path` names (`realpath(3)`), nil when it cannot be resolved.
+        static func resolve(_ path: String) -> String? {
+            guard let resolved = realpath(path, nil) else { return nil }
+            defer { free(resolved) }
+            return String(cString: resolved)
+        }
+
+        /// The directory part of an absolute path ("/" for a top-level entry).
+        static func parent(of path: String) -> String {
+            guard let slash = path.lastIndex(of: "/"), slash != path.startIndex else { return "/" }
+            return String(path[..<slash])
         }
 
         /// `path` itself if it is a directory, else the closest parent that is ("/" at worst).

@@ -37,20 +37,28 @@
             return prefix.isEmpty ? "/" : prefix
         }
 
-        /// Walks the file system: `files` are the paths matching the whole pattern (any type; the
-        /// caller filters), `directories` every directory in which a new entry could create a
-        /// match (the ones whose entries were listed or looked up).
-        public func expand() -> (files: [String], directories: [String]) {
-            var files: [String] = []
-            var directories: [String] = []
+        /// What one expansion found.
+        public struct Expansion: Sendable, Equatable {
+            /// Paths matching the whole pattern (any type; the caller filters).
+            public var files: [String] = []
+            /// Those of `files` that are symbolic links (from `readdir`'s `d_type`, or `lstat`).
+            public var links: Set<String> = []
+            /// Every directory in which a new entry could create a match (the ones whose entries
+            /// were listed or looked up).
+            public var directories: [String] = []
+        }
+
+        /// Walks the file system. Symlinked directories are followed where a literal or a pattern
+        /// names them, not by `**` (which would loop on a link to an ancestor).
+        public func expand() -> Expansion {
+            var found = Expansion()
             var seen = Set<String>()
-            walk("", components[...], &files, &directories, &seen)
-            return (files, directories)
+            walk("", components[...], &found, &seen)
+            return found
         }
 
         private func walk(
-            _ directory: String, _ rest: ArraySlice<Component>, _ files: inout [String], _ directories: inout [String],
-            _ seen: inout Set<String>
+            _ directory: String, _ rest: ArraySlice<Component>, _ found: inout Expansion, _ seen: inout Set<String>
         ) {
             guard let component = rest.first else { return }
             let here = directory.isEmpty ? "/" : directory
@@ -62,53 +70,72 @@
                 if isLast {
                     if !seen.contains(here) {
                         seen.insert(here)
-                        directories.append(here)
+                        found.directories.append(here)
                     }
-                    if access(path, F_OK) == 0 { files.append(path) }
+                    var st = stat()
+                    if lstat(path, &st) == 0 {
+                        found.files.append(path)
+                        if (st.st_mode & S_IFMT) == S_IFLNK { found.links.insert(path) }
+                    }
                 } else if Glob.isDirectory(path) {
-                    walk(path, remaining, &files, &directories, &seen)
+                    walk(path, remaining, &found, &seen)
                 }
             case .pattern(let text):
                 if !seen.contains(here) {
                     seen.insert(here)
-                    directories.append(here)
+                    found.directories.append(here)
                 }
-                for name in Glob.list(here) where fnmatch(text, name, FNM_PERIOD) == 0 {
-                    let path = directory + "/" + name
+                for entry in Glob.list(here) where fnmatch(text, entry.name, FNM_PERIOD) == 0 {
+                    let path = directory + "/" + entry.name
                     if isLast {
-                        files.append(path)
+                        found.files.append(path)
+                        if entry.isLink(at: path) { found.links.insert(path) }
                     } else if Glob.isDirectory(path) {
-                        walk(path, remaining, &files, &directories, &seen)
+                        walk(path, remaining, &found, &seen)
                     }
                 }
             case .anyDepth:
                 // Zero directories, then each subdirectory (hidden ones excluded, like `*`), depth-first.
-                walk(directory, remaining, &files, &directories, &seen)
+                walk(directory, remaining, &found, &seen)
                 if !seen.contains(here) {
                     seen.insert(here)
-                    directories.append(here)
+                    found.directories.append(here)
                 }
-                for name in Glob.list(here) where !name.hasPrefix(".") {
-                    let path = directory + "/" + name
-                    if Glob.isDirectory(path) && !Glob.isSymlink(path) {
-                        walk(path, rest, &files, &directories, &seen)
-                    }
+                for entry in Glob.list(here) where !entry.name.hasPrefix(".") {
+                    let path = directory + "/" + entry.name
+                    if entry.isDirectory(at: path) { walk(path, rest, &found, &seen) }
                 }
             }
         }
 
-        /// Entry names of a directory, sorted, without `.` and `..`; empty when it cannot be read.
-        static func list(_ directory: String) -> [String] {
+        /// A directory entry: its name and `readdir`'s `d_type` (`DT_UNKNOWN` on file systems that
+        /// do not fill it in, when `lstat` decides).
+        struct Entry {
+            var name: String
+            var type: UInt8
+
+            func isLink(at path: String) -> Bool {
+                type == DT_LNK || (type == DT_UNKNOWN && Glob.isSymlink(path))
+            }
+
+            /// A real directory (not a symlink to one).
+            func isDirectory(at path: String) -> Bool {
+                type == DT_DIR || (type == DT_UNKNOWN && Glob.isDirectory(path) && !Glob.isSymlink(path))
+            }
+        }
+
+        /// Entries of a directory, sorted by name, without `.` and `..`; empty when it cannot be read.
+        static func list(_ directory: String) -> [Entry] {
             guard let dir = opendir(directory) else { return [] }
             defer { closedir(dir) }
-            var names: [String] = []
+            var entries: [Entry] = []
             while let entry = readdir(dir) {
                 let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
                     String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
                 }
-                if name != "." && name != ".." { names.append(name) }
+                if name != "." && name != ".." { entries.append(Entry(name: name, type: entry.pointee.d_type)) }
             }
-            return names.sorted()
+            return entries.sorted { $0.name < $1.name }
         }
 
         /// Paths of the entries of `directory` whose inode number is `inode` (from `readdir`'s

@@ -29,8 +29,10 @@
 
         private var files: [TailedFile] = []
         private var byPath: [String: TailedFile] = [:]
-        private var watches: [String: Inotify.Watch] = [:]
-        private var watchedDirectories: [Int32: String] = [:]
+        private var watches = DirectoryWatches()
+        /// Matched symlinks by the path of the file they resolve to, whose directory is watched
+        /// too: a write to the target is reported under its own name (from the last full scan).
+        private var linkTargets: [String: String] = [:]
         private var nextID = 1
         /// Inotify `IN_MOVED_FROM` paths of this turn by cookie, to follow a parked file's rename.
         private var movesFrom: [UInt32: String] = [:]
@@ -53,10 +55,9 @@
         private var readEnds: [FileIdentity: (offset: UInt64, at: ContinuousClock.Instant)] = [:]
         static let readEndLifetime: Duration = .seconds(3 * 3600)
         private let watchingSinceMs = Int64(time(nil)) * 1000
-        /// The kernel's queue overflowed or its watch table is full: each is said once in the log
-        /// (then at most once per `fallbackLogInterval`, with a count), never per event.
+        /// The kernel's queue overflowed (or, in `watches`, its watch table is full): said once in
+        /// the log (then at most once per `fallbackLogInterval`, with a count), never per event.
         private var overflows = FallbackNotice()
-        private var watchLimits = FallbackNotice()
         static let fallbackLogInterval: Duration = .seconds(600)
         private let buffer: UnsafeMutableRawBufferPointer
         private let clock = ContinuousClock()
@@ -149,25 +150,27 @@
                 needScan = true
                 return
             }
-            guard let directory = watchedDirectories[event.watch.rawValue] else { return }
+            let directories = watches.directories(of: event.watch)
             if event.mask.contains(.ignored) {
-                watchedDirectories[event.watch.rawValue] = nil
-                watches[directory] = nil
+                watches.forget(event.watch)
                 needScan = true
                 return
             }
-            if !event.mask.isDisjoint(with: [.create, .movedTo, .movedFrom, .delete, .deleteSelf, .moveSelf]) {
-                needScan = true
-                // A parked file renamed to a name no glob matches is reached at its new name.
-                if event.mask.contains(.movedFrom) {
-                    movesFrom[event.cookie] = join(directory, event.name)
-                } else if event.mask.contains(.movedTo), let from = movesFrom[event.cookie],
-                    let file = byPath[from], !file.isOpen
-                {
-                    file.movedTo = join(directory, event.name)
+            for directory in directories {
+                let path = join(directory, event.name)
+                if !event.mask.isDisjoint(with: [.create, .movedTo, .movedFrom, .delete, .deleteSelf, .moveSelf]) {
+                    needScan = true
+                    // A parked file renamed to a name no glob matches is reached at its new name.
+                    if event.mask.contains(.movedFrom) {
+                        movesFrom[event.cookie] = path
+                    } else if event.mask.contains(.movedTo), let from = movesFrom[event.cookie],
+                        let file = byPath[from], !file.isOpen
+                    {
+                        file.movedTo = path
+                    }
+                } else if event.mask.contains(.modify), let file = byPath[path] ?? linkTargets[path].flatMap({ byPath[$0] }) {
+                    touched.insert(ObjectIdentifier(file))
                 }
-            } else if event.mask.contains(.modify), let file = byPath[join(directory, event.name)] {
-                touched.insert(ObjectIdentifier(file))
             }
         }
 
@@ -191,7 +194,10 @@
             let snapshot = discovery.scan(only: only)
             if only == nil {
                 lastScan = now
-                updateWatches(snapshot.directories)
+                watches.update(
+                    snapshot.directories, inotify: inotify, logger: logger, now: now,
+                    logInterval: Self.fallbackLogInterval)
+                linkTargets = snapshot.linkTargets
             }
             var seen = Set<ObjectIdentifier>()
             var newByPath: [String: TailedFile] = [:]
@@ -455,9 +461,8 @@
         private func settleParkedAndGone(_ file: TailedFile) {
             // The paired move events may still be unread (or lost): a rename within the directory
             // is also found by the inode among the directory's entries.
-            let directory = String(file.path[..<(file.path.lastIndex(of: "/") ?? file.path.startIndex)])
-            let candidates = [file.movedTo].compactMap { $0 }
-                + Glob.entries(in: directory.isEmpty ? "/" : directory, inode: file.inode)
+            let candidates =
+                [file.movedTo].compactMap { $0 } + Glob.entries(in: Discovery.parent(of: file.path), inode: file.inode)
             for destination in candidates where unpark(file, at: destination) {
                 file.path = destination
                 return  // now open: the draining pass below takes it
@@ -522,33 +527,6 @@
             if byPath[file.path] === file { byPath[file.path] = nil }
             if file.isOpen { openCounts[file.source] -= 1 }
             file.removed = true
-        }
-
-        private func updateWatches(_ directories: Set<String>) {
-            for (directory, watch) in watches where !directories.contains(directory) {
-                try? inotify.removeWatch(watch)
-                watches[directory] = nil
-                watchedDirectories[watch.rawValue] = nil
-            }
-            let mask: Inotify.Mask = [
-                .create, .movedTo, .movedFrom, .delete, .modify, .deleteSelf, .moveSelf, .onlyDirectory,
-            ]
-            for directory in directories where watches[directory] == nil {
-                do {
-                    let watch = try inotify.addWatch(path: directory, mask: mask)
-                    watches[directory] = watch
-                    watchedDirectories[watch.rawValue] = directory
-                } catch where error.errno.rawValue == ENOSPC {
-                    // The rescan every `rescanInterval` is the reconcile for unwatched directories.
-                    if let count = watchLimits.shouldLog(now: clock.now, interval: Self.fallbackLogInterval) {
-                        logger.warning(
-                            "tail.watch_limit_reached: inotify watch table full (fs.inotify.max_user_watches); new files there are found by the periodic full rescan",
-                            metadata: ["dir.path": "\(directory)", "failures": "\(count)"])
-                    }
-                } catch {
-                    logger.warning("tail.watch_failed", metadata: ["dir.path": "\(directory)", "error": "\(error)"])
-                }
-            }
         }
 
         private func publish() {
