@@ -19,6 +19,8 @@
 
         private var byPath: [String: Watched] = [:]
         private var pathsByWatch: [Int32: [String]] = [:]
+        /// Every directory asked for at the last update is watched: the safety rescan can be rare.
+        private(set) var isComplete = true
         /// The kernel's watch table is full: said once in the log (then at most once per
         /// `TailLoop.fallbackLogInterval`, with a count), never per directory.
         private var limitNotice = FallbackNotice()
@@ -39,14 +41,17 @@
 
         /// Watches exactly `directories`: drops the others, adds the new ones, and re-adds a path
         /// that now names another directory. A full watch table is logged (rate-limited); the
-        /// periodic rescan is then the reconcile for the directories left unwatched.
+        /// periodic rescan is then the reconcile for the directories left unwatched. Returns
+        /// whether a watch was added: what was created there before it existed was not reported.
         mutating func update(
             _ directories: Set<String>, inotify: Inotify, logger: Logger, now: ContinuousClock.Instant,
             logInterval: Duration
-        ) {
+        ) -> Bool {
             for (path, watched) in byPath where !directories.contains(path) {
                 detach(path, from: watched.watch, inotify: inotify)
             }
+            var added = false
+            isComplete = true
             for path in directories {
                 guard let status = try? FileStatus.of(path: path), status.isDirectory else { continue }
                 if let watched = byPath[path] {
@@ -57,16 +62,20 @@
                     let watch = try inotify.addWatch(path: path, mask: Self.mask)
                     byPath[path] = Watched(watch: watch, device: status.device, inode: status.inode)
                     pathsByWatch[watch.rawValue, default: []].append(path)
+                    added = true
                 } catch where error.errno.rawValue == ENOSPC {
+                    isComplete = false
                     if let count = limitNotice.shouldLog(now: now, interval: logInterval) {
                         logger.warning(
                             "tail.watch_limit_reached: inotify watch table full (fs.inotify.max_user_watches); new files there are found by the periodic full rescan",
                             metadata: ["dir.path": "\(path)", "failures": "\(count)"])
                     }
                 } catch {
+                    isComplete = false
                     logger.warning("tail.watch_failed", metadata: ["dir.path": "\(path)", "error": "\(error)"])
                 }
             }
+            return added
         }
 
         /// Stops watching `path`; the watch itself is removed once no path uses it.

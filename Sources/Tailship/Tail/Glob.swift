@@ -78,6 +78,11 @@
                         if (st.st_mode & S_IFMT) == S_IFLNK { found.links.insert(path) }
                     }
                 } else if Glob.isDirectory(path) {
+                    // Retargeting a directory link is a rename in the directory holding it.
+                    if Glob.isSymlink(path) && !seen.contains(here) {
+                        seen.insert(here)
+                        found.directories.append(here)
+                    }
                     walk(path, remaining, &found, &seen)
                 }
             case .pattern(let text):

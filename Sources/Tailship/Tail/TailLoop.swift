@@ -13,6 +13,7 @@
             var chunksPerTurn: Int
             var pollIntervalMs: Int32
             var rescanInterval: Duration
+            var unwatchedRescanInterval: Duration
             var drainGrace: Duration
         }
 
@@ -45,6 +46,8 @@
         /// The wait per turn: the tailer's own, or a polled source's interval when shorter.
         private let waitMs: Int32
         private var lastScan = ContinuousClock.now
+        /// A directory was just watched: scan once more, for entries created before its watch.
+        private var scanAgain = false
         /// Read marks of recently truncated or closed files, to recognise their copies.
         private var copies = CopyRecognizer()
         /// How long a new file that is a copy of a file still open waits for that file's
@@ -111,7 +114,10 @@
                 if stopping.load(ordering: .acquiring) { break }
                 // Idle turns (nothing touched, nothing pending) do no per-file work at all.
                 var changed = true
-                if needScan || clock.now - lastScan >= options.rescanInterval {
+                let interval =
+                    watches.isComplete
+                    ? options.rescanInterval : min(options.rescanInterval, options.unwatchedRescanInterval)
+                if needScan || scanAgain || clock.now - lastScan >= interval {
                     rescan(initial: false)
                 } else if let due = polledSourcesDue() {
                     rescan(initial: false, only: due)
@@ -194,7 +200,7 @@
             let snapshot = discovery.scan(only: only)
             if only == nil {
                 lastScan = now
-                watches.update(
+                scanAgain = watches.update(
                     snapshot.directories, inotify: inotify, logger: logger, now: now,
                     logInterval: Self.fallbackLogInterval)
                 linkTargets = snapshot.linkTargets

@@ -19,8 +19,13 @@
             public var chunksPerTurn: Int = 4
             /// Longest wait for an event; bounds how late a stop or a drained file's close is seen.
             public var pollInterval: Duration = .milliseconds(250)
-            /// Full rescan period, catching whatever inotify missed.
-            public var rescanInterval: Duration = .seconds(2)
+            /// Full rescan period while every directory is watched: the safety net for changes
+            /// inotify does not report (writes through `mmap`). Each rescan costs one `stat` per
+            /// matched file, so idle files cost CPU in proportion to it.
+            public var rescanInterval: Duration = .seconds(10)
+            /// The period instead while a directory could not be watched (full watch table): the
+            /// rescan is then how new files there are found.
+            public var unwatchedRescanInterval: Duration = .seconds(2)
             /// How long a renamed-away or deleted file stays open at its end, for a writer that still
             /// appends through its old descriptor after the rename.
             public var drainGrace: Duration = .seconds(1)
@@ -72,7 +77,7 @@
             let loopOptions = TailLoop.Options(
                 chunkSize: max(options.chunkSize, 4096), chunksPerTurn: max(options.chunksPerTurn, 1),
                 pollIntervalMs: Int32(clamping: max(milliseconds, 1)), rescanInterval: options.rescanInterval,
-                drainGrace: options.drainGrace)
+                unwatchedRescanInterval: options.unwatchedRescanInterval, drainGrace: options.drainGrace)
             let loop = TailLoop(
                 sources: sources, sink: sink, resume: resume, options: loopOptions, logger: logger,
                 inotify: inotify, wakeup: wakeup)
