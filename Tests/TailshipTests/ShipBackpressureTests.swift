@@ -91,4 +91,39 @@ final class GatedTransport: MultiTransport, @unchecked Sendable {
         #expect(shipper.stop(deadline: Date(timeIntervalSinceNow: 5)))
         #expect(recorder.segments(.accepted) == Array(0..<8))
     }
+
+    /// The deadline form never waits past its deadline: `.full` with nothing taken, and
+    /// `.stopped` once the shipper stops; what was accepted is still delivered in order.
+    @Test func submitWithADeadlineReportsFullInsteadOfWaiting() throws {
+        let transport = GatedTransport()
+        let recorder = AckRecorder()
+        var logger = Logger(label: "ship-test")
+        logger.logLevel = .critical
+        let destination = ShipShipperTests.destination("http://127.0.0.1:9", maxEvents: 1)
+        let shipper = Shipper(destination: destination, credentials: ShipShipperTests.credentials,
+                              stateDir: FileManager.default.temporaryDirectory.path, logger: logger,
+                              tuning: ShipperTuning(queueCapacity: 2, jitterMs: 0...0),
+                              transportFactory: { _ in transport }, onComplete: recorder.callback)
+        try shipper.start()
+        var accepted = 0
+        var full = false
+        for i in 0..<8 {
+            let started = Date()
+            let result = shipper.submit([ShipShipperTests.pending(i)], until: Date(timeIntervalSinceNow: 0.05))
+            #expect(Date().timeIntervalSince(started) < 1, "waited no longer than its deadline")
+            if result == .full {
+                full = true
+                break
+            }
+            #expect(result == .accepted)
+            accepted += 1
+        }
+        #expect(full, "the queue filled while the transport was held")
+        #expect(accepted >= 2 && accepted < 8)
+        transport.release()
+        #expect(recorder.wait(for: accepted))
+        #expect(recorder.segments(.accepted) == (0..<UInt64(accepted)).map { $0 })
+        #expect(shipper.stop(deadline: Date(timeIntervalSinceNow: 5)))
+        #expect(shipper.submit([ShipShipperTests.pending(99)], until: Date()) == .stopped)
+    }
 }

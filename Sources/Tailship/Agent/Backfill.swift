@@ -126,7 +126,12 @@ public final class Backfill: Sendable {
         var splitter = LineSplitter(startOffset: resume, maxLineBytes: maxLine)
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 256 * 1024, alignment: 16)
         defer { buffer.deallocate() }
-        let deliver: (LineBatch) -> Void = { stages.pipeline.lines(file: id, $0) }
+        // Backpressure: no further chunk is read until the shipping queue has taken this one's
+        // events (or the import is interrupted: unshipped events are never checkpointed).
+        let deliver: (LineBatch) -> Void = { batch in
+            stages.pipeline.lines(file: id, batch)
+            while !stages.pipeline.waitForRoom(timeout: .milliseconds(100)) && !self.stopping.load(ordering: .acquiring) {}
+        }
         if GzipFileReader.isGzip(path: path) {
             let reader = try GzipFileReader(path: path)
             var position: UInt64 = 0

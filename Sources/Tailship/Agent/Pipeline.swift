@@ -6,8 +6,10 @@ import Synchronization
 /// Joins the stages: the tailer's lines go through each source's rules, events go to the
 /// shipper, and the shipper's acknowledgements move the per-file checkpoints.
 ///
-/// `lines` runs on the tailer's thread and may block in `Shipper.submit` when the shipping
-/// queue is full: that is how reading pauses while the API is slow or down.
+/// `lines` runs on the tailer's thread and never waits for the shipper: events the shipping
+/// queue has no room for are held back (at most one read chunk's worth, since the tailer stops
+/// reading while `hasRoom` is false) and handed on by `waitForRoom`. That is how reading pauses
+/// while the API is slow or down, with the tailer still watching for files that appear.
 final class Pipeline: LineSink, @unchecked Sendable {
     private let sources: [SourceConfig]
     /// One engine per source, used only on the tailer's thread (PCRE2 match data is per engine).
@@ -17,6 +19,8 @@ final class Pipeline: LineSink, @unchecked Sendable {
     private let metrics: AgentMetrics
     private let logger: Logger
     private let state: Mutex<State>
+    /// Groups of events the shipping queue had no room for, in order (see `waitForRoom`).
+    private let held = Mutex<[[PendingEvent]]>([])
 
     struct State {
         var acks = AckTracker()
@@ -120,11 +124,42 @@ final class Pipeline: LineSink, @unchecked Sendable {
         // In small groups: the shipper's queue is bounded in events but admits a whole group,
         // and a batch keeps each group it draws from alive, so a 256 KiB chunk of short lines
         // handed over at once would hold thousands of events beyond the bound.
+        var groups: [[PendingEvent]] = []
         var start = 0
         while start < events.count {
             let end = min(start + Self.submitGroup, events.count)
-            if !shipper.submit(Array(events[start..<end])) { break }
+            groups.append(Array(events[start..<end]))
             start = end
+        }
+        guard !groups.isEmpty else { return }
+        held.withLock { $0.append(contentsOf: groups) }
+        _ = handOn(until: Date.distantPast)
+    }
+
+    var hasRoom: Bool { held.withLock { $0.isEmpty } }
+
+    func waitForRoom(timeout: Duration) -> Bool {
+        let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
+        return handOn(until: Date(timeIntervalSinceNow: seconds))
+    }
+
+    /// Submits the held groups in order, waiting for room at most until `deadline`; true when
+    /// none is left. When the shipper is stopping they are dropped: never acknowledged, so the
+    /// checkpoints stay before their lines and the next run reads them again.
+    private func handOn(until deadline: Date) -> Bool {
+        held.withLock { groups in
+            var submitted = 0
+            defer { groups.removeFirst(submitted) }
+            for group in groups {
+                switch shipper.submit(group, until: deadline) {
+                case .accepted: submitted += 1
+                case .full: return false
+                case .stopped:
+                    submitted = groups.count
+                    return true
+                }
+            }
+            return true
         }
     }
 

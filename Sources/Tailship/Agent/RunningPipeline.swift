@@ -20,8 +20,9 @@ struct RunningPipeline {
         return RunningPipeline(stages: stages, tailer: tailer)
     }
 
-    /// Bounded even when the API is down: the tail thread may be blocked handing events to a
-    /// full shipping queue, and stopping the shipper (which refuses new events) releases it.
+    /// Bounded even when the API is down: the tail thread waits for room in a full shipping
+    /// queue at most `TailLoop.roomWait` per turn, and stopping the shipper (which refuses new
+    /// events) ends even that.
     func stop(graceMs: Int) {
         let tailStopped = DispatchSemaphore(value: 0)
         let tailer = self.tailer

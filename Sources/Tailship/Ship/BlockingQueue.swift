@@ -28,23 +28,43 @@ final class BlockingQueue<Element: Sendable>: @unchecked Sendable {
         return items.count - head
     }
 
+    /// What a `put` did.
+    enum PutResult: Sendable, Equatable {
+        case added
+        /// Still no room when the deadline passed: nothing appended.
+        case full
+        /// The queue is closed: nothing appended, and nothing ever will be.
+        case closed
+    }
+
     /// Appends `elements`, waiting while they do not fit. A group larger than the whole
     /// capacity goes in once the queue is empty, so it cannot wait forever.
     /// Returns false (and appends nothing) when the queue is or becomes closed.
     @discardableResult
     func put(_ elements: [Element]) -> Bool {
-        guard !elements.isEmpty else { return true }
+        put(elements, until: nil) == .added
+    }
+
+    /// `put` waiting at most until `deadline` (nil: as long as it takes; a past deadline: not at all).
+    func put(_ elements: [Element], until deadline: Date?) -> PutResult {
+        guard !elements.isEmpty else { return .added }
         let added = elements.reduce(0) { $0 + weight($1) }
         condition.lock()
         defer { condition.unlock() }
         while !closed && (items.count - head) > 0 && load + added > capacity {
-            condition.wait()
+            if let deadline {
+                if !condition.wait(until: deadline) && !closed && (items.count - head) > 0 && load + added > capacity {
+                    return .full
+                }
+            } else {
+                condition.wait()
+            }
         }
-        guard !closed else { return false }
+        guard !closed else { return .closed }
         items.append(contentsOf: elements)
         load += added
         condition.broadcast()
-        return true
+        return .added
     }
 
     /// Removes up to `max` elements, waiting until some are there, `deadline` passes

@@ -108,6 +108,27 @@ public final class Shipper: Sendable {
         pending.isEmpty ? true : events.put([EventGroup(pending)])
     }
 
+    /// What `submit(_:until:)` did.
+    public enum SubmitResult: Sendable, Equatable {
+        /// The events are queued for shipping.
+        case accepted
+        /// The queue was still full at the deadline: nothing was taken.
+        case full
+        /// The shipper is stopping: nothing was taken, and nothing will be.
+        case stopped
+    }
+
+    /// `submit`, waiting for room at most until `deadline` (a past deadline: not at all), so a
+    /// caller can go on with other work while the API is down (see `Pipeline.waitForRoom`).
+    public func submit(_ pending: [PendingEvent], until deadline: Date) -> SubmitResult {
+        guard !pending.isEmpty else { return .accepted }
+        switch events.put([EventGroup(pending)], until: deadline) {
+        case .added: return .accepted
+        case .full: return .full
+        case .closed: return .stopped
+        }
+    }
+
     /// Closes the open batch now instead of waiting for its flush interval.
     public func flush() {
         flushRequested.store(true, ordering: .releasing)

@@ -14,8 +14,10 @@ public enum FileCloseReason: String, Sendable, Hashable {
     case stopped
 }
 
-/// Receives what the tailer reads, synchronously on the tail thread. A call that blocks pauses
-/// all reading: that is the backpressure mechanism (the log files are the buffer).
+/// Receives what the tailer reads, synchronously on the tail thread. Backpressure: while the
+/// sink has no room (`hasRoom`), the tailer reads nothing (the log files are the buffer) but
+/// keeps watching, so files that appear meanwhile are opened and held by their descriptors; a
+/// sink may instead block in `lines`, which pauses everything.
 ///
 /// File ids are small integers, unique for the life of one `Tailer`, and a file keeps its id
 /// while it stays open (even when renamed); a truncated file gets a new id.
@@ -32,6 +34,12 @@ public protocol LineSink: AnyObject, Sendable {
     func fileClosed(file: Int, reason: FileCloseReason)
     /// After each rescan (on the tail thread): which files exist, for checkpoint pruning.
     func filesScanned(_ scan: FileScan)
+    /// Whether more lines can be taken now. While false the tailer reads nothing and calls
+    /// `waitForRoom` each turn (it may still hand over the last line of a file it closes).
+    var hasRoom: Bool { get }
+    /// Waits up to `timeout` for room, handing on what the sink holds back meanwhile; returns
+    /// `hasRoom`.
+    func waitForRoom(timeout: Duration) -> Bool
 }
 
 extension LineSink {
@@ -39,6 +47,9 @@ extension LineSink {
     public func fileMoved(file: Int, path: String) {}
     /// Default: nothing to prune.
     public func filesScanned(_ scan: FileScan) {}
+    /// Default: a sink that takes every line at once (or blocks in `lines`).
+    public var hasRoom: Bool { true }
+    public func waitForRoom(timeout: Duration) -> Bool { true }
 }
 
 /// A checkpointed position: the identity it was recorded for, and the offset of the first

@@ -53,6 +53,8 @@
         /// How long a new file that is a copy of a file still open waits for that file's
         /// truncation (copytruncate copies, then truncates) before it is settled on its own.
         static let copyWait: Duration = .seconds(5)
+        /// The longest wait for room in the sink per turn while reading is paused.
+        static let roomWait: Duration = .milliseconds(100)
         /// Where reading ended for files stopped this run (see `FileScan.readEnds`), kept for
         /// `readEndLifetime` (longer than the checkpoint store's prune grace).
         private var readEnds: [FileIdentity: (offset: UInt64, at: ContinuousClock.Instant)] = [:]
@@ -98,7 +100,10 @@
         func run(sighted: () -> Void) {
             rescan(initial: true, sighted: sighted)
             while !stopping.load(ordering: .acquiring) {
-                let busy = files.contains { $0.hasMore }
+                // Backpressure: while the sink has no room, the wait is for room (bounded, so that
+                // events are still handled: files that appear are opened, though not read).
+                let room = sink.hasRoom || sink.waitForRoom(timeout: Self.roomWait)
+                let busy = !room || files.contains { $0.hasMore }
                 var touched = Set<ObjectIdentifier>()
                 var needScan = false
                 do {
@@ -340,8 +345,15 @@
                         file: file.id, source: file.source, path: file.path, identity: identity,
                         offset: file.splitter.nextOffset)
                 }
+                // Paused by backpressure: the file stays open (a rotated-away one is drained later).
+                guard sink.hasRoom else {
+                    file.hasMore = true
+                    return
+                }
                 let id = file.id
-                let outcome = try file.readAvailable(buffer: buffer, budget: options.chunksPerTurn) { batch in
+                let outcome = try file.readAvailable(
+                    buffer: buffer, budget: options.chunksPerTurn, proceed: { sink.hasRoom }
+                ) { batch in
                     sink.lines(file: id, batch)
                 }
                 file.hasMore = outcome == .more

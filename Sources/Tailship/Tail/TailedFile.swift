@@ -230,10 +230,12 @@
         }
 
         /// Reads appended bytes in chunks of `buffer.count`, at most `budget` chunks, handing each
-        /// chunk's complete lines to `deliver`. Checks first that the file was not truncated or
-        /// rewritten in place (fingerprint changed).
+        /// chunk's complete lines to `deliver`, and stopping early (`.more`) once `proceed` says
+        /// so. Checks first that the file was not truncated or rewritten in place (fingerprint
+        /// changed).
         func readAvailable(
-            buffer: UnsafeMutableRawBufferPointer, budget: Int, deliver: (LineBatch) -> Void
+            buffer: UnsafeMutableRawBufferPointer, budget: Int, proceed: () -> Bool = { true },
+            deliver: (LineBatch) -> Void
         ) throws(SyscallError) -> ReadOutcome {
             guard let identity else { return .atEnd }
             let file = try self.file
@@ -256,6 +258,7 @@
                 let chunk = UnsafeRawBufferPointer(rebasing: buffer[0..<count])
                 splitter.feed(chunk, deliver)
                 tail.append(chunk)
+                if !proceed() { return .more }
             }
             return .more
         }
