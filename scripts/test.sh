@@ -5,6 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
+# Style first: it takes two seconds (the checked-in .swift-format; `swift format -i -r Sources
+# Tests Package.swift` fixes nearly everything it reports).
+swift format lint --strict -r Sources Tests Package.swift
 python3 -m pytest -q -p no:cacheprovider Tests/ingest-server
 swift build --build-tests
 # The release binary as it is installed (static Swift runtime), for the tests that measure

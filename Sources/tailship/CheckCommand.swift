@@ -5,7 +5,8 @@ import Tailship
 struct CheckCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check",
-        abstract: "Validate the configuration without running: prints ok, or every problem as FILE:LINE:COLUMN: message."
+        abstract:
+            "Validate the configuration without running: prints ok, or every problem as FILE:LINE:COLUMN: message."
     )
 
     @OptionGroup var options: ConfigOptions

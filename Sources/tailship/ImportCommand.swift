@@ -10,7 +10,8 @@ import Tailship
 struct ImportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "import",
-        abstract: "Backfill existing files (plain or .gz) once through the rules and shipper; resumable, exits when done."
+        abstract:
+            "Backfill existing files (plain or .gz) once through the rules and shipper; resumable, exits when done."
     )
 
     @OptionGroup var options: ConfigOptions
@@ -76,7 +77,8 @@ enum SourceChoice {
     static func index(of name: String?, in config: AgentConfig) throws -> Int {
         guard let name else { return 0 }
         guard let found = config.sources.firstIndex(where: { $0.name == name }) else {
-            Stderr.write("no source named '\(name)'; the config has: " + config.sources.map(\.name).joined(separator: ", "))
+            Stderr.write(
+                "no source named '\(name)'; the config has: " + config.sources.map(\.name).joined(separator: ", "))
             throw Exit.invalid
         }
         return found
@@ -98,7 +100,8 @@ final class ProgressBar {
         let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
         let name = (progress.file as NSString).lastPathComponent
         let percent = String(Int(fraction * 100))
-        let line = "\r[\(bar)] \(String(repeating: " ", count: 3 - percent.count))\(percent)%  "
+        let line =
+            "\r[\(bar)] \(String(repeating: " ", count: 3 - percent.count))\(percent)%  "
             + "file \(progress.fileIndex + 1)/\(progress.fileCount) \(name)  \(progress.lines) lines  "
             + "\(progress.eventsDelivered) events delivered\u{1B}[K"
         FileHandle.standardError.write(Data(line.utf8))

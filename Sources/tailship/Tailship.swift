@@ -14,7 +14,9 @@ struct TailshipCommand: ParsableCommand {
 
 /// `-c`, shared by every command.
 struct ConfigOptions: ParsableArguments {
-    @Option(name: [.customShort("c"), .long], help: "Configuration file (default: $TAILSHIP_CONFIG, then /etc/tailship/agent.yaml).")
+    @Option(
+        name: [.customShort("c"), .long],
+        help: "Configuration file (default: $TAILSHIP_CONFIG, then /etc/tailship/agent.yaml).")
     var config: String?
 
     var path: String { ConfigPath.resolve(explicit: config, environment: ProcessInfo.processInfo.environment) }

@@ -23,15 +23,17 @@ struct TestCommand: ParsableCommand {
         let plan: AgentPlan
         do {
             // A dry run sends nothing, so it needs no secrets.
-            plan = try AgentPlan.load(path: options.path, environment: ProcessInfo.processInfo.environment,
-                                      checkSecrets: false)
+            plan = try AgentPlan.load(
+                path: options.path, environment: ProcessInfo.processInfo.environment,
+                checkSecrets: false)
         } catch {
             Stderr.write(error.description)
             throw Exit.invalid
         }
         let index = try SourceChoice.index(of: source, in: plan.config)
-        let dryRun = DryRun(plan: plan, sourceIndex: index, explain: explain,
-                            out: { print($0) }, err: { Stderr.write($0) })
+        let dryRun = DryRun(
+            plan: plan, sourceIndex: index, explain: explain,
+            out: { print($0) }, err: { Stderr.write($0) })
         var summary = DryRun.Summary()
         do {
             if files.isEmpty {

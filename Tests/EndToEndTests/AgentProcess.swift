@@ -13,7 +13,9 @@ final class AgentProcess: @unchecked Sendable {
         environment.merge(env) { _, new in new }
         process.environment = environment
         // Appended to, so a restarted agent's log follows the previous run's.
-        if !FileManager.default.fileExists(atPath: logPath) { _ = FileManager.default.createFile(atPath: logPath, contents: nil) }
+        if !FileManager.default.fileExists(atPath: logPath) {
+            _ = FileManager.default.createFile(atPath: logPath, contents: nil)
+        }
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         log.seekToEndOfFile()
         process.standardError = log

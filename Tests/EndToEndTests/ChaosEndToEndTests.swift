@@ -43,15 +43,19 @@ import Testing
         try server.setConfig(["outage": true])
         let configPath = dir + "/agent.yaml"
         try FaultEndToEndTests.config(dir: dir, port: server.port)
-            .replacingOccurrences(of: "batch: { max_events: 40, flush_interval: 100ms }",
-                                  with: "batch: { max_events: 2000, flush_interval: 200ms }")
+            .replacingOccurrences(
+                of: "batch: { max_events: 40, flush_interval: 100ms }",
+                with: "batch: { max_events: 2000, flush_interval: 200ms }"
+            )
             .write(toFile: configPath, atomically: true, encoding: .utf8)
         // Memory is a property of the binary users install: the release build with the static
         // Swift runtime, which scripts/test.sh builds and names.
-        let release = try #require(ProcessInfo.processInfo.environment["TAILSHIP_RELEASE_BIN"],
-                                   "run through scripts/test.sh, which builds the release binary this test measures")
-        let agent = try AgentProcess(config: configPath, env: ["E2E_SECRET": FaultEndToEndTests.secret],
-                                     logPath: dir + "/agent.log", binary: URL(fileURLWithPath: release))
+        let release = try #require(
+            ProcessInfo.processInfo.environment["TAILSHIP_RELEASE_BIN"],
+            "run through scripts/test.sh, which builds the release binary this test measures")
+        let agent = try AgentProcess(
+            config: configPath, env: ["E2E_SECRET": FaultEndToEndTests.secret],
+            logPath: dir + "/agent.log", binary: URL(fileURLWithPath: release))
         // A fast writer during a 20-second outage.
         let total = 200_000
         var peakKiB = 0
@@ -81,8 +85,9 @@ import Testing
             usleep(100_000)
         }
         let catchUp = Date().timeIntervalSince(recovered)
-        print("outage: peak RSS \(peakKiB / 1024) MiB during the outage, \(catchUpPeakKiB / 1024) MiB catching up; "
-              + "caught up \(total) events in \(String(format: "%.1f", catchUp)) s")
+        print(
+            "outage: peak RSS \(peakKiB / 1024) MiB during the outage, \(catchUpPeakKiB / 1024) MiB catching up; "
+                + "caught up \(total) events in \(String(format: "%.1f", catchUp)) s")
         #expect(caughtUp, "agent log tail:\n\(agent.log.suffix(3000))")
         #expect(agent.terminate() == 0)
         // Issue 4's bound is for the outage itself, while the writer runs ahead of a dead API.
@@ -93,7 +98,8 @@ import Testing
     /// Resident set size of a process, from /proc (0 once it has exited).
     static func rssKiB(_ pid: Int32) -> Int {
         guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
-              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }) else { return 0 }
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") })
+        else { return 0 }
         return Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0
     }
 }

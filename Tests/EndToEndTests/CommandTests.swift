@@ -26,7 +26,9 @@ import Testing
         let lines = result.stderr.split(separator: "\n").map(String.init)
         #expect(lines.count >= 2, "\(result.stderr)")
         #expect(lines.first?.hasPrefix("\(path):9:9: unknown key 'mach'") == true, "\(result.stderr)")
-        #expect(lines.contains { $0.hasPrefix("\(path):10:") && $0.contains("missing closing parenthesis") }, "\(result.stderr)")
+        #expect(
+            lines.contains { $0.hasPrefix("\(path):10:") && $0.contains("missing closing parenthesis") },
+            "\(result.stderr)")
     }
 
     @Test func checkSaysOkForAValidConfig() throws {
@@ -75,7 +77,10 @@ import Testing
         let input = "1793523600 signup user=ada age=36\nhealthcheck\nsomething else\n"
         let result = try TailshipProcess.run(["test", "-c", path, "--explain"], stdin: Data(input.utf8))
         #expect(result.status == 0, "\(result.stderr)")
-        #expect(result.stdout == #"{"event":"Signed Up","properties":{"time":1793523600000,"distinct_id":"ada","$insert_id":"signup-ada","ip":"0","age":36}}"# + "\n")
+        #expect(
+            result.stdout
+                == #"{"event":"Signed Up","properties":{"time":1793523600000,"distinct_id":"ada","$insert_id":"signup-ada","ip":"0","age":36}}"#
+                + "\n")
         #expect(result.stderr.contains("signup"), "\(result.stderr)")
         #expect(result.stderr.contains("noise"), "\(result.stderr)")
     }
@@ -89,19 +94,22 @@ import Testing
     }
 
     @Test func agentYamlExamplePassesCheck() throws {
-        let result = try TailshipProcess.run(["check", "-c", Self.repoRoot + "/agent.yaml.example"],
-                                             env: ["MIXPANEL_SECRET": "example-secret"])
+        let result = try TailshipProcess.run(
+            ["check", "-c", Self.repoRoot + "/agent.yaml.example"],
+            env: ["MIXPANEL_SECRET": "example-secret"])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout == "ok\n")
         #expect(!result.stderr.contains("example-secret"))
     }
 
     @Test func aMissingSecretIsReportedWithoutItsValueAndExitsOne() throws {
-        let result = try TailshipProcess.run(["check", "-c", Self.repoRoot + "/agent.yaml.example"],
-                                             env: ["MIXPANEL_SECRET": ""])
+        let result = try TailshipProcess.run(
+            ["check", "-c", Self.repoRoot + "/agent.yaml.example"],
+            env: ["MIXPANEL_SECRET": ""])
         #expect(result.status == 1)
-        #expect(result.stderr.contains("agent.yaml.example:") && result.stderr.contains("MIXPANEL_SECRET"),
-                "\(result.stderr)")
+        #expect(
+            result.stderr.contains("agent.yaml.example:") && result.stderr.contains("MIXPANEL_SECRET"),
+            "\(result.stderr)")
     }
 }
 
@@ -126,6 +134,7 @@ import Testing
         """.write(toFile: path, atomically: true, encoding: .utf8)
         let result = try TailshipProcess.run(["run", "-c", path])
         #expect(result.status == 2)
-        #expect(result.stderr.contains("\(dir)/blocker") && result.stderr.contains("Not a directory"), "\(result.stderr)")
+        #expect(
+            result.stderr.contains("\(dir)/blocker") && result.stderr.contains("Not a directory"), "\(result.stderr)")
     }
 }

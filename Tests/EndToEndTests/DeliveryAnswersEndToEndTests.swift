@@ -50,19 +50,26 @@ import Testing
     @Test func realTooLargeAnswersSplitBatchesAndDeadLetterOnlyTheOversizedEvent() throws {
         let dir = try makeTempDir("e2e-413")
         // The server's cap is far below the agent's max_bytes: full batches really get 413.
-        let server = try IngestServer(arguments: ["--project-id", "42", "--sa-user", "e2e.sa", "--sa-secret",
-                                                  FaultEndToEndTests.secret, "--max-body-bytes", "20000"])
+        let server = try IngestServer(arguments: [
+            "--project-id", "42", "--sa-user", "e2e.sa", "--sa-secret",
+            FaultEndToEndTests.secret, "--max-body-bytes", "20000",
+        ])
         let configPath = dir + "/agent.yaml"
-        try Self.config(dir: dir, port: server.port, destination: Self.importDestination + """
+        try Self.config(
+            dir: dir, port: server.port,
+            destination: Self.importDestination + """
 
-              batch: { max_events: 400, max_bytes: 1MiB, flush_interval: 200ms }
-            """).write(toFile: configPath, atomically: true, encoding: .utf8)
+                  batch: { max_events: 400, max_bytes: 1MiB, flush_interval: 200ms }
+                """
+        ).write(toFile: configPath, atomically: true, encoding: .utf8)
         let logPath = dir + "/logs/app.log"
         // Line 300 carries a 30 000-byte property: alone it is over the server's cap.
-        let huge = "\(FaultEndToEndTests.pastMs + 300) order seq=300 user=u0 note=\(String(repeating: "x", count: 30_000))\n"
+        let huge =
+            "\(FaultEndToEndTests.pastMs + 300) order seq=300 user=u0 note=\(String(repeating: "x", count: 30_000))\n"
         try append(FaultEndToEndTests.lines(0..<300) + huge + FaultEndToEndTests.lines(301..<700), to: logPath)
-        let agent = try AgentProcess(config: configPath, env: ["E2E_SECRET": FaultEndToEndTests.secret],
-                                     logPath: dir + "/agent.log")
+        let agent = try AgentProcess(
+            config: configPath, env: ["E2E_SECRET": FaultEndToEndTests.secret],
+            logPath: dir + "/agent.log")
         let done = try eventually(timeout: 20) {
             try server.storedEvents(dedup: true).count >= 699 && (try Self.deadLetters(dir)).count >= 1
         }
@@ -121,7 +128,10 @@ import Testing
             #expect(event.properties["token"] as? String == Self.token)
         }
         let requests = try server.requests()
-        #expect(requests.allSatisfy { $0["path"] as? String == "/track" && ($0["query"] as? String)?.contains("verbose=1") == true })
+        #expect(
+            requests.allSatisfy {
+                $0["path"] as? String == "/track" && ($0["query"] as? String)?.contains("verbose=1") == true
+            })
         #expect(requests.filter { $0["fault"] != nil }.count == 2)
         #expect(try Self.deadLetters(dir).isEmpty, "a token error never dead-letters")
         #expect(agent.log.contains("token, missing or empty"), "the pause is logged with the API's message")
@@ -135,13 +145,17 @@ import Testing
         let retryAfter = 6
         try server.inject([["status": 429, "retry_after": retryAfter]])
         let configPath = dir + "/agent.yaml"
-        try Self.config(dir: dir, port: server.port, destination: Self.importDestination + """
+        try Self.config(
+            dir: dir, port: server.port,
+            destination: Self.importDestination + """
 
-              batch: { max_events: 100, flush_interval: 100ms }
-            """).write(toFile: configPath, atomically: true, encoding: .utf8)
+                  batch: { max_events: 100, flush_interval: 100ms }
+                """
+        ).write(toFile: configPath, atomically: true, encoding: .utf8)
         try append(FaultEndToEndTests.lines(0..<50), to: dir + "/logs/app.log")
-        let agent = try AgentProcess(config: configPath, env: ["E2E_SECRET": FaultEndToEndTests.secret],
-                                     logPath: dir + "/agent.log")
+        let agent = try AgentProcess(
+            config: configPath, env: ["E2E_SECRET": FaultEndToEndTests.secret],
+            logPath: dir + "/agent.log")
         let arrived = try eventually(timeout: 20) { try server.storedEvents(dedup: true).count >= 50 }
         #expect(arrived, "agent log:\n\(agent.log)")
         #expect(agent.terminate() == 0)

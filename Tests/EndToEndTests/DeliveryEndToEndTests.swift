@@ -41,9 +41,12 @@ import Testing
     /// Line `seq`: a purchase at 2026-11-01 10:00:00 Paris time (09:00 UTC) plus seq seconds;
     /// in the past, since the API refuses times more than an hour ahead.
     static func line(_ seq: Int) -> String {
-        let minute = (seq / 60) % 60, second = seq % 60, hour = 10 + seq / 3600
-        return String(format: "2026-11-01 %02d:%02d:%02d INFO seq=%d user=u%d amount=%d.%02d qty=%d plan=%@\n",
-                      hour, minute, second, seq, seq % 7, seq % 500, seq % 100, seq % 9, seq % 2 == 0 ? "pro" : "free")
+        let minute = (seq / 60) % 60
+        let second = seq % 60
+        let hour = 10 + seq / 3600
+        return String(
+            format: "2026-11-01 %02d:%02d:%02d INFO seq=%d user=u%d amount=%d.%02d qty=%d plan=%@\n",
+            hour, minute, second, seq, seq % 7, seq % 500, seq % 100, seq % 9, seq % 2 == 0 ? "pro" : "free")
     }
 
     /// Epoch ms of line `seq`'s time: 2026-11-01T09:00:00Z (10:00 in Paris, UTC+1 after October's
@@ -52,7 +55,9 @@ import Testing
 
     @Test func linesBecomeAcknowledgedEventsAndCheckpointsFollow() throws {
         let dir = try makeTempDir("e2e-delivery")
-        let server = try IngestServer(arguments: ["--project-id", "42", "--sa-user", "e2e.sa", "--sa-secret", Self.secret])
+        let server = try IngestServer(arguments: [
+            "--project-id", "42", "--sa-user", "e2e.sa", "--sa-secret", Self.secret,
+        ])
         let configPath = dir + "/agent.yaml"
         try Self.config(dir: dir, port: server.port).write(toFile: configPath, atomically: true, encoding: .utf8)
         let logPath = dir + "/logs/app.log"
@@ -88,9 +93,11 @@ import Testing
             #expect(props["plan"] as? String == (seq % 2 == 0 ? "pro" : "free"))
             #expect(props["channel"] as? String == "web")
             let insertId = try #require(props["$insert_id"] as? String)
-            #expect(insertId.count <= 36 && insertId.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") })
+            #expect(
+                insertId.count <= 36 && insertId.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") })
         }
-        #expect(seen.count == 201 && seen == Set(0...200), "missing: \(Set(0...200).subtracting(seen).sorted().prefix(20))")
+        #expect(
+            seen.count == 201 && seen == Set(0...200), "missing: \(Set(0...200).subtracting(seen).sorted().prefix(20))")
 
         // The checkpoint reached the end of the file: every line was acknowledged.
         let size = try FileManager.default.attributesOfItem(atPath: logPath)[.size] as! UInt64
@@ -102,14 +109,19 @@ import Testing
         #expect(status.status == 0, "\(status.stderr)")
         let rows = status.stdout.split(separator: "\n").map { $0.split(separator: " ").map(String.init) }
         #expect(rows.first == ["PATH", "IDENTITY", "OFFSET", "SIZE", "BEHIND", "UPDATED", "STATE"])
-        #expect(rows.dropFirst().contains { $0[0] == logPath && $0[2] == "\(size)" && $0[3] == "\(size)" && $0[4] == "0" && $0[6] == "ok" },
-                "\(status.stdout)")
+        #expect(
+            rows.dropFirst().contains {
+                $0[0] == logPath && $0[2] == "\(size)" && $0[3] == "\(size)" && $0[4] == "0" && $0[6] == "ok"
+            },
+            "\(status.stdout)")
         #expect(status.stdout.contains("DEAD LETTERS  0  \(dir)/state/dead-letters.ndjson"), "\(status.stdout)")
     }
 
     @Test func killNineMidStreamLosesNothingAndDuplicatesNothing() throws {
         let dir = try makeTempDir("e2e-kill9")
-        let server = try IngestServer(arguments: ["--project-id", "42", "--sa-user", "e2e.sa", "--sa-secret", Self.secret])
+        let server = try IngestServer(arguments: [
+            "--project-id", "42", "--sa-user", "e2e.sa", "--sa-secret", Self.secret,
+        ])
         let configPath = dir + "/agent.yaml"
         try Self.config(dir: dir, port: server.port).write(toFile: configPath, atomically: true, encoding: .utf8)
         let logPath = dir + "/logs/app.log"
@@ -126,7 +138,8 @@ import Testing
                 agent.kill9()
             }
             if chunk == 18 {
-                agent = try AgentProcess(config: configPath, env: ["E2E_SECRET": Self.secret], logPath: dir + "/agent.log")
+                agent = try AgentProcess(
+                    config: configPath, env: ["E2E_SECRET": Self.secret], logPath: dir + "/agent.log")
             }
         }
         let arrived = try eventually(timeout: 30) { try server.events(dedup: true).count >= total }
@@ -138,7 +151,8 @@ import Testing
         for event in try server.events() {
             let props = try #require(event["properties"] as? [String: Any])
             let seq = try #require(props["seq"] as? Int)
-            let key = "\(event["event"] ?? "")|\(props["distinct_id"] ?? "")|\(props["time"] ?? "")|\(props["$insert_id"] ?? "")"
+            let key =
+                "\(event["event"] ?? "")|\(props["distinct_id"] ?? "")|\(props["time"] ?? "")|\(props["$insert_id"] ?? "")"
             if let previous = keyBySeq[seq] {
                 #expect(previous == key, "line \(seq) arrived under two different keys")
             }

@@ -63,10 +63,12 @@ import Testing
             ["status": 429, "retry_after": 1],
             ["reset_after_ingest": true],
         ])
-        try Self.config(dir: dir, port: server.port).write(toFile: dir + "/agent.yaml", atomically: true, encoding: .utf8)
+        try Self.config(dir: dir, port: server.port).write(
+            toFile: dir + "/agent.yaml", atomically: true, encoding: .utf8)
         try append(Self.lines(0..<200), to: dir + "/logs/app.log")
-        let agent = try AgentProcess(config: dir + "/agent.yaml", env: ["E2E_SECRET": Self.secret],
-                                     logPath: dir + "/agent.log")
+        let agent = try AgentProcess(
+            config: dir + "/agent.yaml", env: ["E2E_SECRET": Self.secret],
+            logPath: dir + "/agent.log")
         try append(Self.lines(200..<300), to: dir + "/logs/app.log")
         let arrived = try eventually(timeout: 40) { try server.storedEvents(dedup: true).count >= 300 }
         #expect(arrived, "agent log:\n\(agent.log)")
@@ -83,12 +85,14 @@ import Testing
         // The API's clock runs two days behind ours: events stamped "now" are in its future
         // and fail its strict validation, while older ones pass. A real partial 400.
         try server.setConfig(["clock_offset_ms": -2 * 86_400_000])
-        try Self.config(dir: dir, port: server.port).write(toFile: dir + "/agent.yaml", atomically: true, encoding: .utf8)
+        try Self.config(dir: dir, port: server.port).write(
+            toFile: dir + "/agent.yaml", atomically: true, encoding: .utf8)
         let nowMs = Int64(Date().timeIntervalSince1970 * 1000)
         let logPath = dir + "/logs/app.log"
         try append(Self.lines(0..<100) { $0 % 10 == 0 ? nowMs : Self.pastMs + Int64($0) }, to: logPath)
-        let agent = try AgentProcess(config: dir + "/agent.yaml", env: ["E2E_SECRET": Self.secret],
-                                     logPath: dir + "/agent.log")
+        let agent = try AgentProcess(
+            config: dir + "/agent.yaml", env: ["E2E_SECRET": Self.secret],
+            logPath: dir + "/agent.log")
         let letters = dir + "/state/dead-letters.ndjson"
         let done = try eventually(timeout: 20) {
             try server.storedEvents(dedup: true).count >= 90
@@ -172,16 +176,18 @@ import Testing
             .write(toFile: configPath, atomically: true, encoding: .utf8)
         // More than the shipping queue holds, so the reader is blocked handing events over.
         try append(FaultEndToEndTests.lines(0..<20_000), to: dir + "/logs/app.log")
-        var agent = try AgentProcess(config: configPath, env: ["E2E_SECRET": FaultEndToEndTests.secret],
-                                     logPath: dir + "/agent.log")
+        var agent = try AgentProcess(
+            config: configPath, env: ["E2E_SECRET": FaultEndToEndTests.secret],
+            logPath: dir + "/agent.log")
         #expect(eventually(timeout: 10) { agent.log.contains("503") }, "agent log:\n\(agent.log)")
         let started = Date()
         #expect(agent.terminate(timeout: 30) == 0, "agent log:\n\(agent.log)")
         #expect(Date().timeIntervalSince(started) < 15, "shutdown is bounded by the grace period")
 
         try server.setConfig(["outage": false])
-        agent = try AgentProcess(config: configPath, env: ["E2E_SECRET": FaultEndToEndTests.secret],
-                                 logPath: dir + "/agent.log")
+        agent = try AgentProcess(
+            config: configPath, env: ["E2E_SECRET": FaultEndToEndTests.secret],
+            logPath: dir + "/agent.log")
         let arrived = try eventually(timeout: 60) { try server.stats()["events_accepted"] as? Int ?? 0 >= 20_000 }
         #expect(arrived, "agent log:\n\(agent.log)")
         #expect(agent.terminate() == 0)

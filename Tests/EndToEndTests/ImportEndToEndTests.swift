@@ -23,7 +23,9 @@ import Testing
         let process = Process()
         process.executableURL = TailshipProcess.binary
         process.arguments = ["import", "-c", configPath, archive + ".gz", plain]
-        process.environment = ProcessInfo.processInfo.environment.merging(["E2E_SECRET": FaultEndToEndTests.secret]) { $1 }
+        process.environment = ProcessInfo.processInfo.environment.merging(["E2E_SECRET": FaultEndToEndTests.secret]) {
+            $1
+        }
         process.standardError = FileHandle.nullDevice
         process.standardOutput = FileHandle.nullDevice
         try process.run()
@@ -38,8 +40,9 @@ import Testing
         #expect(first > 0 && first < 25_000)
         try server.setConfig(["outage": false])
 
-        let again = try TailshipProcess.run(["import", "-c", configPath, archive + ".gz", plain],
-                                            env: ["E2E_SECRET": FaultEndToEndTests.secret])
+        let again = try TailshipProcess.run(
+            ["import", "-c", configPath, archive + ".gz", plain],
+            env: ["E2E_SECRET": FaultEndToEndTests.secret])
         #expect(again.status == 0, "\(again.stderr)")
         #expect(again.stdout == "imported 2 file(s)\n")
         try FaultEndToEndTests.assertExactlyOnce(server, expected: 0..<25_000)

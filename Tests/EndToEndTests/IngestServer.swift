@@ -1,8 +1,9 @@
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// The local fake Mixpanel Ingestion API (`Tests/ingest-server/fake_ingest.py`) as a child
@@ -44,8 +45,8 @@ final class IngestServer: @unchecked Sendable {
 
         init(_ raw: [String: Any]) throws {
             guard let event = raw["event"] as? String, let props = raw["properties"] as? [String: Any],
-                  let time = raw["time_ms"] as? NSNumber, let insert = raw["insert_id"] as? String,
-                  let endpoint = raw["endpoint"] as? String
+                let time = raw["time_ms"] as? NSNumber, let insert = raw["insert_id"] as? String,
+                let endpoint = raw["endpoint"] as? String
             else { throw Failure.badResponse("unexpected stored event \(raw)") }
             self.event = event
             self.properties = props
@@ -118,8 +119,9 @@ final class IngestServer: @unchecked Sendable {
             }
             port = value
             baseURL = URL(string: "http://127.0.0.1:\(value)")!
-            let config = try Self.send(port: value, method: "GET", path: "/_control/config", headers: [:],
-                                       body: [], timeout: 10)
+            let config = try Self.send(
+                port: value, method: "GET", path: "/_control/config", headers: [:],
+                body: [], timeout: 10)
             guard let object = try config.json() as? [String: Any] else {
                 throw Failure.badResponse(config.text)
             }
@@ -159,8 +161,10 @@ final class IngestServer: @unchecked Sendable {
     var tokenAuthorization: String { "Basic " + Data("\(token):".utf8).base64EncodedString() }
 
     /// One blocking HTTP request to the server.
-    func request(_ method: String, _ path: String, body: [UInt8] = [], headers: [String: String] = [:],
-                 timeout: Double = 30) throws -> Response {
+    func request(
+        _ method: String, _ path: String, body: [UInt8] = [], headers: [String: String] = [:],
+        timeout: Double = 30
+    ) throws -> Response {
         try Self.send(port: port, method: method, path: path, headers: headers, body: body, timeout: timeout)
     }
 
@@ -211,9 +215,14 @@ final class IngestServer: @unchecked Sendable {
 
     /// Random faults with a seeded generator; `failRate: 0, resetRate: 0` turns chaos off.
     func chaos(failRate: Double, resetRate: Double = 0, seed: Int = 1, statuses: [Int] = [429, 500, 502, 503])
-        throws {
-        _ = try control("POST", "chaos", ["fail_rate": failRate, "reset_rate": resetRate, "seed": seed,
-                                          "statuses": statuses])
+        throws
+    {
+        _ = try control(
+            "POST", "chaos",
+            [
+                "fail_rate": failRate, "reset_rate": resetRate, "seed": seed,
+                "statuses": statuses,
+            ])
     }
 
     /// Forgets events, profiles, faults, chaos, statistics and the outage switch.
@@ -223,8 +232,9 @@ final class IngestServer: @unchecked Sendable {
 
     private func control(_ method: String, _ name: String, _ payload: Any? = nil) throws -> Any {
         let body = try payload.map { [UInt8](try JSONSerialization.data(withJSONObject: $0)) } ?? []
-        let response = try request(method, "/_control/\(name)", body: body,
-                                   headers: body.isEmpty ? [:] : ["Content-Type": "application/json"])
+        let response = try request(
+            method, "/_control/\(name)", body: body,
+            headers: body.isEmpty ? [:] : ["Content-Type": "application/json"])
         guard response.status == 200 else {
             throw Failure.badResponse("\(method) /_control/\(name): \(response.status) \(response.text)")
         }
@@ -262,12 +272,14 @@ final class IngestServer: @unchecked Sendable {
         }
     }
 
-    private static func send(port: Int, method: String, path: String, headers: [String: String],
-                             body: [UInt8], timeout: Double) throws -> Response {
+    private static func send(
+        port: Int, method: String, path: String, headers: [String: String],
+        body: [UInt8], timeout: Double
+    ) throws -> Response {
         #if canImport(Glibc)
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         #else
-        let fd = socket(AF_INET, SOCK_STREAM, 0)
+            let fd = socket(AF_INET, SOCK_STREAM, 0)
         #endif
         guard fd >= 0 else { throw Failure.socket("socket", errno) }
         defer { close(fd) }

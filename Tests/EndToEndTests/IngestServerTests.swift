@@ -4,8 +4,13 @@ import Testing
 /// Proves the `IngestServer` harness: start, post a batch, read it back, inject faults.
 @Suite struct IngestServerTests {
     private func event(_ i: Int, _ name: String = "login") -> [String: Any] {
-        ["event": name, "properties": ["time": 1_700_000_000_000 + i, "distinct_id": "user-\(i)",
-                                       "$insert_id": "id-\(i)", "ip": "0", "plan": "free"] as [String: Any]]
+        [
+            "event": name,
+            "properties": [
+                "time": 1_700_000_000_000 + i, "distinct_id": "user-\(i)",
+                "$insert_id": "id-\(i)", "ip": "0", "plan": "free",
+            ] as [String: Any],
+        ]
     }
 
     @Test func importedBatchIsReadBack() throws {
@@ -13,8 +18,9 @@ import Testing
         defer { server.stop() }
         #expect(server.port > 0)
 
-        let response = try server.post(server.importPath, json: [event(1), event(2)],
-                                       headers: ["Authorization": server.serviceAccountAuthorization])
+        let response = try server.post(
+            server.importPath, json: [event(1), event(2)],
+            headers: ["Authorization": server.serviceAccountAuthorization])
         #expect(response.status == 200)
         let answer = try response.json() as? [String: Any]
         #expect(answer?["num_records_imported"] as? Int == 2)

@@ -160,7 +160,8 @@ import Testing
     /// and closed, its partial last line is emitted (nothing more can ever complete it).
     @Test func partialLastLineOfARotatedAwayFile() throws {
         let rig = try RotationRig("partial")
-        let full = LineWriter.lines(0..<100), last = LineWriter.line(100)
+        let full = LineWriter.lines(0..<100)
+        let last = LineWriter.line(100)
         try append(full + last.dropLast(), to: rig.path("app.log"))
         try rig.startAgent()
         try rig.waitForCatchUp(100)

@@ -43,7 +43,8 @@ import Testing
     }
 
     @Test func seededSequenceAgainstTheModel() throws {
-        let seed = ProcessInfo.processInfo.environment["TAILSHIP_ROTATION_SEED"].flatMap { UInt64($0) }
+        let seed =
+            ProcessInfo.processInfo.environment["TAILSHIP_ROTATION_SEED"].flatMap { UInt64($0) }
             ?? UInt64.random(in: 1...UInt64(UInt32.max))
         print("RotationRandomizedTests seed: \(seed) (TAILSHIP_ROTATION_SEED=\(seed) replays it)")
         var rng = SplitMix64(state: seed)

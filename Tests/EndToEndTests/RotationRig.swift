@@ -194,11 +194,14 @@ final class RotationRig {
     /// Waits until the server holds `expected.count` distinct events (or 15 s), gives a late
     /// duplicate a moment to show, stops the agent, then checks the exact set: every expected
     /// line present, nothing else, and every copy of a line under the same dedup key.
-    func assertExactly(_ expected: Set<Int>, timeout: TimeInterval = 15, sourceLocation: SourceLocation = #_sourceLocation) throws {
+    func assertExactly(
+        _ expected: Set<Int>, timeout: TimeInterval = 15, sourceLocation: SourceLocation = #_sourceLocation
+    ) throws {
         let arrived = try eventually(timeout: timeout) { try server.storedEvents(dedup: true).count >= expected.count }
         let have = try server.storedEvents(dedup: true).count
-        #expect(arrived, "only \(have) of \(expected.count) arrived; agent log:\n\(log)",
-                sourceLocation: sourceLocation)
+        #expect(
+            arrived, "only \(have) of \(expected.count) arrived; agent log:\n\(log)",
+            sourceLocation: sourceLocation)
         usleep(600_000)
         stopAgent()
         var keyBySeq: [Int: String] = [:]
@@ -210,13 +213,22 @@ final class RotationRig {
             keyBySeq[seq] = key
         }
         let got = Set(keyBySeq.keys)
-        let missing = expected.subtracting(got), extra = got.subtracting(expected)
-        #expect(missing.isEmpty, "\(missing.count) lines missing, e.g. \(missing.sorted().prefix(10))", sourceLocation: sourceLocation)
-        #expect(extra.isEmpty, "\(extra.count) unexpected lines, e.g. \(extra.sorted().prefix(10))", sourceLocation: sourceLocation)
-        #expect(repeated.isEmpty, "\(repeated.count) lines repeated under another key, e.g. \(repeated.sorted().prefix(10))",
-                sourceLocation: sourceLocation)
+        let missing = expected.subtracting(got)
+        let extra = got.subtracting(expected)
+        #expect(
+            missing.isEmpty, "\(missing.count) lines missing, e.g. \(missing.sorted().prefix(10))",
+            sourceLocation: sourceLocation)
+        #expect(
+            extra.isEmpty, "\(extra.count) unexpected lines, e.g. \(extra.sorted().prefix(10))",
+            sourceLocation: sourceLocation)
+        #expect(
+            repeated.isEmpty,
+            "\(repeated.count) lines repeated under another key, e.g. \(repeated.sorted().prefix(10))",
+            sourceLocation: sourceLocation)
         let dedup = try server.storedEvents(dedup: true).count
-        #expect(dedup == expected.count, "\(dedup) distinct events for \(expected.count) lines", sourceLocation: sourceLocation)
+        #expect(
+            dedup == expected.count, "\(dedup) distinct events for \(expected.count) lines",
+            sourceLocation: sourceLocation)
         if !(missing.isEmpty && extra.isEmpty && repeated.isEmpty) {
             Issue.record("agent log:\n\(log)", sourceLocation: sourceLocation)
         }

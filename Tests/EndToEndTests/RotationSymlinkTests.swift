@@ -31,8 +31,10 @@ import Testing
             writer.burst(200)
             return try rig.latency(of: first..<writer.next)
         }
-        #expect(latencies.allSatisfy { $0 < 1.5 },
-                "bursts appended to the link's target took \(RotationRig.seconds(latencies)) to arrive; each must be under 1.5 s (slower means only a safety rescan saw the appends: the target's directory is not watched)")
+        #expect(
+            latencies.allSatisfy { $0 < 1.5 },
+            "bursts appended to the link's target took \(RotationRig.seconds(latencies)) to arrive; each must be under 1.5 s (slower means only a safety rescan saw the appends: the target's directory is not watched)"
+        )
         writer.resume()
         usleep(300_000)
         let count = writer.stop()
@@ -81,8 +83,10 @@ import Testing
             try append(LineWriter.lines(lines), to: real + "/new-\(round).log")
             return try rig.latency(of: lines)
         }
-        #expect(latencies.allSatisfy { $0 < 1.5 },
-                "files created in realdir/ (reached through logs/app) took \(RotationRig.seconds(latencies)) to arrive; each must be under 1.5 s (slower means only a safety rescan found them)")
+        #expect(
+            latencies.allSatisfy { $0 < 1.5 },
+            "files created in realdir/ (reached through logs/app) took \(RotationRig.seconds(latencies)) to arrive; each must be under 1.5 s (slower means only a safety rescan found them)"
+        )
         writer.resume()
         for _ in 0..<2 {
             usleep(300_000)
@@ -101,7 +105,8 @@ import Testing
     /// neither lines appended to its file once the agent closed it, nor a file created there.
     @Test func directorySymlinkRetargeted() throws {
         let rig = try RotationRig("symdir-retarget", paths: ["app/*.log"])
-        let real1 = try rig.makeDirectory("realdir1"), real2 = try rig.makeDirectory("realdir2")
+        let real1 = try rig.makeDirectory("realdir1")
+        let real2 = try rig.makeDirectory("realdir2")
         rig.link(rig.path("app"), to: real1)
         let old = LineWriter(path: real1 + "/a.log")
         try rig.startAgent()
@@ -112,7 +117,9 @@ import Testing
         rig.retarget(rig.path("app"), to: real2)
         try append(LineWriter.lines(100_000..<100_500), to: real2 + "/b.log")
         let latency = try rig.latency(of: 100_000..<100_500)
-        #expect(latency < 3, "a new file in the link's new target took \(RotationRig.seconds([latency])) to arrive; must be under 3 s")
+        #expect(
+            latency < 3,
+            "a new file in the link's new target took \(RotationRig.seconds([latency])) to arrive; must be under 3 s")
         // realdir1/a.log is no longer matched: drained (nothing was left), then closed.
         let closed = eventually(timeout: 10) {
             rig.log.split(separator: "\n").contains { $0.contains("tail.file_closed") && $0.contains("a.log") }
@@ -167,19 +174,24 @@ import Testing
             let size = (try? FileManager.default.attributesOfItem(atPath: rig.path(name)))?[.size] as? Int
             return "\(name): \(size ?? -1) bytes"
         }
-        print("rotationDuringAnOutage: \(duringOutage) lines written by the end of the outage, \(count) in all; \(sizes)")
+        print(
+            "rotationDuringAnOutage: \(duringOutage) lines written by the end of the outage, \(count) in all; \(sizes)")
         try rig.assertExactly(Set(0..<count), timeout: 60)
         // Which file the missing lines were in (the writer's switch to a new file is not
         // atomic with reading its counter, so the files themselves say).
         let arrived = try rig.arrivedSeqs()
-        let roles = ["app.log.2": "rotated away with unread lines", "app.log.1": "born and rotated away during the outage",
-                     "app.log": "created at the second rotation"]
+        let roles = [
+            "app.log.2": "rotated away with unread lines", "app.log.1": "born and rotated away during the outage",
+            "app.log": "created at the second rotation",
+        ]
         for name in ["app.log.2", "app.log.1", "app.log"] {
             let seqs = try RotationRig.seqs(inFile: rig.path(name))
             let missing = Set(seqs).subtracting(arrived)
             let complete = missing.isEmpty  // a Bool, so the failure does not print the whole set
-            #expect(complete,
-                    "\(name) (\(roles[name] ?? ""), lines \(seqs.first ?? -1)...\(seqs.last ?? -1)): \(missing.count) of \(seqs.count) lines missing")
+            #expect(
+                complete,
+                "\(name) (\(roles[name] ?? ""), lines \(seqs.first ?? -1)...\(seqs.last ?? -1)): \(missing.count) of \(seqs.count) lines missing"
+            )
         }
     }
 
@@ -211,9 +223,13 @@ import Testing
             usleep(1_500_000)
         }
         let idleTicks = RotationRig.cpuTicks(pid) - ticksBefore
-        #expect(idleTicks < 90, "the agent used \(idleTicks) CPU ticks (1/100 s) in 4.5 s idle with looping links matched: spinning")
-        #expect(mentions() == mentionedBefore,
-                "the looping and dangling links are logged again on every rescan (\(mentionedBefore) lines, then \(mentions())); agent log:\n\(rig.log)")
+        #expect(
+            idleTicks < 90,
+            "the agent used \(idleTicks) CPU ticks (1/100 s) in 4.5 s idle with looping links matched: spinning")
+        #expect(
+            mentions() == mentionedBefore,
+            "the looping and dangling links are logged again on every rescan (\(mentionedBefore) lines, then \(mentions())); agent log:\n\(rig.log)"
+        )
         try append(LineWriter.lines(100_000..<100_200), to: target + "/later.log")
         writer.resume()
         usleep(300_000)
@@ -243,7 +259,8 @@ extension RotationRig {
         let temporary = path + ".retarget"
         link(temporary, to: target, sourceLocation: sourceLocation)
         let ok = rename(temporary, path) == 0
-        #expect(ok, "rename \(temporary) over \(path): \(String(cString: strerror(errno)))", sourceLocation: sourceLocation)
+        #expect(
+            ok, "rename \(temporary) over \(path): \(String(cString: strerror(errno)))", sourceLocation: sourceLocation)
     }
 
     /// The `seq`s of the events the server holds.
@@ -261,8 +278,9 @@ extension RotationRig {
             return Date().timeIntervalSince(started)
         }
         let missing = Set(lines).subtracting(try arrivedSeqs())
-        Issue.record("lines \(lines) not all arrived within \(Int(timeout)) s: \(missing.count) missing, e.g. \(missing.sorted().prefix(10)); agent log:\n\(log)",
-                     sourceLocation: sourceLocation)
+        Issue.record(
+            "lines \(lines) not all arrived within \(Int(timeout)) s: \(missing.count) missing, e.g. \(missing.sorted().prefix(10)); agent log:\n\(log)",
+            sourceLocation: sourceLocation)
         return timeout
     }
 
@@ -283,7 +301,8 @@ extension RotationRig {
     /// User plus system CPU time of a process, in clock ticks (1/100 s), from /proc.
     static func cpuTicks(_ pid: Int32) -> Int {
         guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-              let close = stat.lastIndex(of: ")") else { return 0 }
+            let close = stat.lastIndex(of: ")")
+        else { return 0 }
         // Fields after the command name: state is field 3, utime 14 and stime 15.
         let fields = stat[stat.index(after: close)...].split(separator: " ")
         guard fields.count > 12, let user = Int(fields[11]), let system = Int(fields[12]) else { return 0 }

@@ -98,7 +98,8 @@ import Testing
     @Test func thousandFilesInTwoRoundsArriveOnceWithBoundedDescriptors() throws {
         let dir = try makeTempDir("e2e-scale")
         let server = try FaultEndToEndTests.server()
-        try Self.config(dir: dir, port: server.port).write(toFile: dir + "/agent.yaml", atomically: true, encoding: .utf8)
+        try Self.config(dir: dir, port: server.port).write(
+            toFile: dir + "/agent.yaml", atomically: true, encoding: .utf8)
         let agent = try AgentProcess(
             config: dir + "/agent.yaml", env: ["E2E_SECRET": FaultEndToEndTests.secret], logPath: dir + "/agent.log")
         defer { agent.terminate() }
@@ -107,7 +108,8 @@ import Testing
         usleep(300_000)
         let sampler = DescriptorSampler(pid: agent.process.processIdentifier, logs: dir + "/logs/")
         // Round one: 1,000 new files of 3 lines each (seq 0..<3000).
-        let perFirst = 3, perSecond = 2
+        let perFirst = 3
+        let perSecond = 2
         for file in 0..<Self.files {
             let seqs = (file * perFirst)..<(file * perFirst + perFirst)
             try append(FaultEndToEndTests.lines(seqs), to: dir + "/logs/f\(file).log")
@@ -126,7 +128,9 @@ import Testing
         let (peak, peakOnLogs, samples) = sampler.stop()
         #expect(agent.terminate() == 0)
         try FaultEndToEndTests.assertExactlyOnce(server, expected: 0..<total)
-        print("scale e2e: peak \(peak) descriptors (\(peakOnLogs) on log files) over \(samples) samples, bound \(Self.bound)")
+        print(
+            "scale e2e: peak \(peak) descriptors (\(peakOnLogs) on log files) over \(samples) samples, bound \(Self.bound)"
+        )
         #expect(samples > 50, "the descriptor count was sampled throughout")
         #expect(peak <= Self.bound + Self.allowance, "peak \(peak) open descriptors for max_open_files \(Self.bound)")
         // The tailer's own share: the bound, plus the one file read while a burst is parked.

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Tailship
 
 private let idA = FileIdentity(device: 1, inode: 2, fingerprint: 3, fingerprintLength: 10)

@@ -1,11 +1,14 @@
 import Testing
+
 @testable import Tailship
 
 @Suite struct RulesEventValidatorTests {
     static let now: Int64 = 1_795_842_000_000
 
-    func event(name: String = "Purchase", distinctId: String = "u1", time: Int64 = now - 1000,
-               insertId: String = "abc-123", properties: [EventProperty] = []) -> Event {
+    func event(
+        name: String = "Purchase", distinctId: String = "u1", time: Int64 = now - 1000,
+        insertId: String = "abc-123", properties: [EventProperty] = []
+    ) -> Event {
         Event(name: name, distinctId: distinctId, timeMs: time, insertId: insertId, properties: properties)
     }
 
@@ -18,27 +21,39 @@ import Testing
 
     @Test(arguments: ["", "   ", "\t\n"])
     func blankEventNames(name: String) {
-        #expect(EventValidator.validate(event(name: name), nowMs: Self.now)
-            == [EventProblem(field: "event", message: "'event' must not be missing or blank")])
+        #expect(
+            EventValidator.validate(event(name: name), nowMs: Self.now)
+                == [EventProblem(field: "event", message: "'event' must not be missing or blank")])
     }
 
     @Test func timeWindow() {
-        #expect(EventValidator.validate(event(time: Self.now + 3_600_001), nowMs: Self.now)
-            == [EventProblem(field: "properties.time", message: "'properties.time' is invalid: must not be in the future")])
+        #expect(
+            EventValidator.validate(event(time: Self.now + 3_600_001), nowMs: Self.now)
+                == [
+                    EventProblem(
+                        field: "properties.time", message: "'properties.time' is invalid: must not be in the future")
+                ])
         let past = EventValidator.validate(event(time: EventValidator.earliestTimeMs - 1), nowMs: Self.now)
         #expect(past.map(\.field) == ["properties.time"])
     }
 
-    @Test(arguments: ["null", "NULL", "Anonymous", "undefined", "0", "-1", "[]", "{}", "<nil>", "n/a",
-                      "00000000-0000-0000-0000-000000000000", "FALSE"])
+    @Test(arguments: [
+        "null", "NULL", "Anonymous", "undefined", "0", "-1", "[]", "{}", "<nil>", "n/a",
+        "00000000-0000-0000-0000-000000000000", "FALSE",
+    ])
     func placeholderDistinctIds(id: String) {
-        #expect(EventValidator.validate(event(distinctId: id), nowMs: Self.now).map(\.field) == ["properties.distinct_id"])
+        #expect(
+            EventValidator.validate(event(distinctId: id), nowMs: Self.now).map(\.field) == ["properties.distinct_id"])
     }
 
     @Test(arguments: ["", "a:b", String(repeating: "x", count: 37), "none"])
     func badInsertIds(id: String) {
-        #expect(EventValidator.validate(event(insertId: id), nowMs: Self.now) == [EventProblem(
-            field: "$insert_id", message: "'$insert_id' is invalid: must only contain alphanumeric or hyphen '-' characters")])
+        #expect(
+            EventValidator.validate(event(insertId: id), nowMs: Self.now) == [
+                EventProblem(
+                    field: "$insert_id",
+                    message: "'$insert_id' is invalid: must only contain alphanumeric or hyphen '-' characters")
+            ])
     }
 
     @Test func propertyCountNamesAndSize() {
@@ -52,8 +67,10 @@ import Testing
     }
 
     @Test func jsonSizeEstimateCountsEscapes() {
-        let plain = EventValidator.estimatedJSONBytes(event(properties: [EventProperty(name: "a", value: .string("xx"))]))
-        let escaped = EventValidator.estimatedJSONBytes(event(properties: [EventProperty(name: "a", value: .string("\"\u{1}"))]))
+        let plain = EventValidator.estimatedJSONBytes(
+            event(properties: [EventProperty(name: "a", value: .string("xx"))]))
+        let escaped = EventValidator.estimatedJSONBytes(
+            event(properties: [EventProperty(name: "a", value: .string("\"\u{1}"))]))
         #expect(escaped == plain + 6)
     }
 }

@@ -1,36 +1,46 @@
 import Testing
+
 @testable import Tailship
 
 @Suite struct RulesFormatTests {
     typealias F = RulesFixture
 
     func event(_ engine: RuleEngine, _ line: String) -> Event? {
-        if case .event(let e, _) = engine.process(line: line, identity: F.identity, offset: 0, nowMs: F.now) { return e }
+        if case .event(let e, _) = engine.process(line: line, identity: F.identity, offset: 0, nowMs: F.now) {
+            return e
+        }
         return nil
     }
 
-    static let nginx = #"203.0.113.9 - alice [28/Nov/2026:05:59:15 +0100] "GET /pricing?x=1 HTTP/1.1" 200 5120 "https://ex.com/" "Mozilla/5.0 (X11) \"q\"""#
+    static let nginx =
+        #"203.0.113.9 - alice [28/Nov/2026:05:59:15 +0100] "GET /pricing?x=1 HTTP/1.1" 200 5120 "https://ex.com/" "Mozilla/5.0 (X11) \"q\"""#
 
     @Test func nginxCombinedFields() throws {
-        let engine = try F.engine([F.rule(
-            "page", match: "GET", event: "{{method}} {{path}}", distinctId: "{{remote_user}}",
-            time: ("time_local", "%d/%b/%Y:%H:%M:%S %z"), ip: "{{remote_addr}}",
-            properties: [("status", "{{status}}", .int), ("bytes", "{{body_bytes_sent}}", .int),
-                         ("protocol", "{{protocol}}", .string), ("referrer", "{{http_referer}}", .string),
-                         ("ua", "{{http_user_agent}}", .string), ("ident", "{{ident}}", .string)])],
+        let engine = try F.engine(
+            [
+                F.rule(
+                    "page", match: "GET", event: "{{method}} {{path}}", distinctId: "{{remote_user}}",
+                    time: ("time_local", "%d/%b/%Y:%H:%M:%S %z"), ip: "{{remote_addr}}",
+                    properties: [
+                        ("status", "{{status}}", .int), ("bytes", "{{body_bytes_sent}}", .int),
+                        ("protocol", "{{protocol}}", .string), ("referrer", "{{http_referer}}", .string),
+                        ("ua", "{{http_user_agent}}", .string), ("ident", "{{ident}}", .string),
+                    ])
+            ],
             format: .nginxCombined)
         let e = try #require(event(engine, Self.nginx))
         #expect(e.name == "GET /pricing?x=1")
         #expect(e.distinctId == "alice")
         #expect(e.ip == "203.0.113.9")
         #expect(e.timeMs == 1_795_841_955_000)
-        #expect(e.properties == [
-            EventProperty(name: "status", value: .int(200)), EventProperty(name: "bytes", value: .int(5120)),
-            EventProperty(name: "protocol", value: .string("HTTP/1.1")),
-            EventProperty(name: "referrer", value: .string("https://ex.com/")),
-            EventProperty(name: "ua", value: .string(#"Mozilla/5.0 (X11) \"q\""#)),
-            EventProperty(name: "ident", value: .string("-")),
-        ])
+        #expect(
+            e.properties == [
+                EventProperty(name: "status", value: .int(200)), EventProperty(name: "bytes", value: .int(5120)),
+                EventProperty(name: "protocol", value: .string("HTTP/1.1")),
+                EventProperty(name: "referrer", value: .string("https://ex.com/")),
+                EventProperty(name: "ua", value: .string(#"Mozilla/5.0 (X11) \"q\""#)),
+                EventProperty(name: "ident", value: .string("-")),
+            ])
         // The rule's own match must also hold; lines in another format match no rule.
         #expect(event(engine, Self.nginx.replacingOccurrences(of: "GET", with: "POST")) == nil)
         let traces = engine.explain(line: "not an access log line", identity: F.identity, offset: 0, nowMs: F.now)
@@ -38,62 +48,89 @@ import Testing
     }
 
     @Test func apacheCommonWithoutRefererStillReads() throws {
-        let engine = try F.engine([F.rule("hit", event: "Hit", distinctId: "{{remote_addr}}",
-                                          properties: [("ref", "{{http_referer}}", .string), ("size", "{{body_bytes_sent}}", .string)])],
-                                  format: .apacheCombined)
+        let engine = try F.engine(
+            [
+                F.rule(
+                    "hit", event: "Hit", distinctId: "{{remote_addr}}",
+                    properties: [("ref", "{{http_referer}}", .string), ("size", "{{body_bytes_sent}}", .string)])
+            ],
+            format: .apacheCombined)
         let e = try #require(event(engine, #"10.0.0.1 - - [28/Nov/2026:04:59:15 +0000] "GET / HTTP/1.0" 304 -"#))
         #expect(e.distinctId == "10.0.0.1")
         #expect(e.properties == [EventProperty(name: "size", value: .string("-"))])  // no referer: left out
     }
 
     @Test func syslogFields() throws {
-        let engine = try F.engine([F.rule(
-            "ssh", match: "Accepted", event: "SSH Login", distinctId: "{{hostname}}", time: ("timestamp", "%b %e %H:%M:%S"),
-            properties: [("app", "{{app_name}}", .string), ("pid", "{{procid}}", .int), ("msg", "{{message}}", .string),
-                         ("pri", "{{pri}}", .int)])],
+        let engine = try F.engine(
+            [
+                F.rule(
+                    "ssh", match: "Accepted", event: "SSH Login", distinctId: "{{hostname}}",
+                    time: ("timestamp", "%b %e %H:%M:%S"),
+                    properties: [
+                        ("app", "{{app_name}}", .string), ("pid", "{{procid}}", .int), ("msg", "{{message}}", .string),
+                        ("pri", "{{pri}}", .int),
+                    ])
+            ],
             format: .syslog)
         let e = try #require(event(engine, "<38>Nov 28 04:59:15 web-1 sshd[4242]: Accepted publickey for ann"))
         #expect(e.timeMs == 1_795_841_955_000)
         #expect(e.distinctId == "web-1")
-        #expect(e.properties == [
-            EventProperty(name: "app", value: .string("sshd")), EventProperty(name: "pid", value: .int(4242)),
-            EventProperty(name: "msg", value: .string("Accepted publickey for ann")), EventProperty(name: "pri", value: .int(38)),
-        ])
+        #expect(
+            e.properties == [
+                EventProperty(name: "app", value: .string("sshd")), EventProperty(name: "pid", value: .int(4242)),
+                EventProperty(name: "msg", value: .string("Accepted publickey for ann")),
+                EventProperty(name: "pri", value: .int(38)),
+            ])
     }
 
     @Test func jsonDottedPathsEscapesAndNull() throws {
-        let engine = try F.engine([F.rule(
-            "j", where: [("kind", "^signup$")], event: "{{event.name}}", distinctId: "{{user.id}}",
-            time: ("ts", "unix_ms"),
-            properties: [("plan", "{{user.plan}}", .string), ("n", "{{user.n}}", .float), ("tags", "{{tags}}", .string),
-                         ("gone", "{{nothing}}", .string), ("meta", "{{meta}}", .string)])],
+        let engine = try F.engine(
+            [
+                F.rule(
+                    "j", where: [("kind", "^signup$")], event: "{{event.name}}", distinctId: "{{user.id}}",
+                    time: ("ts", "unix_ms"),
+                    properties: [
+                        ("plan", "{{user.plan}}", .string), ("n", "{{user.n}}", .float), ("tags", "{{tags}}", .string),
+                        ("gone", "{{nothing}}", .string), ("meta", "{{meta}}", .string),
+                    ])
+            ],
             format: .json)
-        let line = #"{"kind":"signup","ts":1795841955481,"event":{"name":"Sign \"Up\" \u00e9\ud83d\ude00"},"#
+        let line =
+            #"{"kind":"signup","ts":1795841955481,"event":{"name":"Sign \"Up\" \u00e9\ud83d\ude00"},"#
             + #" "user":{"id":"u-1","plan":null,"n":-1.5e2},"tags":["a",{"b":1}],"meta":{"x":true}}"#
         let e = try #require(event(engine, line))
         #expect(e.name == "Sign \"Up\" é😀")
         #expect(e.distinctId == "u-1")
         #expect(e.timeMs == 1_795_841_955_481)
-        #expect(e.properties == [
-            EventProperty(name: "n", value: .float(-150)),
-            EventProperty(name: "tags", value: .string(#"["a",{"b":1}]"#)),
-            EventProperty(name: "meta", value: .string(#"{"x":true}"#)),
-        ])
+        #expect(
+            e.properties == [
+                EventProperty(name: "n", value: .float(-150)),
+                EventProperty(name: "tags", value: .string(#"["a",{"b":1}]"#)),
+                EventProperty(name: "meta", value: .string(#"{"x":true}"#)),
+            ])
         #expect(event(engine, line.replacingOccurrences(of: "signup", with: "login")) == nil)
         let broken = engine.explain(line: #"{"kind":"signup""#, identity: F.identity, offset: 0, nowMs: F.now)
         #expect(broken == [RuleTrace(rule: "j", verdict: .lineNotInFormat("not a JSON object"))])
     }
 
     @Test func logfmtQuotedValuesAndBareKeys() throws {
-        let engine = try F.engine([F.rule(
-            "l", event: "{{msg}}", distinctId: "{{user}}",
-            properties: [("debug", "{{debug}}", .bool), ("empty", "{{empty}}", .string), ("path", "{{path}}", .string)])],
+        let engine = try F.engine(
+            [
+                F.rule(
+                    "l", event: "{{msg}}", distinctId: "{{user}}",
+                    properties: [
+                        ("debug", "{{debug}}", .bool), ("empty", "{{empty}}", .string), ("path", "{{path}}", .string),
+                    ])
+            ],
             format: .logfmt)
         let e = try #require(event(engine, #"level=info msg="user \"signed\" up" user=u1 debug empty= path=/a=b"#))
         #expect(e.name == #"user "signed" up"#)
         #expect(e.distinctId == "u1")
-        #expect(e.properties == [EventProperty(name: "debug", value: .bool(true)), EventProperty(name: "empty", value: .string("")),
-                                 EventProperty(name: "path", value: .string("/a=b"))])
+        #expect(
+            e.properties == [
+                EventProperty(name: "debug", value: .bool(true)), EventProperty(name: "empty", value: .string("")),
+                EventProperty(name: "path", value: .string("/a=b")),
+            ])
         #expect(event(engine, "level=info user=u1") == nil)  // msg missing
     }
 }

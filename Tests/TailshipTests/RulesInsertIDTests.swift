@@ -1,4 +1,5 @@
 import Testing
+
 @testable import Tailship
 
 @Suite struct RulesInsertIDTests {
@@ -39,9 +40,11 @@ import Testing
         #expect(base != InsertID.derive(identity: other, offset: 1234, rule: "purchase"))
     }
 
-    @Test(arguments: [("9f0f3a", true), ("A-b-9", true), (String(repeating: "a", count: 36), true),
-                      (String(repeating: "a", count: 37), false), ("", false), ("a:b", false), ("a b", false),
-                      ("null", false), ("NULL", false), ("0", false), ("-1", false), ("é", false)])
+    @Test(arguments: [
+        ("9f0f3a", true), ("A-b-9", true), (String(repeating: "a", count: 36), true),
+        (String(repeating: "a", count: 37), false), ("", false), ("a:b", false), ("a b", false),
+        ("null", false), ("NULL", false), ("0", false), ("-1", false), ("é", false),
+    ])
     func validity(value: String, valid: Bool) {
         #expect(InsertID.isValid(value) == valid)
     }

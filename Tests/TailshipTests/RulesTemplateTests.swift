@@ -1,11 +1,15 @@
 import Testing
+
 @testable import Tailship
 
 @Suite struct RulesTemplateTests {
     @Test func parsesLiteralsAndFields() throws {
         let t = try Template(parsing: "user {{ user.id }} bought {{item}}{{item}}!")
-        #expect(t.segments == [.literal("user "), .field("user.id"), .literal(" bought "), .field("item"),
-                               .field("item"), .literal("!")])
+        #expect(
+            t.segments == [
+                .literal("user "), .field("user.id"), .literal(" bought "), .field("item"),
+                .field("item"), .literal("!"),
+            ])
         #expect(t.referencedFields == ["user.id", "item"])
         #expect(t.literalValue == nil)
     }

@@ -28,12 +28,15 @@ enum RulesFixture {
     }
 
     static func source(_ rules: [RuleConfig], format: LogFormat = .regex, timezone: String = "UTC") -> SourceConfig {
-        SourceConfig(name: "app", paths: ["/var/log/app/*.log"], timezone: at(timezone, 5, 15), format: format,
-                     rules: rules, mark: SourceMark(line: 3, column: 5))
+        SourceConfig(
+            name: "app", paths: ["/var/log/app/*.log"], timezone: at(timezone, 5, 15), format: format,
+            rules: rules, mark: SourceMark(line: 3, column: 5))
     }
 
-    static func engine(_ rules: [RuleConfig], format: LogFormat = .regex, timezone: String = "UTC") throws -> RuleEngine {
-        let (engine, problems) = RuleCompiler.compile(source(rules, format: format, timezone: timezone), file: "agent.yaml")
+    static func engine(_ rules: [RuleConfig], format: LogFormat = .regex, timezone: String = "UTC") throws -> RuleEngine
+    {
+        let (engine, problems) = RuleCompiler.compile(
+            source(rules, format: format, timezone: timezone), file: "agent.yaml")
         guard let engine else { throw ConfigError(problems: problems) }
         return engine
     }

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import Tailship
 
 @Suite struct RulesTimeParserTests {
@@ -40,9 +41,11 @@ import Testing
         #expect(try parser("iso8601", zone).parse(text, nowMs: Self.now) == expected)
     }
 
-    @Test(arguments: ["", "2026-11-28T", "2026-13-01T00:00:00Z", "2026-02-30", "2026-11-28T04:59:15Q",
-                      "2026-11-28T04:59:15.Z", "2026-11-28T24:00:00Z", "26-11-28", "2026-11-28T04:59:15+25:00",
-                      "2026-11-28T04:59:15Z trailing"])
+    @Test(arguments: [
+        "", "2026-11-28T", "2026-13-01T00:00:00Z", "2026-02-30", "2026-11-28T04:59:15Q",
+        "2026-11-28T04:59:15.Z", "2026-11-28T24:00:00Z", "26-11-28", "2026-11-28T04:59:15+25:00",
+        "2026-11-28T04:59:15Z trailing",
+    ])
     func iso8601Rejects(text: String) throws {
         #expect(try parser("iso8601").parse(text, nowMs: Self.now) == nil)
     }
@@ -89,8 +92,10 @@ import Testing
         #expect(try parser(format, zone).parse(text, nowMs: Self.now) == expected)
     }
 
-    @Test(arguments: [("%Y-%m-%d", "2026-11"), ("%F %Z", "2026-11-28 CET"), ("%b %d", "Foo 12"),
-                      ("%H:%M", "25:00"), ("%Y", "2026 extra")])
+    @Test(arguments: [
+        ("%Y-%m-%d", "2026-11"), ("%F %Z", "2026-11-28 CET"), ("%b %d", "Foo 12"),
+        ("%H:%M", "25:00"), ("%Y", "2026 extra"),
+    ])
     func strptimeRejects(format: String, text: String) throws {
         #expect(try parser(format).parse(text, nowMs: Self.now) == nil)
     }
@@ -110,10 +115,14 @@ import Testing
         // Walk a week around the autumn change, twice: cached answers equal fresh ones.
         let start = CivilTime.days(year: 2026, month: 10, day: 22) * 86_400
         var first: [Int64] = []
-        for h in stride(from: Int64(0), to: 7 * 86_400, by: 1800) { first.append(cache.utcSeconds(fromLocal: start + h)) }
+        for h in stride(from: Int64(0), to: 7 * 86_400, by: 1800) {
+            first.append(cache.utcSeconds(fromLocal: start + h))
+        }
         let fresh = try #require(ZoneOffsetCache(identifier: "Europe/Paris"))
         var second: [Int64] = []
-        for h in stride(from: Int64(0), to: 7 * 86_400, by: 1800) { second.append(fresh.utcSeconds(fromLocal: start + h)) }
+        for h in stride(from: Int64(0), to: 7 * 86_400, by: 1800) {
+            second.append(fresh.utcSeconds(fromLocal: start + h))
+        }
         #expect(first == second)
         #expect(first.first == start - 7200)
         #expect(first.last == start + 7 * 86_400 - 1800 - 3600)

@@ -1,10 +1,13 @@
 import Testing
+
 @testable import Tailship
 
 @Suite struct ShipBackoffTests {
     /// The table in Backoff's doc comment, with the jitter pinned to its low and high ends.
-    @Test(arguments: [(1, 3000, 7000), (2, 5000, 9000), (3, 9000, 13000), (4, 17000, 21000), (5, 33000, 37000),
-                      (6, 61000, 65000), (7, 61000, 65000), (30, 61000, 65000)])
+    @Test(arguments: [
+        (1, 3000, 7000), (2, 5000, 9000), (3, 9000, 13000), (4, 17000, 21000), (5, 33000, 37000),
+        (6, 61000, 65000), (7, 61000, 65000), (30, 61000, 65000),
+    ])
     func followsTheDocumentedTable(failure: Int, low: Int, high: Int) {
         var lowest = Backoff(ConfigDefaults.retry, random: { $0.lowerBound })
         var highest = Backoff(ConfigDefaults.retry, random: { $0.upperBound })

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import Synchronization
 import Testing
+
 @testable import Tailship
 
 /// A multi transport that holds every request until the test opens the gate, then answers
@@ -38,8 +39,13 @@ final class GatedTransport: MultiTransport, @unchecked Sendable {
         }
         woken = false
         guard open else { return [] }
-        let done = started.map { (tag: $0, result: Result<HTTPResponse, TransportError>.success(
-            HTTPResponse(status: 200, body: Array(#"{"code":200,"status":"OK"}"#.utf8)))) }
+        let done = started.map {
+            (
+                tag: $0,
+                result: Result<HTTPResponse, TransportError>.success(
+                    HTTPResponse(status: 200, body: Array(#"{"code":200,"status":"OK"}"#.utf8)))
+            )
+        }
         started.removeAll()
         return done
     }
@@ -65,10 +71,11 @@ final class GatedTransport: MultiTransport, @unchecked Sendable {
         var logger = Logger(label: "ship-test")
         logger.logLevel = .critical
         let destination = ShipShipperTests.destination("http://127.0.0.1:9", maxEvents: 1)
-        let shipper = Shipper(destination: destination, credentials: ShipShipperTests.credentials,
-                              stateDir: FileManager.default.temporaryDirectory.path, logger: logger,
-                              tuning: ShipperTuning(queueCapacity: 2, jitterMs: 0...0),
-                              transportFactory: { _ in transport }, onComplete: recorder.callback)
+        let shipper = Shipper(
+            destination: destination, credentials: ShipShipperTests.credentials,
+            stateDir: FileManager.default.temporaryDirectory.path, logger: logger,
+            tuning: ShipperTuning(queueCapacity: 2, jitterMs: 0...0),
+            transportFactory: { _ in transport }, onComplete: recorder.callback)
         try shipper.start()
         // Capacity (max_in_flight 1): 1 request in flight, 1 closed batch waiting, 1 batch held by the batching
         // thread, 2 events queued. The 6th submit must block.
@@ -100,10 +107,11 @@ final class GatedTransport: MultiTransport, @unchecked Sendable {
         var logger = Logger(label: "ship-test")
         logger.logLevel = .critical
         let destination = ShipShipperTests.destination("http://127.0.0.1:9", maxEvents: 1)
-        let shipper = Shipper(destination: destination, credentials: ShipShipperTests.credentials,
-                              stateDir: FileManager.default.temporaryDirectory.path, logger: logger,
-                              tuning: ShipperTuning(queueCapacity: 2, jitterMs: 0...0),
-                              transportFactory: { _ in transport }, onComplete: recorder.callback)
+        let shipper = Shipper(
+            destination: destination, credentials: ShipShipperTests.credentials,
+            stateDir: FileManager.default.temporaryDirectory.path, logger: logger,
+            tuning: ShipperTuning(queueCapacity: 2, jitterMs: 0...0),
+            transportFactory: { _ in transport }, onComplete: recorder.callback)
         try shipper.start()
         var accepted = 0
         var full = false

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Tailship
 
 /// The per-batch state machine, driven by hand: no server, no threads, no clock.
@@ -7,23 +8,29 @@ import Testing
     static func batch(_ range: Range<Int>, token: String? = nil) -> Batch<ShipItem> {
         let group = EventGroup(range.map { ShipShipperTests.pending($0) })
         let encoder = EventEncoder(token: token)
-        let items = group.events.indices.map { ShipItem(group: group, index: $0, key: DedupeWindow.Key(group.events[$0].event)) }
+        let items = group.events.indices.map {
+            ShipItem(group: group, index: $0, key: DedupeWindow.Key(group.events[$0].event))
+        }
         return Batch(items: items, encoded: group.events.map { encoder.encode($0.event) })
     }
 
     static func target(_ api: IngestionEndpoint = .import, credentials: ShipCredentials = ShipShipperTests.credentials)
-        -> IngestionTarget {
-        IngestionTarget(destination: ShipShipperTests.destination("http://api.test", api: api),
-                        credentials: credentials, connectTimeoutMs: 1000)
+        -> IngestionTarget
+    {
+        IngestionTarget(
+            destination: ShipShipperTests.destination("http://api.test", api: api),
+            credentials: credentials, connectTimeoutMs: 1000)
     }
 
     /// Backoff 50 ms doubling to 200 ms, no jitter: waits are exact.
     static func delivery(_ batch: Batch<ShipItem>) -> BatchDelivery {
-        BatchDelivery(batch: batch, backoff: Backoff(initialMs: 50, maxMs: 200, jitterMs: 0...0, random: { $0.lowerBound }))
+        BatchDelivery(
+            batch: batch, backoff: Backoff(initialMs: 50, maxMs: 200, jitterMs: 0...0, random: { $0.lowerBound }))
     }
 
     static func response(_ status: Int, _ body: String = "", headers: [(name: String, value: String)] = [])
-        -> Result<HTTPResponse, TransportError> {
+        -> Result<HTTPResponse, TransportError>
+    {
         .success(HTTPResponse(status: status, headers: headers, body: Array(body.utf8)))
     }
 
@@ -73,7 +80,9 @@ import Testing
     @Test func unauthorizedWaitsTheLongestBackoffAndPicksUpNewCredentials() {
         var delivery = Self.delivery(Self.batch(0..<2))
         _ = delivery.start(payload: [1], target: Self.target())
-        guard case .retryLater(let delay, let reason, 1, true) = delivery.complete(Self.response(401, #"{"error":"Invalid credentials"}"#), wallMs: 0)
+        guard
+            case .retryLater(let delay, let reason, 1, true) = delivery.complete(
+                Self.response(401, #"{"error":"Invalid credentials"}"#), wallMs: 0)
         else {
             Issue.record("expected an unauthorized retry")
             return
@@ -95,9 +104,12 @@ import Testing
         var delivery = Self.delivery(Self.batch(0..<4))
         _ = delivery.start(payload: [], target: Self.target())
         // Index 1 as documented; index 0 echoes id-3, so the insert id wins; index 9 matches nothing.
-        let body = #"{"code":400,"failed_records":[{"index":1,"insert_id":"id-1","field":"properties.time","message":"future"},"#
+        let body =
+            #"{"code":400,"failed_records":[{"index":1,"insert_id":"id-1","field":"properties.time","message":"future"},"#
             + #"{"index":0,"$insert_id":"id-3","field":"event","message":"bad"},{"index":9,"field":"x","message":"y"}]}"#
-        guard case .partial(let accepted, let letters, let failed, let unmatched) = delivery.complete(Self.response(400, body), wallMs: 77)
+        guard
+            case .partial(let accepted, let letters, let failed, let unmatched) = delivery.complete(
+                Self.response(400, body), wallMs: 77)
         else {
             Issue.record("expected partial")
             return
@@ -133,8 +145,9 @@ import Testing
     @Test func wholeBatchRejectionDeadLettersEveryEvent() {
         var delivery = Self.delivery(Self.batch(0..<3))
         _ = delivery.start(payload: [], target: Self.target())
-        guard case .deadLetter(let letters, let items) = delivery.complete(
-            Self.response(400, #"{"error":"data, missing or empty","status":0}"#), wallMs: 0)
+        guard
+            case .deadLetter(let letters, let items) = delivery.complete(
+                Self.response(400, #"{"error":"data, missing or empty","status":0}"#), wallMs: 0)
         else {
             Issue.record("expected dead letter")
             return
@@ -146,8 +159,9 @@ import Testing
     @Test func trackTokenErrorPausesAndANewTokenReencodesWithTheSameKeys() throws {
         var delivery = Self.delivery(Self.batch(0..<2, token: "tok"))
         _ = delivery.start(payload: [], target: Self.target(.track))
-        guard case .retryLater(_, _, _, true) = delivery.complete(
-            Self.response(200, #"{"status":0,"error":"token, missing or empty"}"#), wallMs: 0)
+        guard
+            case .retryLater(_, _, _, true) = delivery.complete(
+                Self.response(200, #"{"status":0,"error":"token, missing or empty"}"#), wallMs: 0)
         else {
             Issue.record("a token error must pause like a 401")
             return

@@ -1,10 +1,13 @@
 import Foundation
 import Testing
+
 @testable import Tailship
 
 @Suite struct ShipDeadLetterTests {
-    @Test(arguments: [(Int64(0), "1970-01-01T00:00:00.000Z"), (1_700_000_000_123, "2023-11-14T22:13:20.123Z"),
-                      (951_782_400_000, "2000-02-29T00:00:00.000Z")])
+    @Test(arguments: [
+        (Int64(0), "1970-01-01T00:00:00.000Z"), (1_700_000_000_123, "2023-11-14T22:13:20.123Z"),
+        (951_782_400_000, "2000-02-29T00:00:00.000Z"),
+    ])
     func formatsTimesAsISO8601(ms: Int64, expected: String) {
         #expect(UTCTimestamp.string(ms: ms) == expected)
     }
@@ -15,9 +18,10 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let writer = DeadLetterWriter(stateDir: dir)
         let pending = ShipShipperTests.pending(4)
-        let letter = DeadLetter(reason: .localValidation, field: "$insert_id", message: "must only contain \"alnum\"",
-                                origin: pending.origin, rawLine: "tab\there \u{1}", eventJSON: [],
-                                timeMs: 1_700_000_000_123)
+        let letter = DeadLetter(
+            reason: .localValidation, field: "$insert_id", message: "must only contain \"alnum\"",
+            origin: pending.origin, rawLine: "tab\there \u{1}", eventJSON: [],
+            timeMs: 1_700_000_000_123)
         try writer.write([letter])
         try writer.write([letter, letter])
         let text = try String(contentsOfFile: writer.path, encoding: .utf8)
@@ -35,8 +39,9 @@ import Testing
     @Test func reportsAnUnwritableDirectory() {
         let writer = DeadLetterWriter(stateDir: "/nonexistent-\(UUID().uuidString)")
         let pending = ShipShipperTests.pending(1)
-        let letter = DeadLetter(reason: .apiRejected, field: "", message: "m", origin: pending.origin, rawLine: "",
-                                eventJSON: [], timeMs: 0)
+        let letter = DeadLetter(
+            reason: .apiRejected, field: "", message: "m", origin: pending.origin, rawLine: "",
+            eventJSON: [], timeMs: 0)
         #expect(throws: FileError.self) { try writer.write([letter]) }
     }
 
@@ -47,9 +52,10 @@ import Testing
     }
 
     static func letter(_ n: Int) -> DeadLetter {
-        DeadLetter(reason: .apiRejected, field: "properties.time", message: "letter \(n)",
-                   origin: ShipShipperTests.pending(n).origin, rawLine: String(repeating: "x", count: 100),
-                   eventJSON: [], timeMs: 0)
+        DeadLetter(
+            reason: .apiRejected, field: "properties.time", message: "letter \(n)",
+            origin: ShipShipperTests.pending(n).origin, rawLine: String(repeating: "x", count: 100),
+            eventJSON: [], timeMs: 0)
     }
 
     @Test func rotatesPastTheCapKeepingTheNewestFiles() throws {
@@ -106,11 +112,15 @@ import Testing
             of: "destination:\n", with: "destination:\n  dead_letter_max_bytes: 1MiB\n")
         let config = try ConfigLoader.parse(text: text, file: "agent.yaml", environment: ["MIXPANEL_SECRET": "s"])
         #expect(config.destination.deadLetterMaxBytes == 1024 * 1024)
-        let defaults = try ConfigLoader.parse(text: minimalConfig, file: "agent.yaml",
-                                              environment: ["MIXPANEL_SECRET": "s"])
+        let defaults = try ConfigLoader.parse(
+            text: minimalConfig, file: "agent.yaml",
+            environment: ["MIXPANEL_SECRET": "s"])
         #expect(defaults.destination.deadLetterMaxBytes == 64 * 1024 * 1024)
         let tiny = minimalConfig.replacingOccurrences(
             of: "destination:\n", with: "destination:\n  dead_letter_max_bytes: 100\n")
-        #expect(configProblems(tiny) == ["agent.yaml:2:26: 'dead_letter_max_bytes' must be between 4096 and 1073741824, got '100'"])
+        #expect(
+            configProblems(tiny) == [
+                "agent.yaml:2:26: 'dead_letter_max_bytes' must be between 4096 and 1073741824, got '100'"
+            ])
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Tailship
 
 @Suite struct ShipEncoderTests {
@@ -82,12 +83,18 @@ import Testing
 
     @Test func encodesImportEvent() {
         let json = String(decoding: EventEncoder().encode(Self.event), as: UTF8.self)
-        #expect(json == #"{"event":"Purchase \"Completed\"","properties":{"time":1700000000123,"distinct_id":"user-1","$insert_id":"abc-123","ip":"10.0.0.1","amount":12.5,"count":-3,"pro":true,"plan":"team\n","bad":null}}"#)
+        #expect(
+            json
+                == #"{"event":"Purchase \"Completed\"","properties":{"time":1700000000123,"distinct_id":"user-1","$insert_id":"abc-123","ip":"10.0.0.1","amount":12.5,"count":-3,"pro":true,"plan":"team\n","bad":null}}"#
+        )
     }
 
     @Test func encodesTrackEventWithToken() throws {
         let bytes = EventEncoder(token: "tok\"en").encode(Event(name: "e", distinctId: "d", timeMs: 1, insertId: "i"))
-        #expect(String(decoding: bytes, as: UTF8.self) == #"{"event":"e","properties":{"time":1,"distinct_id":"d","$insert_id":"i","ip":"0","token":"tok\"en"}}"#)
+        #expect(
+            String(decoding: bytes, as: UTF8.self)
+                == #"{"event":"e","properties":{"time":1,"distinct_id":"d","$insert_id":"i","ip":"0","token":"tok\"en"}}"#
+        )
         let parsed = try JSONSerialization.jsonObject(with: Data(bytes)) as! [String: Any]
         #expect((parsed["properties"] as! [String: Any])["token"] as? String == "tok\"en")
     }

@@ -1,11 +1,12 @@
 import Testing
+
 @testable import Tailship
 
 @Suite struct ShipGzipTests {
     static func sample(_ count: Int, seed: UInt64) -> [UInt8] {
         var state = seed
         return (0..<count).map { _ in
-            state = state &* 6364136223846793005 &+ 1442695040888963407
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
             return UInt8(truncatingIfNeeded: state >> 59) + 0x41  // compressible: 32 letters
         }
     }

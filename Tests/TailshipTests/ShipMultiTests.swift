@@ -1,11 +1,13 @@
 import Foundation
 import Testing
+
 @testable import Tailship
 
 /// Several batches in flight over libcurl's multi interface, against the real HTTP server.
 @Suite struct ShipMultiTests {
     static func destination(_ url: String, maxInFlight: Int, maxEvents: Int = 5, maxBackoffMs: Int = 200)
-        -> DestinationConfig {
+        -> DestinationConfig
+    {
         var destination = ShipShipperTests.destination(url, maxEvents: maxEvents)
         destination.maxInFlight = maxInFlight
         destination.retry = RetryConfig(initialBackoffMs: 50, maxBackoffMs: maxBackoffMs)
@@ -33,7 +35,8 @@ import Testing
     @Test func aBatchWaitingForItsRetryDoesNotHoldUpTheOthers() throws {
         let server = try ShipTestServer(script: [["status": 429, "headers": ["Retry-After": "2"], "body": "slow down"]])
         let recorder = AckRecorder()
-        let (shipper, stateDir) = try ShipShipperTests.shipper(Self.destination(server.baseURL, maxInFlight: 2), recorder)
+        let (shipper, stateDir) = try ShipShipperTests.shipper(
+            Self.destination(server.baseURL, maxInFlight: 2), recorder)
         shipper.submit((0..<10).map { ShipShipperTests.pending($0) })
         shipper.flush()
         #expect(recorder.wait(for: 5, timeout: 1.5), "the other batch went through during the 2 s wait")

@@ -1,33 +1,52 @@
 import Foundation
 import Testing
+
 @testable import Tailship
 
 @Suite struct ShipResponseTests {
-    static func classify(_ status: Int, _ body: String, retryAfter: String? = nil,
-                         endpoint: IngestionEndpoint = .import) -> IngestionOutcome {
+    static func classify(
+        _ status: Int, _ body: String, retryAfter: String? = nil,
+        endpoint: IngestionEndpoint = .import
+    ) -> IngestionOutcome {
         IngestionResponse.classify(status: status, retryAfter: retryAfter, body: Array(body.utf8), endpoint: endpoint)
     }
 
     static let table: [(Int, String, String?, IngestionOutcome)] = [
         (200, #"{"code":200,"num_records_imported":2000,"status":"OK"}"#, nil, .accepted),
         (200, "", nil, .accepted),
-        (401, #"{"code":401,"error":"Invalid credentials","status":"Unauthorized"}"#, nil,
-         .unauthorized(reason: "401: Invalid credentials")),
+        (
+            401, #"{"code":401,"error":"Invalid credentials","status":"Unauthorized"}"#, nil,
+            .unauthorized(reason: "401: Invalid credentials")
+        ),
         (403, #"{"error":"forbidden","status":"error"}"#, nil, .unauthorized(reason: "403: forbidden")),
-        (413, #"{"code":413,"error":"request exceeds max limit of 2097152 bytes","status":"Request Entity Too Large"}"#,
-         nil, .tooLarge),
-        (429, #"{"code":429,"error":"Project exceeded rate limits. Please retry the request with exponential backoff.","status":"Too Many Requests"}"#,
-         "7", .retryable(reason: "429: Project exceeded rate limits. Please retry the request with exponential backoff.",
-                         retryAfterSeconds: 7)),
-        (429, #"{"error":"Project exceeded rate limits.","status":0}"#, nil,
-         .retryable(reason: "429: Project exceeded rate limits.", retryAfterSeconds: nil)),
-        (503, "upstream connect error or disconnect/reset before headers", nil,
-         .retryable(reason: "503: upstream connect error or disconnect/reset before headers", retryAfterSeconds: nil)),
+        (
+            413,
+            #"{"code":413,"error":"request exceeds max limit of 2097152 bytes","status":"Request Entity Too Large"}"#,
+            nil, .tooLarge
+        ),
+        (
+            429,
+            #"{"code":429,"error":"Project exceeded rate limits. Please retry the request with exponential backoff.","status":"Too Many Requests"}"#,
+            "7",
+            .retryable(
+                reason: "429: Project exceeded rate limits. Please retry the request with exponential backoff.",
+                retryAfterSeconds: 7)
+        ),
+        (
+            429, #"{"error":"Project exceeded rate limits.","status":0}"#, nil,
+            .retryable(reason: "429: Project exceeded rate limits.", retryAfterSeconds: nil)
+        ),
+        (
+            503, "upstream connect error or disconnect/reset before headers", nil,
+            .retryable(reason: "503: upstream connect error or disconnect/reset before headers", retryAfterSeconds: nil)
+        ),
         (502, "", "junk", .retryable(reason: "502: (empty body)", retryAfterSeconds: nil)),
         (408, "", nil, .retryable(reason: "408: (empty body)", retryAfterSeconds: nil)),
         (404, "Not Found", nil, .retryable(reason: "404: Not Found", retryAfterSeconds: nil)),
-        (400, #"{"code":400,"error":"data, missing or empty","status":0}"#, nil,
-         .rejected(reason: "400: data, missing or empty")),
+        (
+            400, #"{"code":400,"error":"data, missing or empty","status":0}"#, nil,
+            .rejected(reason: "400: data, missing or empty")
+        ),
         (400, "<html>bad request</html>", nil, .rejected(reason: "400: <html>bad request</html>")),
         (400, #"{"code":400,"error":"x","failed_records":[]}"#, nil, .rejected(reason: "400: x")),
     ]
@@ -39,20 +58,29 @@ import Testing
 
     @Test func parsesStrictPartialFailure() {
         // The production response from mixpanel/mixpanel-utils#40 (INGESTION_API.md 2.5).
-        let body = #"{"code":400,"error":"some data points in the request failed validation","num_records_imported":999,"status":"Bad Request","failed_records":[{"index":0,"insert_id":"a:b","field":"$insert_id","message":"'$insert_id' is invalid: must only contain alphanumeric or hyphen '-' characters"},{"index":7,"insert_id":"id-7","field":"properties.time","message":"'properties.time' is invalid: must not be in the future"}]}"#
-        #expect(Self.classify(400, body) == .partial(failed: [
-            FailedRecord(index: 0, insertId: "a:b", field: "$insert_id",
-                         message: "'$insert_id' is invalid: must only contain alphanumeric or hyphen '-' characters"),
-            FailedRecord(index: 7, insertId: "id-7", field: "properties.time",
-                         message: "'properties.time' is invalid: must not be in the future"),
-        ]))
+        let body =
+            #"{"code":400,"error":"some data points in the request failed validation","num_records_imported":999,"status":"Bad Request","failed_records":[{"index":0,"insert_id":"a:b","field":"$insert_id","message":"'$insert_id' is invalid: must only contain alphanumeric or hyphen '-' characters"},{"index":7,"insert_id":"id-7","field":"properties.time","message":"'properties.time' is invalid: must not be in the future"}]}"#
+        #expect(
+            Self.classify(400, body)
+                == .partial(failed: [
+                    FailedRecord(
+                        index: 0, insertId: "a:b", field: "$insert_id",
+                        message: "'$insert_id' is invalid: must only contain alphanumeric or hyphen '-' characters"),
+                    FailedRecord(
+                        index: 7, insertId: "id-7", field: "properties.time",
+                        message: "'properties.time' is invalid: must not be in the future"),
+                ]))
     }
 
     @Test func acceptsDollarInsertIdKeyAndIntegerStatus() {
-        let body = #"{"code":400,"status":0,"failed_records":[{"index":"2","$insert_id":"x","field":"event","message":"'event' must not be missing or blank"}]}"#
-        #expect(Self.classify(400, body) == .partial(failed: [
-            FailedRecord(index: 2, insertId: "x", field: "event", message: "'event' must not be missing or blank"),
-        ]))
+        let body =
+            #"{"code":400,"status":0,"failed_records":[{"index":"2","$insert_id":"x","field":"event","message":"'event' must not be missing or blank"}]}"#
+        #expect(
+            Self.classify(400, body)
+                == .partial(failed: [
+                    FailedRecord(
+                        index: 2, insertId: "x", field: "event", message: "'event' must not be missing or blank")
+                ]))
     }
 
     @Test func unreadableFailedRecordsRejectTheBatch() {
@@ -62,10 +90,15 @@ import Testing
 
     static let track: [(Int, String, IngestionOutcome)] = [
         (200, #"{"status":1,"error":null}"#, .accepted),
-        (200, #"{"status":0,"error":"token, missing or empty"}"#, .unauthorized(reason: "track: token, missing or empty")),
+        (
+            200, #"{"status":0,"error":"token, missing or empty"}"#,
+            .unauthorized(reason: "track: token, missing or empty")
+        ),
         (200, #"{"status":0,"error":"data, missing or empty"}"#, .rejected(reason: "track: data, missing or empty")),
-        (200, #"{"status":0,"error":"a temporary failure occurred"}"#,
-         .retryable(reason: "track: a temporary failure occurred", retryAfterSeconds: nil)),
+        (
+            200, #"{"status":0,"error":"a temporary failure occurred"}"#,
+            .retryable(reason: "track: a temporary failure occurred", retryAfterSeconds: nil)
+        ),
         (200, "1", .accepted),
         (200, "0\n", .rejected(reason: "track: status 0")),
         (200, "<html>", .retryable(reason: "track: unreadable response <html>", retryAfterSeconds: nil)),
@@ -79,8 +112,11 @@ import Testing
 
     @Test func transportErrorsAreRetryable() {
         let error = TransportError(kind: .timeout, code: 28, message: "Timeout was reached")
-        #expect(IngestionResponse.classify(error) == .retryable(reason: "timeout: Timeout was reached (code 28)",
-                                                                retryAfterSeconds: nil))
+        #expect(
+            IngestionResponse.classify(error)
+                == .retryable(
+                    reason: "timeout: Timeout was reached (code 28)",
+                    retryAfterSeconds: nil))
     }
 
     @Test func parsesRetryAfterForms() {
@@ -94,8 +130,9 @@ import Testing
 
     @Test func readsRetryAfterHeaderCaseInsensitively() {
         let response = HTTPResponse(status: 429, headers: [(name: "retry-after", value: "3")], body: [])
-        #expect(IngestionResponse.classify(response, endpoint: .import)
-            == .retryable(reason: "429: (empty body)", retryAfterSeconds: 3))
+        #expect(
+            IngestionResponse.classify(response, endpoint: .import)
+                == .retryable(reason: "429: (empty body)", retryAfterSeconds: 3))
         #expect(response.header("Retry-After") == "3")
     }
 }

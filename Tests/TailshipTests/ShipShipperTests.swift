@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import Synchronization
 import Testing
+
 @testable import Tailship
 
 /// Collects the shipper's completion callbacks.
@@ -32,34 +33,44 @@ final class AckRecorder: Sendable {
 /// The shipper end to end against a real HTTP server on 127.0.0.1.
 @Suite struct ShipShipperTests {
     static func pending(_ i: Int, insertId: String? = nil, name: String = "Purchase") -> PendingEvent {
-        let event = Event(name: name, distinctId: "user-\(i)", timeMs: 1_700_000_000_000 + Int64(i),
-                          insertId: insertId ?? "id-\(i)", properties: [EventProperty(name: "n", value: .int(Int64(i)))])
-        let origin = EventOrigin(source: "app", path: "/var/log/app.log",
-                                 identity: FileIdentity(device: 1, inode: 2, fingerprint: 3, fingerprintLength: 4),
-                                 offset: UInt64(i * 100), rule: "purchase", ack: AckHandle(file: 1, segment: UInt64(i)))
+        let event = Event(
+            name: name, distinctId: "user-\(i)", timeMs: 1_700_000_000_000 + Int64(i),
+            insertId: insertId ?? "id-\(i)", properties: [EventProperty(name: "n", value: .int(Int64(i)))])
+        let origin = EventOrigin(
+            source: "app", path: "/var/log/app.log",
+            identity: FileIdentity(device: 1, inode: 2, fingerprint: 3, fingerprintLength: 4),
+            offset: UInt64(i * 100), rule: "purchase", ack: AckHandle(file: 1, segment: UInt64(i)))
         return PendingEvent(event: event, origin: origin, rawLine: "line \(i) \"quoted\"")
     }
 
-    static func destination(_ url: String, api: IngestionEndpoint = .import, maxEvents: Int = 10,
-                            maxBytes: Int = 1 << 20, gzip: Bool = true) -> DestinationConfig {
-        DestinationConfig(kind: .mixpanel, api: api, url: url, projectId: "42",
-                          auth: AuthConfig(username: "sa.user", secret: .env("X")), gzip: gzip, maxInFlight: 1,
-                          batch: BatchConfig(maxEvents: maxEvents, maxBytes: maxBytes, flushIntervalMs: 30),
-                          timeoutMs: 5000, retry: RetryConfig(initialBackoffMs: 50, maxBackoffMs: 200))
+    static func destination(
+        _ url: String, api: IngestionEndpoint = .import, maxEvents: Int = 10,
+        maxBytes: Int = 1 << 20, gzip: Bool = true
+    ) -> DestinationConfig {
+        DestinationConfig(
+            kind: .mixpanel, api: api, url: url, projectId: "42",
+            auth: AuthConfig(username: "sa.user", secret: .env("X")), gzip: gzip, maxInFlight: 1,
+            batch: BatchConfig(maxEvents: maxEvents, maxBytes: maxBytes, flushIntervalMs: 30),
+            timeoutMs: 5000, retry: RetryConfig(initialBackoffMs: 50, maxBackoffMs: 200))
     }
 
-    static let credentials = ShipCredentials(basicUser: "sa.user", basicPassword: "s3cret", projectId: "42", token: "tok")
+    static let credentials = ShipCredentials(
+        basicUser: "sa.user", basicPassword: "s3cret", projectId: "42", token: "tok")
     static let tuning = ShipperTuning(jitterMs: 0...10, connectTimeoutMs: 2000)
 
     /// A started shipper writing dead letters into a fresh temporary state directory.
-    static func shipper(_ destination: DestinationConfig, _ recorder: AckRecorder,
-                        credentials: ShipCredentials = credentials, tuning: ShipperTuning = tuning) throws -> (Shipper, String) {
-        let stateDir = FileManager.default.temporaryDirectory.appendingPathComponent("ship-state-\(UUID().uuidString)").path
+    static func shipper(
+        _ destination: DestinationConfig, _ recorder: AckRecorder,
+        credentials: ShipCredentials = credentials, tuning: ShipperTuning = tuning
+    ) throws -> (Shipper, String) {
+        let stateDir = FileManager.default.temporaryDirectory.appendingPathComponent("ship-state-\(UUID().uuidString)")
+            .path
         try FileManager.default.createDirectory(atPath: stateDir, withIntermediateDirectories: true)
         var logger = Logger(label: "ship-test")
         logger.logLevel = .critical
-        let shipper = Shipper(destination: destination, credentials: credentials, stateDir: stateDir, logger: logger,
-                              tuning: tuning, onComplete: recorder.callback)
+        let shipper = Shipper(
+            destination: destination, credentials: credentials, stateDir: stateDir, logger: logger,
+            tuning: tuning, onComplete: recorder.callback)
         try shipper.start()
         return (shipper, stateDir)
     }
@@ -94,7 +105,9 @@ final class AckRecorder: Sendable {
         #expect(request.headers["user-agent"] == "tailship/\(TailshipVersion.current)")
         #expect(request.headers["authorization"] == "Basic " + Data("sa.user:s3cret".utf8).base64EncodedString())
         #expect(try Self.insertIds(request) == ["id-0", "id-1", "id-2", "id-3", "id-4"])
-        let expected = [UInt8]("[".utf8) + (0..<5).map { EventEncoder().encode(Self.pending($0).event) }
+        let expected =
+            [UInt8]("[".utf8)
+            + (0..<5).map { EventEncoder().encode(Self.pending($0).event) }
             .joined(separator: [UInt8(ascii: ",")]) + [UInt8]("]".utf8)
         #expect(try request.decodedBody() == expected)
     }
@@ -122,7 +135,8 @@ final class AckRecorder: Sendable {
         #expect(first["source"] as? String == "app")
         #expect(first["identity"] as? String == "1:2:3:4")
         #expect(first["line"] as? String == "line 1 \"quoted\"")
-        #expect(((first["event"] as? [String: Any])?["properties"] as? [String: Any])?["$insert_id"] as? String == "id-1")
+        #expect(
+            ((first["event"] as? [String: Any])?["properties"] as? [String: Any])?["$insert_id"] as? String == "id-1")
         #expect((letters[1]["offset"] as? NSNumber)?.intValue == 300)
     }
 
@@ -139,7 +153,8 @@ final class AckRecorder: Sendable {
     }
 
     @Test func tooLargeSplitsInHalvesAndResends() throws {
-        let body413 = #"{"code":413,"error":"request exceeds max limit of 2097152 bytes","status":"Request Entity Too Large"}"#
+        let body413 =
+            #"{"code":413,"error":"request exceeds max limit of 2097152 bytes","status":"Request Entity Too Large"}"#
         let server = try ShipTestServer(script: [["status": 413, "body": body413]])
         let recorder = AckRecorder()
         let (shipper, _) = try Self.shipper(Self.destination(server.baseURL), recorder)
@@ -149,7 +164,10 @@ final class AckRecorder: Sendable {
         shipper.stop(deadline: Date(timeIntervalSinceNow: 5))
         #expect(recorder.segments(.accepted) == [0, 1, 2, 3])
         let requests = try server.requests()
-        #expect(try requests.map(Self.insertIds) == [["id-0", "id-1", "id-2", "id-3"], ["id-0", "id-1"], ["id-2", "id-3"]])
+        #expect(
+            try requests.map(Self.insertIds) == [
+                ["id-0", "id-1", "id-2", "id-3"], ["id-0", "id-1"], ["id-2", "id-3"],
+            ])
     }
 
     @Test func singleEventTooLargeIsDeadLettered() throws {
@@ -167,9 +185,15 @@ final class AckRecorder: Sendable {
     /// Steps as JSON text (test arguments must be Sendable), with the least wait expected
     /// between the two attempts: Retry-After 1 s, or the longest backoff (200 ms) for a 401.
     @Test(arguments: [
-        (#"{"status":429,"headers":{"Retry-After":"1"},"body":"{\"code\":429,\"error\":\"Project exceeded rate limits.\",\"status\":\"Too Many Requests\"}"}"#, 0.9),
+        (
+            #"{"status":429,"headers":{"Retry-After":"1"},"body":"{\"code\":429,\"error\":\"Project exceeded rate limits.\",\"status\":\"Too Many Requests\"}"}"#,
+            0.9
+        ),
         (#"{"status":503,"body":"upstream connect error or disconnect/reset before headers"}"#, 0.0),
-        (#"{"status":401,"body":"{\"code\":401,\"error\":\"Invalid credentials\",\"status\":\"Unauthorized\"}"}"#, 0.15),
+        (
+            #"{"status":401,"body":"{\"code\":401,\"error\":\"Invalid credentials\",\"status\":\"Unauthorized\"}"}"#,
+            0.15
+        ),
         (#"{"drop":true}"#, 0.0),
     ])
     func retriesTheSameBytesUntilAccepted(stepJSON: String, minimumWait: Double) throws {
@@ -190,7 +214,9 @@ final class AckRecorder: Sendable {
     }
 
     @Test func wholeBatchRejectionDeadLettersEveryEvent() throws {
-        let server = try ShipTestServer(script: [["status": 400, "body": #"{"code":400,"error":"data, missing or empty","status":0}"#]])
+        let server = try ShipTestServer(script: [
+            ["status": 400, "body": #"{"code":400,"error":"data, missing or empty","status":0}"#]
+        ])
         let recorder = AckRecorder()
         let (shipper, stateDir) = try Self.shipper(Self.destination(server.baseURL), recorder)
         shipper.submit((0..<3).map { Self.pending($0) })
@@ -198,7 +224,9 @@ final class AckRecorder: Sendable {
         #expect(recorder.wait(for: 3))
         shipper.stop(deadline: Date(timeIntervalSinceNow: 5))
         #expect(recorder.segments(.deadLettered) == [0, 1, 2])
-        #expect(try Self.deadLetters(stateDir).map { $0["message"] as? String } == Array(repeating: "400: data, missing or empty", count: 3))
+        #expect(
+            try Self.deadLetters(stateDir).map { $0["message"] as? String }
+                == Array(repeating: "400: data, missing or empty", count: 3))
     }
 
     @Test func alreadyAcceptedEventsAreNotResent() throws {
@@ -290,7 +318,8 @@ final class AckRecorder: Sendable {
 
     @Test func fileDestinationAppendsNDJSONAndAcknowledges() throws {
         let recorder = AckRecorder()
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("ship-out-\(UUID().uuidString).ndjson").path
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("ship-out-\(UUID().uuidString).ndjson")
+            .path
         defer { try? FileManager.default.removeItem(atPath: path) }
         var destination = Self.destination("http://unused")
         destination.kind = .file
@@ -300,7 +329,9 @@ final class AckRecorder: Sendable {
         shipper.flush()
         #expect(recorder.wait(for: 3))
         shipper.stop(deadline: Date(timeIntervalSinceNow: 5))
-        let expected = (0..<3).map { String(decoding: EventEncoder().encode(Self.pending($0).event), as: UTF8.self) + "\n" }.joined()
+        let expected = (0..<3).map {
+            String(decoding: EventEncoder().encode(Self.pending($0).event), as: UTF8.self) + "\n"
+        }.joined()
         #expect(try String(contentsOfFile: path, encoding: .utf8) == expected)
         #expect(recorder.segments(.accepted) == [0, 1, 2])
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Tailship
 
 /// `/track` token errors: a credentials problem, so the batch pauses instead of being
@@ -36,7 +37,8 @@ import Testing
         #expect(last.map { $0["token"] as? String } == ["new-tok", "new-tok", "new-tok"])
         // Re-encoded, yet the same events to the API's dedup: time and $insert_id unchanged.
         #expect(first.map { $0["$insert_id"] as? String } == last.map { $0["$insert_id"] as? String })
-        #expect(first.map { ($0["time"] as? NSNumber)?.int64Value } == last.map { ($0["time"] as? NSNumber)?.int64Value })
+        #expect(
+            first.map { ($0["time"] as? NSNumber)?.int64Value } == last.map { ($0["time"] as? NSNumber)?.int64Value })
     }
 
     @Test func newEventsCarryAReloadedToken() throws {

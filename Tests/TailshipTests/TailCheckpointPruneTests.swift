@@ -59,7 +59,9 @@ struct TailCheckpointPruneTests {
     @Test func pruneDropsOnlyThePrunableAndSurvivesASaveAndLoad() throws {
         let dir = try TailTempDir()
         var store = try CheckpointStore(directory: dir.root)
-        let done = Self.checkpoint(1), open = Self.checkpoint(2), behind = Self.checkpoint(3, offset: 1)
+        let done = Self.checkpoint(1)
+        let open = Self.checkpoint(2)
+        let behind = Self.checkpoint(3, offset: 1)
         for checkpoint in [done, open, behind] { store.update(checkpoint) }
         let scan = Self.scan(live: [open], readEnds: [(done, 500), (behind, 500)])
         let pruned = store.prune(scan, nowMs: Self.now)

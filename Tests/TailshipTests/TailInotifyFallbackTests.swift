@@ -51,14 +51,17 @@ struct TailInotifyFallbackTests {
         var notice = FallbackNotice()
         let start = ContinuousClock.now
         #expect(notice.shouldLog(now: start, interval: .seconds(60)) == 1)
-        for step in 1...100 { #expect(notice.shouldLog(now: start + .milliseconds(step), interval: .seconds(60)) == nil) }
+        for step in 1...100 {
+            #expect(notice.shouldLog(now: start + .milliseconds(step), interval: .seconds(60)) == nil)
+        }
         #expect(notice.shouldLog(now: start + .seconds(61), interval: .seconds(60)) == 101)
     }
 
     /// More events than the kernel queue holds (16384 by default) while the tail thread is blocked:
     /// one overflow line, a full rescan, and every line still arrives exactly once.
     @Test func queueOverflowFallsBackToARescanAndSaysSoOnce() throws {
-        let queued = (try? String(contentsOfFile: "/proc/sys/fs/inotify/max_queued_events", encoding: .utf8))
+        let queued =
+            (try? String(contentsOfFile: "/proc/sys/fs/inotify/max_queued_events", encoding: .utf8))
             .flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) } ?? 16384
         try #require(queued <= 100_000, "queue too large to overflow quickly")
         let dir = try TailTempDir()
@@ -76,8 +79,12 @@ struct TailInotifyFallbackTests {
         dir.append("a.log", "first\n")
         #expect(eventually { sink.blocked.load(ordering: .acquiring) })
         // Alternate files so the kernel cannot merge consecutive identical events.
-        let a = open(dir.path("a.log"), O_WRONLY | O_APPEND), b = open(dir.path("b.log"), O_WRONLY | O_APPEND)
-        defer { close(a); close(b) }
+        let a = open(dir.path("a.log"), O_WRONLY | O_APPEND)
+        let b = open(dir.path("b.log"), O_WRONLY | O_APPEND)
+        defer {
+            close(a)
+            close(b)
+        }
         let rounds = queued / 2 + 500
         for index in 0..<rounds {
             _ = "a \(index)\n".withCString { write(a, $0, strlen($0)) }

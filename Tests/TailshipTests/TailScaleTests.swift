@@ -10,7 +10,9 @@ import Testing
 struct TailScaleTests {
     func makeTailer(_ dir: TailTempDir, _ sink: CollectingSink, maxOpenFiles: Int, glob: String = "*.log") -> Tailer {
         Tailer(
-            sources: [TailSource(name: "app", paths: [dir.root + "/" + glob], startAt: .beginning, maxOpenFiles: maxOpenFiles)],
+            sources: [
+                TailSource(name: "app", paths: [dir.root + "/" + glob], startAt: .beginning, maxOpenFiles: maxOpenFiles)
+            ],
             sink: sink, options: TailTailerTests.fastOptions, logger: TailTailerTests.quietLogger)
     }
 
@@ -39,7 +41,8 @@ struct TailScaleTests {
         let plain = try ConfigLoader.parse(text: Self.sourceConfig(""), file: "a.yaml", environment: [:])
         #expect(plain.sources.first?.maxOpenFiles == ConfigDefaults.maxOpenFiles)
         #expect(TailSource(try #require(plain.sources.first)).maxOpenFiles == 256)
-        let set = try ConfigLoader.parse(text: Self.sourceConfig("    max_open_files: 32"), file: "a.yaml", environment: [:])
+        let set = try ConfigLoader.parse(
+            text: Self.sourceConfig("    max_open_files: 32"), file: "a.yaml", environment: [:])
         #expect(TailSource(try #require(set.sources.first)).maxOpenFiles == 32)
         #expect(throws: ConfigError.self) {
             try ConfigLoader.parse(text: Self.sourceConfig("    max_open_files: 0"), file: "a.yaml", environment: [:])
@@ -50,7 +53,8 @@ struct TailScaleTests {
         let plain = try ConfigLoader.parse(text: Self.sourceConfig(""), file: "a.yaml", environment: [:])
         #expect(plain.sources.first?.pollIntervalMs == nil)
         #expect(TailSource(try #require(plain.sources.first)).pollInterval == nil)
-        let set = try ConfigLoader.parse(text: Self.sourceConfig("    poll_interval: 2s"), file: "a.yaml", environment: [:])
+        let set = try ConfigLoader.parse(
+            text: Self.sourceConfig("    poll_interval: 2s"), file: "a.yaml", environment: [:])
         #expect(TailSource(try #require(set.sources.first)).pollInterval == .seconds(2))
         #expect(throws: ConfigError.self) {
             try ConfigLoader.parse(text: Self.sourceConfig("    poll_interval: 10ms"), file: "a.yaml", environment: [:])
@@ -134,16 +138,18 @@ struct TailScaleTests {
             dir.write(name, "\(name) r1 a\n\(name) r1 b\n")
             if index % 10 == 0 { peak = max(peak, openDescriptors(under: dir)) }
         }
-        #expect(eventually(10) {
-            peak = max(peak, openDescriptors(under: dir))
-            return sink.texts.count >= 240
-        })
+        #expect(
+            eventually(10) {
+                peak = max(peak, openDescriptors(under: dir))
+                return sink.texts.count >= 240
+            })
         // Round two: every file was closed at some point, and is reopened on its change.
         for name in names { dir.append(name, "\(name) r2\n") }
-        #expect(eventually(10) {
-            peak = max(peak, openDescriptors(under: dir))
-            return sink.texts.count >= 360
-        })
+        #expect(
+            eventually(10) {
+                peak = max(peak, openDescriptors(under: dir))
+                return sink.texts.count >= 360
+            })
         usleep(600_000)  // a rescan or two later
         peak = max(peak, openDescriptors(under: dir))
         let texts = sink.texts

@@ -10,7 +10,8 @@ struct TailStatusReportTests {
     static func checkpoint(_ dir: TailTempDir, _ name: String, offset: UInt64, ageMs: Int64) throws -> Checkpoint {
         let file = try ReadableFile(path: dir.path(name))
         let identity = try #require(try FileIdentity.compute(for: file))
-        return Checkpoint(identity: identity, path: dir.path(name), source: "app", offset: offset, updatedMs: now - ageMs)
+        return Checkpoint(
+            identity: identity, path: dir.path(name), source: "app", offset: offset, updatedMs: now - ageMs)
     }
 
     @Test func rowsShowBehindStalledGoneAndRenamedFiles() throws {
@@ -41,7 +42,8 @@ struct TailStatusReportTests {
         #expect(byName["deleted.log"]?.state == .gone && byName["deleted.log"]?.size == nil)
 
         let table = report.table().split(separator: "\n")
-        #expect(table.first?.split(separator: " ") == ["PATH", "IDENTITY", "OFFSET", "SIZE", "BEHIND", "UPDATED", "STATE"])
+        #expect(
+            table.first?.split(separator: " ") == ["PATH", "IDENTITY", "OFFSET", "SIZE", "BEHIND", "UPDATED", "STATE"])
         #expect(table.contains { $0.hasPrefix(dir.path("stuck.log")) && $0.hasSuffix("stalled") })
         #expect(table.contains { $0.hasPrefix(dir.path("deleted.log")) && $0.hasSuffix("gone") })
     }

@@ -30,7 +30,8 @@ struct TailSymlinkTests {
         #expect(symlink(dir.path("target/missing.log"), dir.path("logs/dangling.log")) == 0)
         #expect(symlink(dir.path("logs/loop.log"), dir.path("logs/loop.log")) == 0)
         let found = Glob(dir.path("logs/*.log")).expand()
-        #expect(found.links == [dir.path("logs/current.log"), dir.path("logs/dangling.log"), dir.path("logs/loop.log")])
+        #expect(
+            found.links == [dir.path("logs/current.log"), dir.path("logs/dangling.log"), dir.path("logs/loop.log")])
         let snapshot = Discovery(sources: [TailSource(name: "a", paths: [dir.path("logs/*.log")])]).scan()
         // The dangling link and the loop match nothing (stat fails) and cost no error.
         #expect(Set(snapshot.files.keys) == [dir.path("logs/current.log"), dir.path("logs/plain.log")])

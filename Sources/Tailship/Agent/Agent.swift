@@ -15,8 +15,10 @@ public final class Agent {
     private let environment: () -> [String: String]
     private let logger: Logger
 
-    public init(configPath: String, logger: Logger,
-                environment: @escaping () -> [String: String] = { ProcessInfo.processInfo.environment }) {
+    public init(
+        configPath: String, logger: Logger,
+        environment: @escaping () -> [String: String] = { ProcessInfo.processInfo.environment }
+    ) {
         self.configPath = configPath
         self.logger = logger
         self.environment = environment
@@ -25,8 +27,9 @@ public final class Agent {
     /// Runs until a terminating signal. The caller must have called
     /// `SignalWaiter.blockHandledSignals()` before creating any thread.
     public func run() throws {
-        var running = try RunningPipeline.start(plan: try AgentPlan.load(path: configPath, environment: environment()),
-                                                logger: logger)
+        var running = try RunningPipeline.start(
+            plan: try AgentPlan.load(path: configPath, environment: environment()),
+            logger: logger)
         logger.info("tailship started", metadata: ["config": "\(configPath)", "version": "\(TailshipVersion.current)"])
         let signals = SignalWaiter()
         var sinceStats = 0
@@ -45,8 +48,9 @@ public final class Agent {
                     // running pipeline is stopped: check it first.
                     _ = try CheckpointStore(directory: plan.config.stateDir)
                 } catch {
-                    logger.error("reload refused; keeping the running configuration",
-                                 metadata: ["config": "\(configPath)", "error": "\(error)"])
+                    logger.error(
+                        "reload refused; keeping the running configuration",
+                        metadata: ["config": "\(configPath)", "error": "\(error)"])
                     continue
                 }
                 logger.info("reloading configuration", metadata: ["config": "\(configPath)"])

@@ -27,7 +27,8 @@ public struct AgentPlan: @unchecked Sendable {
         guard let config = draft.config, problems.isEmpty else {
             var seen = Set<String>()
             let unique = problems.filter { seen.insert($0.description).inserted }
-            throw ConfigError(problems: unique.sorted { ($0.mark.line, $0.mark.column) < ($1.mark.line, $1.mark.column) })
+            throw ConfigError(
+                problems: unique.sorted { ($0.mark.line, $0.mark.column) < ($1.mark.line, $1.mark.column) })
         }
         var credentials = ShipCredentials()
         if checkSecrets {
@@ -36,8 +37,10 @@ public struct AgentPlan: @unchecked Sendable {
             } catch {
                 // The decoder already checked each secret at its position; this is a race
                 // (the file vanished in between), so the config's first line is as good as any.
-                problems.append(ConfigProblem(file: config.file, mark: SourceMark(line: 1, column: 1),
-                                              message: "\(error)"))
+                problems.append(
+                    ConfigProblem(
+                        file: config.file, mark: SourceMark(line: 1, column: 1),
+                        message: "\(error)"))
             }
         }
         guard problems.isEmpty else { throw ConfigError(problems: problems) }

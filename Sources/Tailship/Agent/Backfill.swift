@@ -64,8 +64,9 @@ public final class Backfill: Sendable {
         shipper.withLock { $0 = stages.shipper }
         if stopping.load(ordering: .acquiring) { stages.shipper.stop(deadline: Date()) }
         let sizes = files.map { (try? FileStatus.of(path: $0).size) ?? 0 }
-        var state = Progress(file: "", fileIndex: 0, fileCount: files.count, bytesRead: 0,
-                             bytesTotal: sizes.reduce(0, +), lines: 0, eventsDelivered: 0)
+        var state = Progress(
+            file: "", fileIndex: 0, fileCount: files.count, bytesRead: 0,
+            bytesTotal: sizes.reduce(0, +), lines: 0, eventsDelivered: 0)
         var lastReport = Date.distantPast
         var lastSave = Date()
         func report(_ force: Bool) {
@@ -115,8 +116,10 @@ public final class Backfill: Sendable {
     }
 
     /// Reads one file from its import checkpoint to its end into the pipeline.
-    private func importFile(_ path: String, id: Int, stages: PipelineStages,
-                            consumed: (UInt64) -> Void) throws {
+    private func importFile(
+        _ path: String, id: Int, stages: PipelineStages,
+        consumed: (UInt64) -> Void
+    ) throws {
         let file = try ReadableFile(path: path)
         guard let identity = try FileIdentity.compute(for: file) else { return }  // empty file
         let resume = stages.store[identity]?.offset ?? 0
@@ -130,7 +133,8 @@ public final class Backfill: Sendable {
         // events (or the import is interrupted: unshipped events are never checkpointed).
         let deliver: (LineBatch) -> Void = { batch in
             stages.pipeline.lines(file: id, batch)
-            while !stages.pipeline.waitForRoom(timeout: .milliseconds(100)) && !self.stopping.load(ordering: .acquiring) {}
+            while !stages.pipeline.waitForRoom(timeout: .milliseconds(100)) && !self.stopping.load(ordering: .acquiring)
+            {}
         }
         if GzipFileReader.isGzip(path: path) {
             let reader = try GzipFileReader(path: path)

@@ -1,7 +1,7 @@
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// `tailship test`: lines from files or stdin through one source's rules, printing on stdout
@@ -28,8 +28,10 @@ public struct DryRun {
     let out: (String) -> Void
     let err: (String) -> Void
 
-    public init(plan: AgentPlan, sourceIndex: Int, explain: Bool, out: @escaping (String) -> Void,
-                err: @escaping (String) -> Void) {
+    public init(
+        plan: AgentPlan, sourceIndex: Int, explain: Bool, out: @escaping (String) -> Void,
+        err: @escaping (String) -> Void
+    ) {
         self.source = plan.config.sources[sourceIndex]
         self.engine = plan.engines[sourceIndex]
         self.encoder = EventEncoder(token: plan.config.destination.api == .track ? plan.credentials.token : nil)
@@ -44,7 +46,8 @@ public struct DryRun {
         switch input {
         case .file(let path):
             // The file's real identity, so default `$insert_id`s equal what `run` would send.
-            let identity = try FileIdentity.compute(for: ReadableFile(path: path))
+            let identity =
+                try FileIdentity.compute(for: ReadableFile(path: path))
                 ?? FileIdentity(device: 0, inode: 0, fingerprint: 0, fingerprintLength: 0)
             var number = 0
             try Tailer.readOnce(path: path, maxLineBytes: source.maxLineBytes) { batch in
@@ -75,8 +78,10 @@ public struct DryRun {
         }
     }
 
-    private func handle(_ line: Line, name: String, number: Int, identity: FileIdentity, now: Int64,
-                        summary: inout Summary) {
+    private func handle(
+        _ line: Line, name: String, number: Int, identity: FileIdentity, now: Int64,
+        summary: inout Summary
+    ) {
         summary.lines += 1
         let outcome = engine.process(line: line.bytes, identity: identity, offset: line.offset, nowMs: now)
         if explain {
@@ -102,8 +107,9 @@ public struct DryRun {
             out(String(decoding: encoder.encode(event), as: UTF8.self))
         case .invalid(let rule, let problems):
             summary.invalid += 1
-            err("\(name):\(number): invalid event from rule \(rule) (would be dead-lettered): "
-                + problems.map(\.description).joined(separator: "; "))
+            err(
+                "\(name):\(number): invalid event from rule \(rule) (would be dead-lettered): "
+                    + problems.map(\.description).joined(separator: "; "))
         default:
             break
         }

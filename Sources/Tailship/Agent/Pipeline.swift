@@ -1,6 +1,6 @@
+import CZlib
 import Foundation
 import Logging
-import CZlib
 import Synchronization
 
 /// Joins the stages: the tailer's lines go through each source's rules, events go to the
@@ -29,8 +29,10 @@ final class Pipeline: LineSink, @unchecked Sendable {
         var paths: [Int: (path: String, identity: FileIdentity, source: Int)] = [:]
     }
 
-    init(sources: [SourceConfig], engines: [RuleEngine], shipper: Shipper, store: CheckpointStore,
-         deadLetters: DeadLetterWriter, metrics: AgentMetrics, logger: Logger) {
+    init(
+        sources: [SourceConfig], engines: [RuleEngine], shipper: Shipper, store: CheckpointStore,
+        deadLetters: DeadLetterWriter, metrics: AgentMetrics, logger: Logger
+    ) {
         self.sources = sources
         self.engines = engines
         self.shipper = shipper
@@ -71,14 +73,17 @@ final class Pipeline: LineSink, @unchecked Sendable {
         var letters: [DeadLetter] = []
         var counts = (read: 0, unmatched: 0, dropped: 0, limit: 0, invalid: 0, truncated: 0)
         for entry in batch {
-            let line = entry.bytes, offset = entry.offset
+            let line = entry.bytes
+            let offset = entry.offset
             counts.read += 1
             if entry.truncated { counts.truncated += 1 }
             switch engine.process(line: line, identity: info.identity, offset: offset, nowMs: now) {
             case .event(let event, let rule):
-                let origin = EventOrigin(source: sourceName, path: info.path, identity: info.identity, offset: offset,
-                                         rule: rule, ack: handle)
-                events.append(PendingEvent(event: event, origin: origin, rawLine: String(decoding: line, as: UTF8.self)))
+                let origin = EventOrigin(
+                    source: sourceName, path: info.path, identity: info.identity, offset: offset,
+                    rule: rule, ack: handle)
+                events.append(
+                    PendingEvent(event: event, origin: origin, rawLine: String(decoding: line, as: UTF8.self)))
             case .dropped:
                 counts.dropped += 1
             case .unmatched:
@@ -88,12 +93,14 @@ final class Pipeline: LineSink, @unchecked Sendable {
             case .invalid(let rule, let problems):
                 counts.invalid += 1
                 // Rejected locally by the API's own rules: dead-letter it rather than spend a request.
-                let origin = EventOrigin(source: sourceName, path: info.path, identity: info.identity, offset: offset,
-                                         rule: rule, ack: handle)
-                letters.append(DeadLetter(
-                    reason: .localValidation, field: problems.first?.field ?? "",
-                    message: problems.map(\.message).joined(separator: "; "), origin: origin,
-                    rawLine: String(decoding: line, as: UTF8.self), eventJSON: [], timeMs: now))
+                let origin = EventOrigin(
+                    source: sourceName, path: info.path, identity: info.identity, offset: offset,
+                    rule: rule, ack: handle)
+                letters.append(
+                    DeadLetter(
+                        reason: .localValidation, field: problems.first?.field ?? "",
+                        message: problems.map(\.message).joined(separator: "; "), origin: origin,
+                        rawLine: String(decoding: line, as: UTF8.self), eventJSON: [], timeMs: now))
             }
         }
         // A dead letter that cannot be written (disk full) stays pending for this run, so the
@@ -104,8 +111,9 @@ final class Pipeline: LineSink, @unchecked Sendable {
                 try deadLetters.write(letters)
             } catch {
                 unwritten = letters.count
-                logger.error("dead letters not written; checkpoint held before them",
-                             metadata: ["file.path": "\(info.path)", "error": "\(error)"])
+                logger.error(
+                    "dead letters not written; checkpoint held before them",
+                    metadata: ["file.path": "\(info.path)", "error": "\(error)"])
             }
         }
         metrics.add(.linesRead, counts.read)
@@ -117,7 +125,9 @@ final class Pipeline: LineSink, @unchecked Sendable {
         metrics.add(.eventsDeadLettered, counts.invalid - unwritten)
         metrics.add(.eventsProduced, events.count)
         state.withLock {
-            if let advance = $0.acks.addSegment(file: file, endOffset: batch.endOffset, pending: events.count + unwritten) {
+            if let advance = $0.acks.addSegment(
+                file: file, endOffset: batch.endOffset, pending: events.count + unwritten)
+            {
                 Self.record(advance, in: &$0)
             }
         }
@@ -185,7 +195,9 @@ final class Pipeline: LineSink, @unchecked Sendable {
             return gone
         }
         for checkpoint in pruned {
-            logger.info("checkpoint pruned", metadata: ["file.path": "\(checkpoint.path)", "file.identity": "\(checkpoint.identity)"])
+            logger.info(
+                "checkpoint pruned",
+                metadata: ["file.path": "\(checkpoint.path)", "file.identity": "\(checkpoint.identity)"])
         }
     }
 
@@ -207,8 +219,10 @@ final class Pipeline: LineSink, @unchecked Sendable {
     }
 
     private static func record(_ advance: AckTracker.Advance, in state: inout State) {
-        state.store.update(Checkpoint(identity: advance.identity, path: advance.path, source: advance.source,
-                                      offset: advance.offset, updatedMs: Int64(Date().timeIntervalSince1970 * 1000)))
+        state.store.update(
+            Checkpoint(
+                identity: advance.identity, path: advance.path, source: advance.source,
+                offset: advance.offset, updatedMs: Int64(Date().timeIntervalSince1970 * 1000)))
         state.dirty = true
     }
 

@@ -12,9 +12,13 @@ struct RunningPipeline {
     static func start(plan: AgentPlan, logger: Logger) throws -> RunningPipeline {
         let stages = try PipelineStages(plan: plan, storeName: CheckpointStore.liveStoreName, logger: logger)
         let store = stages.store
-        let tailer = Tailer(sources: plan.config.sources.map(TailSource.init), sink: stages.pipeline, resume: { device, inode in
-            store.checkpoints(device: device, inode: inode).map { ResumePoint(identity: $0.identity, offset: $0.offset) }
-        }, logger: logger)
+        let tailer = Tailer(
+            sources: plan.config.sources.map(TailSource.init), sink: stages.pipeline,
+            resume: { device, inode in
+                store.checkpoints(device: device, inode: inode).map {
+                    ResumePoint(identity: $0.identity, offset: $0.offset)
+                }
+            }, logger: logger)
         try stages.shipper.start()
         try tailer.start()
         return RunningPipeline(stages: stages, tailer: tailer)
@@ -53,13 +57,17 @@ struct PipelineStages {
         store = try CheckpointStore(directory: config.stateDir, name: storeName)
         // The shipper reports acknowledgements to the pipeline, which is created after it.
         let relay = AckRelay()
-        shipper = Shipper(destination: config.destination, credentials: plan.credentials,
-                          stateDir: config.stateDir, logger: logger) { handles, result in
+        shipper = Shipper(
+            destination: config.destination, credentials: plan.credentials,
+            stateDir: config.stateDir, logger: logger
+        ) { handles, result in
             relay.forward(handles, deadLettered: result == .deadLettered)
         }
-        pipeline = Pipeline(sources: config.sources, engines: plan.engines, shipper: shipper, store: store,
-                            deadLetters: DeadLetterWriter(stateDir: config.stateDir,
-                                                          maxBytes: config.destination.deadLetterMaxBytes), metrics: metrics, logger: logger)
+        pipeline = Pipeline(
+            sources: config.sources, engines: plan.engines, shipper: shipper, store: store,
+            deadLetters: DeadLetterWriter(
+                stateDir: config.stateDir,
+                maxBytes: config.destination.deadLetterMaxBytes), metrics: metrics, logger: logger)
         relay.target = pipeline
     }
 

@@ -3,7 +3,9 @@ extension ShipCredentials {
     /// Basic auth per INGESTION_API.md 2.2: a service account is `username:secret` plus
     /// `project_id`; without a username the secret (a project secret or token) is the user
     /// name with an empty password, and no `project_id`.
-    public static func resolve(_ destination: DestinationConfig, environment: [String: String]) throws -> ShipCredentials {
+    public static func resolve(_ destination: DestinationConfig, environment: [String: String]) throws
+        -> ShipCredentials
+    {
         guard destination.kind == .mixpanel else { return ShipCredentials() }
         var credentials = ShipCredentials()
         if let auth = destination.auth {

@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The signals the daemon acts on, received synchronously with `sigtimedwait` on the thread

@@ -106,8 +106,9 @@ public struct AckTracker: Sendable {
             state.segments.removeFirst(state.head)
             state.head = 0
         }
-        let advance = Advance(file: file, identity: state.identity, path: state.path, source: state.source,
-                              offset: state.committed)
+        let advance = Advance(
+            file: file, identity: state.identity, path: state.path, source: state.source,
+            offset: state.committed)
         if state.closed, state.outstanding == 0 { files[file] = nil } else { files[file] = state }
         return state.committed != before ? advance : nil
     }

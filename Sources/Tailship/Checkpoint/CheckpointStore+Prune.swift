@@ -17,7 +17,9 @@
             _ checkpoint: Checkpoint, scan: FileScan, nowMs: Int64, graceMs: Int64 = pruneGraceMs,
             pathHolds: (Checkpoint) -> Bool
         ) -> Bool {
-            guard !scan.live.contains(checkpoint.identity), nowMs - checkpoint.updatedMs >= graceMs else { return false }
+            guard !scan.live.contains(checkpoint.identity), nowMs - checkpoint.updatedMs >= graceMs else {
+                return false
+            }
             if let end = scan.readEnds[checkpoint.identity] {
                 guard checkpoint.offset >= end else { return false }
             } else {

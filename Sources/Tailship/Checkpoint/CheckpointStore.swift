@@ -39,10 +39,15 @@ public struct CheckpointStore: Sendable {
         do {
             file = try JSONDecoder().decode(CheckpointFile.self, from: data)
         } catch {
-            throw CheckpointError(path: path, message: "unreadable checkpoint file (\(error)); move it aside to start over")
+            throw CheckpointError(
+                path: path, message: "unreadable checkpoint file (\(error)); move it aside to start over")
         }
         guard file.version == CheckpointFile.currentVersion else {
-            throw CheckpointError(path: path, message: "checkpoint format version \(file.version) is not supported by this tailship (expects \(CheckpointFile.currentVersion))")
+            throw CheckpointError(
+                path: path,
+                message:
+                    "checkpoint format version \(file.version) is not supported by this tailship (expects \(CheckpointFile.currentVersion))"
+            )
         }
         for checkpoint in file.checkpoints { checkpoints[checkpoint.identity] = checkpoint }
     }

@@ -62,7 +62,8 @@ extension ConfigDecoder {
             name: name.value, paths: paths.map(\.value), exclude: exclude.map(\.value),
             startAt: startAt ?? ConfigDefaults.startAt, timezone: timezone,
             maxLineBytes: maxLineBytes ?? ConfigDefaults.maxLineBytes,
-            maxOpenFiles: maxOpenFiles ?? ConfigDefaults.maxOpenFiles, pollIntervalMs: pollInterval, format: format ?? ConfigDefaults.format,
+            maxOpenFiles: maxOpenFiles ?? ConfigDefaults.maxOpenFiles, pollIntervalMs: pollInterval,
+            format: format ?? ConfigDefaults.format,
             rules: rules, mark: fields.mark)
         return (source, name.mark)
     }

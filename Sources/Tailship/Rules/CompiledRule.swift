@@ -57,10 +57,12 @@ final class CompiledRule {
     let properties: [CompiledProperty]
     let drop: Bool
 
-    init(name: String, pattern: Pattern?, groupForSlot: [Int], conditions: [CompiledCondition],
-         event: CompiledTemplate?, distinctId: CompiledTemplate?,
-         time: (template: CompiledTemplate, parser: TimeParser)?, insertId: CompiledTemplate?,
-         ip: CompiledTemplate?, properties: [CompiledProperty], drop: Bool) {
+    init(
+        name: String, pattern: Pattern?, groupForSlot: [Int], conditions: [CompiledCondition],
+        event: CompiledTemplate?, distinctId: CompiledTemplate?,
+        time: (template: CompiledTemplate, parser: TimeParser)?, insertId: CompiledTemplate?,
+        ip: CompiledTemplate?, properties: [CompiledProperty], drop: Bool
+    ) {
         self.name = name
         self.pattern = pattern
         self.groupForSlot = groupForSlot

@@ -29,8 +29,10 @@ public struct Event: Sendable, Equatable {
     public var ip: String
     public var properties: [EventProperty]
 
-    public init(name: String, distinctId: String, timeMs: Int64, insertId: String, ip: String = "0",
-                properties: [EventProperty] = []) {
+    public init(
+        name: String, distinctId: String, timeMs: Int64, insertId: String, ip: String = "0",
+        properties: [EventProperty] = []
+    ) {
         self.name = name
         self.distinctId = distinctId
         self.timeMs = timeMs

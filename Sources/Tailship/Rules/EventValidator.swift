@@ -37,39 +37,49 @@ public enum EventValidator {
             problems.append(EventProblem(field: "event", message: "'event' must not be missing or blank"))
         }
         if event.timeMs < earliestTimeMs {
-            problems.append(EventProblem(
-                field: "properties.time", message: "'properties.time' is invalid: must not be before 1971-01-01"))
+            problems.append(
+                EventProblem(
+                    field: "properties.time", message: "'properties.time' is invalid: must not be before 1971-01-01"))
         } else if event.timeMs > nowMs + maxFutureMs {
-            problems.append(EventProblem(
-                field: "properties.time", message: "'properties.time' is invalid: must not be in the future"))
+            problems.append(
+                EventProblem(
+                    field: "properties.time", message: "'properties.time' is invalid: must not be in the future"))
         }
         if Placeholders.isPlaceholder(event.distinctId) {
-            problems.append(EventProblem(
-                field: "properties.distinct_id",
-                message: "'properties.distinct_id' is invalid: must not be a placeholder value (\(event.distinctId))"))
+            problems.append(
+                EventProblem(
+                    field: "properties.distinct_id",
+                    message:
+                        "'properties.distinct_id' is invalid: must not be a placeholder value (\(event.distinctId))"))
         }
         if !insertIdKnownValid && !InsertID.isValid(event.insertId) {
-            problems.append(EventProblem(
-                field: "$insert_id",
-                message: "'$insert_id' is invalid: must only contain alphanumeric or hyphen '-' characters"))
+            problems.append(
+                EventProblem(
+                    field: "$insert_id",
+                    message: "'$insert_id' is invalid: must only contain alphanumeric or hyphen '-' characters"))
         }
         // time, distinct_id, $insert_id and ip travel as properties too.
         let count = event.properties.count + 4
         if count >= maxProperties {
-            problems.append(EventProblem(
-                field: "properties",
-                message: "'properties' is invalid: must have fewer than \(maxProperties) properties (has \(count))"))
+            problems.append(
+                EventProblem(
+                    field: "properties",
+                    message: "'properties' is invalid: must have fewer than \(maxProperties) properties (has \(count))")
+            )
         }
         for property in event.properties where property.name.count > maxPropertyNameLength {
-            problems.append(EventProblem(
-                field: "properties",
-                message: "'properties' is invalid: property name longer than \(maxPropertyNameLength) characters "
-                    + "(\(property.name.prefix(32))...)"))
+            problems.append(
+                EventProblem(
+                    field: "properties",
+                    message: "'properties' is invalid: property name longer than \(maxPropertyNameLength) characters "
+                        + "(\(property.name.prefix(32))...)"))
         }
         // Escapes at most sextuple a byte: most events are provably small without scanning them.
         if sizeBound(event) >= maxEventBytes, case let size = estimatedJSONBytes(event), size >= maxEventBytes {
-            problems.append(EventProblem(
-                field: "properties", message: "'properties' is invalid: event is \(size) bytes, must be under 1 MB"))
+            problems.append(
+                EventProblem(
+                    field: "properties", message: "'properties' is invalid: event is \(size) bytes, must be under 1 MB")
+            )
         }
         return problems
     }
@@ -77,7 +87,8 @@ public enum EventValidator {
     /// The problem to report when a value read from the line is not valid UTF-8. Events hold
     /// Swift strings (always valid), so the rule engine checks bytes before building them.
     public static func invalidUTF8(field: String) -> EventProblem {
-        let apiField = field == "event" || field == "properties.distinct_id" || field == "$insert_id"
+        let apiField =
+            field == "event" || field == "properties.distinct_id" || field == "$insert_id"
             ? field : "properties"
         return EventProblem(field: apiField, message: "'\(field)' is invalid: string should be valid utf8")
     }
@@ -103,8 +114,10 @@ public enum EventValidator {
     /// An upper bound of `estimatedJSONBytes` from string lengths alone (O(1) per string).
     private static func sizeBound(_ event: Event) -> Int {
         var total = 100 + 8
-        total += 6 * (event.name.utf8.count + event.distinctId.utf8.count + event.insertId.utf8.count
-            + event.ip.utf8.count)
+        total +=
+            6
+            * (event.name.utf8.count + event.distinctId.utf8.count + event.insertId.utf8.count
+                + event.ip.utf8.count)
         for property in event.properties {
             total += 6 * property.name.utf8.count + 6
             if case .string(let s) = property.value { total += 6 * s.utf8.count + 2 } else { total += 24 }

@@ -83,10 +83,14 @@ struct FNV128 {
                 out.append(n < 10 ? 0x30 + n : 0x57 + n)
             }
         }
-        hex(h >> 32, 8); out.append(0x2d)
-        hex(h >> 16, 4); out.append(0x2d)
-        hex(h, 4); out.append(0x2d)
-        hex(l >> 48, 4); out.append(0x2d)
+        hex(h >> 32, 8)
+        out.append(0x2d)
+        hex(h >> 16, 4)
+        out.append(0x2d)
+        hex(h, 4)
+        out.append(0x2d)
+        hex(l >> 48, 4)
+        out.append(0x2d)
         hex(l, 12)
         return String(decoding: out, as: UTF8.self)
     }

@@ -31,7 +31,9 @@ enum LogfmtParser {
                     i += 1
                 }
                 i += 1  // the closing quote (or past the end when unterminated)
-                if let slot { fields.set(slot, FieldRef(start: start, end: fields.scratchUsed, inScratch: true, present: true)) }
+                if let slot {
+                    fields.set(slot, FieldRef(start: start, end: fields.scratchUsed, inScratch: true, present: true))
+                }
             } else {
                 let start = i
                 while i < n, line[i] != 0x20, line[i] != 0x09 { i += 1 }
@@ -95,36 +97,42 @@ final class JSONLineParser {
         guard i < line.count else { return false }
         let start = i
         switch line[i] {
-        case 0x7b: // {
+        case 0x7b:  // {
             guard object(depth: depth) else { return false }
-        case 0x5b: // [
+        case 0x5b:  // [
             guard array(depth: depth) else { return false }
-        case 0x22: // "
+        case 0x22:  // "
             guard let ref = string(decode: true) else { return false }
             if let slot = currentSlot() { fields.set(slot, ref) }
             return true
-        case 0x6e: // null: present in the JSON, missing as a field
+        case 0x6e:  // null: present in the JSON, missing as a field
             return literal("null")
         case 0x74: guard literal("true") else { return false }
         case 0x66: guard literal("false") else { return false }
         default:
             guard number() else { return false }
         }
-        if let slot = currentSlot() { fields.set(slot, FieldRef(start: start, end: i, inScratch: false, present: true)) }
+        if let slot = currentSlot() {
+            fields.set(slot, FieldRef(start: start, end: i, inScratch: false, present: true))
+        }
         return true
     }
 
     private func object(depth: Int) -> Bool {
         i += 1
         skipSpace()
-        if i < line.count, line[i] == 0x7d { i += 1; return true }
+        if i < line.count, line[i] == 0x7d {
+            i += 1
+            return true
+        }
         let base = path.count
         while true {
             skipSpace()
             guard i < line.count, line[i] == 0x22, let key = string(decode: true) else { return false }
             path.removeSubrange(base...)
             if base > 0 { path.append(0x2e) }
-            let keyBytes = key.inScratch
+            let keyBytes =
+                key.inScratch
                 ? UnsafeRawBufferPointer(start: fields.scratch + key.start, count: key.end - key.start)
                 : UnsafeRawBufferPointer(rebasing: line[key.start..<key.end])
             path.append(contentsOf: keyBytes)
@@ -135,7 +143,10 @@ final class JSONLineParser {
             guard value(depth: depth + 1) else { return false }
             skipSpace()
             guard i < line.count else { return false }
-            if line[i] == 0x2c { i += 1; continue }
+            if line[i] == 0x2c {
+                i += 1
+                continue
+            }
             guard line[i] == 0x7d else { return false }
             i += 1
             path.removeSubrange(base...)
@@ -150,12 +161,18 @@ final class JSONLineParser {
         path.removeAll(keepingCapacity: true)
         defer { path = saved }
         skipSpace()
-        if i < line.count, line[i] == 0x5d { i += 1; return true }
+        if i < line.count, line[i] == 0x5d {
+            i += 1
+            return true
+        }
         while true {
             guard value(depth: depth + 1) else { return false }
             skipSpace()
             guard i < line.count else { return false }
-            if line[i] == 0x2c { i += 1; continue }
+            if line[i] == 0x2c {
+                i += 1
+                continue
+            }
             guard line[i] == 0x5d else { return false }
             i += 1
             return true
@@ -181,7 +198,11 @@ final class JSONLineParser {
                 i += 1
                 return FieldRef(start: out, end: fields.scratchUsed, inScratch: true, present: true)
             }
-            if b != 0x5c { fields.appendScratch(b); i += 1; continue }
+            if b != 0x5c {
+                fields.appendScratch(b)
+                i += 1
+                continue
+            }
             guard i + 1 < line.count else { return nil }
             let e = line[i + 1]
             i += 2

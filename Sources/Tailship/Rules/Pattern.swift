@@ -83,7 +83,7 @@ public final class Pattern {
         self.namedGroups = Pattern.readNameTable(code)
 
         guard let data = tailship_pcre2_match_data_create(code),
-              let context = tailship_pcre2_match_context_create()
+            let context = tailship_pcre2_match_context_create()
         else {
             fatalError("pcre2: out of memory creating match data")
         }
@@ -164,7 +164,9 @@ public final class Pattern {
 
     private static func errorMessage(_ code: Int32) -> String {
         var buffer = [UInt8](repeating: 0, count: 256)
-        let n = buffer.withUnsafeMutableBufferPointer { tailship_pcre2_get_error_message(code, $0.baseAddress, $0.count) }
+        let n = buffer.withUnsafeMutableBufferPointer {
+            tailship_pcre2_get_error_message(code, $0.baseAddress, $0.count)
+        }
         guard n > 0 else { return "PCRE2 error \(code)" }
         return String(decoding: buffer[0..<Int(n)], as: UTF8.self)
     }

@@ -56,8 +56,10 @@ public enum RuleCompiler {
             func checkField(_ name: String, _ mark: SourceMark) {
                 guard checkFields, let available, !available.contains(name) else { return }
                 let known = available.sorted().joined(separator: ", ")
-                problem(mark, "field '\(name)' is not produced by the pattern "
-                    + (known.isEmpty ? "(it has no named groups)" : "(named groups: \(known))"))
+                problem(
+                    mark,
+                    "field '\(name)' is not produced by the pattern "
+                        + (known.isEmpty ? "(it has no named groups)" : "(named groups: \(known))"))
             }
             func template(_ text: Located<String>?) -> CompiledTemplate? {
                 guard let text else { return nil }
@@ -75,8 +77,10 @@ public enum RuleCompiler {
             for condition in rule.conditions {
                 checkField(condition.field.value, condition.field.mark)
                 if let p = pattern(condition.pattern, what: "where \(condition.field.value)") {
-                    conditions.append(CompiledCondition(field: condition.field.value,
-                                                        slot: table.add(condition.field.value), pattern: p))
+                    conditions.append(
+                        CompiledCondition(
+                            field: condition.field.value,
+                            slot: table.add(condition.field.value), pattern: p))
                 }
             }
             if !rule.drop, rule.event == nil {
@@ -95,14 +99,17 @@ public enum RuleCompiler {
                 }
                 if let compiled, let parser { time = (compiled, parser) }
             }
-            builders.append(RuleBuilder(
-                name: rule.name.value, pattern: rulePattern, conditions: conditions,
-                event: template(rule.event), distinctId: template(rule.distinctId), time: time,
-                insertId: template(rule.insertId), ip: template(rule.ip),
-                properties: rule.properties.compactMap { spec in
-                    template(spec.value).map { CompiledProperty(name: spec.name.value, template: $0, type: spec.type) }
-                },
-                drop: rule.drop))
+            builders.append(
+                RuleBuilder(
+                    name: rule.name.value, pattern: rulePattern, conditions: conditions,
+                    event: template(rule.event), distinctId: template(rule.distinctId), time: time,
+                    insertId: template(rule.insertId), ip: template(rule.ip),
+                    properties: rule.properties.compactMap { spec in
+                        template(spec.value).map {
+                            CompiledProperty(name: spec.name.value, template: $0, type: spec.type)
+                        }
+                    },
+                    drop: rule.drop))
         }
         guard problems.isEmpty else { return (nil, problems) }
 
@@ -114,8 +121,9 @@ public enum RuleCompiler {
                 conditions: b.conditions, event: b.event, distinctId: b.distinctId, time: b.time,
                 insertId: b.insertId, ip: b.ip, properties: b.properties, drop: b.drop)
         }
-        let engine = RuleEngine(sourceName: source.name, format: source.format, rules: rules, table: table,
-                                preset: preset)
+        let engine = RuleEngine(
+            sourceName: source.name, format: source.format, rules: rules, table: table,
+            preset: preset)
         return (engine, [])
     }
 

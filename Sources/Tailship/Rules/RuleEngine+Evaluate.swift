@@ -8,8 +8,10 @@ extension RuleEngine {
 
     /// One rule against one line (the source-level parse already done).
     /// `tracing` builds the strings `explain` shows; `process` skips that work.
-    func evaluate(_ rule: CompiledRule, line: UnsafeRawBufferPointer, identity: FileIdentity, offset: UInt64,
-                  nowMs: Int64, tracing: Bool) -> RuleVerdict {
+    func evaluate(
+        _ rule: CompiledRule, line: UnsafeRawBufferPointer, identity: FileIdentity, offset: UInt64,
+        nowMs: Int64, tracing: Bool
+    ) -> RuleVerdict {
         if let pattern = rule.pattern {
             switch pattern.match(line) {
             case .noMatch: return .patternDidNotMatch
@@ -25,7 +27,8 @@ extension RuleEngine {
             case .matched: continue
             case .limitHit: return .limitHit
             case .noMatch:
-                return .conditionFailed(field: condition.field, value: tracing ? String(decoding: v, as: UTF8.self) : "")
+                return .conditionFailed(
+                    field: condition.field, value: tracing ? String(decoding: v, as: UTF8.self) : "")
             }
         }
         if rule.drop { return .dropped }
@@ -57,9 +60,10 @@ extension RuleEngine {
             case .some(.some(let t)): timeMs = t
             case .some(.none):
                 let text = renderLossy(template, rule, line)
-                problems.append(EventProblem(
-                    field: "properties.time",
-                    message: "'properties.time' is invalid: cannot read \"\(text)\" with format \(parser.format)"))
+                problems.append(
+                    EventProblem(
+                        field: "properties.time",
+                        message: "'properties.time' is invalid: cannot read \"\(text)\" with format \(parser.format)"))
             case .none: return missing(template, rule, line, part: "time")
             }
         }
@@ -84,16 +88,19 @@ extension RuleEngine {
             case .some(.failure(let problem)): problems.append(problem)
             }
         }
-        let built = Event(name: name, distinctId: distinctId, timeMs: timeMs, insertId: insertId, ip: ip,
-                          properties: properties)
+        let built = Event(
+            name: name, distinctId: distinctId, timeMs: timeMs, insertId: insertId, ip: ip,
+            properties: properties)
         // `normalize` and `derive` only ever give valid ids: skip re-checking it.
         problems += EventValidator.validate(built, nowMs: nowMs, insertIdKnownValid: true)
         return problems.isEmpty ? .matched(built) : .invalid(problems)
     }
 
     /// The verdict for a template that named a field the line lacks.
-    private func missing(_ t: CompiledTemplate, _ rule: CompiledRule, _ line: UnsafeRawBufferPointer,
-                         part: String) -> RuleVerdict {
+    private func missing(
+        _ t: CompiledTemplate, _ rule: CompiledRule, _ line: UnsafeRawBufferPointer,
+        part: String
+    ) -> RuleVerdict {
         for case .slot(let s) in t.pieces where value(s, rule, line) == nil {
             return .fieldMissing(field: table.names[s], part: part)
         }
@@ -152,8 +159,10 @@ extension RuleEngine {
     }
 
     /// nil: a field is missing; .some(nil): present but unreadable; else the time.
-    private func parseTime(_ t: CompiledTemplate, _ parser: TimeParser, _ rule: CompiledRule,
-                           _ line: UnsafeRawBufferPointer, nowMs: Int64) -> Int64?? {
+    private func parseTime(
+        _ t: CompiledTemplate, _ parser: TimeParser, _ rule: CompiledRule,
+        _ line: UnsafeRawBufferPointer, nowMs: Int64
+    ) -> Int64?? {
         if let slot = t.singleSlot {
             guard let v = value(slot, rule, line) else { return nil }
             return .some(parser.parse(v, nowMs: nowMs))
@@ -164,8 +173,10 @@ extension RuleEngine {
 
     /// A property's typed value: nil when left out (missing field, or empty for a non-string
     /// type), a problem when the text does not convert to the declared type.
-    private func typedValue(_ p: CompiledProperty, _ rule: CompiledRule,
-                            _ line: UnsafeRawBufferPointer) -> Result<PropertyValue, EventProblem>? {
+    private func typedValue(
+        _ p: CompiledProperty, _ rule: CompiledRule,
+        _ line: UnsafeRawBufferPointer
+    ) -> Result<PropertyValue, EventProblem>? {
         let text: String
         switch render(p.template, rule, line) {
         case .missing: return nil
@@ -181,9 +192,10 @@ extension RuleEngine {
         case .bool: converted = TypedValues.bool(text).map(PropertyValue.bool)
         }
         guard let converted else {
-            return .failure(EventProblem(
-                field: "properties",
-                message: "'properties.\(p.name)' is invalid: \"\(text.prefix(64))\" is not a \(p.type.rawValue)"))
+            return .failure(
+                EventProblem(
+                    field: "properties",
+                    message: "'properties.\(p.name)' is invalid: \"\(text.prefix(64))\" is not a \(p.type.rawValue)"))
         }
         return .success(converted)
     }
@@ -197,8 +209,8 @@ enum TypedValues {
     /// A finite decimal number (`387.03`, `-1e3`); NaN and infinities cannot be sent as JSON.
     static func float(_ s: String) -> Double? {
         guard let first = s.utf8.first, first != 0x20, s.utf8.last != 0x20,
-              // Bytes, not Foundation's `contains`: a hex float is ASCII anyway, and this runs per event.
-              !s.utf8.contains(UInt8(ascii: "x")), !s.utf8.contains(UInt8(ascii: "X")), let d = Double(s), d.isFinite
+            // Bytes, not Foundation's `contains`: a hex float is ASCII anyway, and this runs per event.
+            !s.utf8.contains(UInt8(ascii: "x")), !s.utf8.contains(UInt8(ascii: "X")), let d = Double(s), d.isFinite
         else { return nil }
         return d
     }

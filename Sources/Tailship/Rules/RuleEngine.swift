@@ -33,17 +33,20 @@ public final class RuleEngine {
         self.table = table
         self.preset = preset
         self.fields = LineFields(count: table.count)
-        self.presetSlots = preset.map { p in
-            table.names.enumerated().compactMap { slot, name in p.groupIndex(named: name).map { (slot, $0) } }
-        } ?? []
+        self.presetSlots =
+            preset.map { p in
+                table.names.enumerated().compactMap { slot, name in p.groupIndex(named: name).map { (slot, $0) } }
+            } ?? []
         self.json = format == .json ? JSONLineParser(table: table, fields: fields) : nil
         renderBuffer.reserveCapacity(256)
     }
 
     /// The outcome for `line` (without its newline), read at byte `offset` of file `identity`.
     /// `nowMs` bounds the time window and fills in a missing year or `time`.
-    public func process(line: UnsafeRawBufferPointer, identity: FileIdentity, offset: UInt64,
-                        nowMs: Int64) -> RuleOutcome {
+    public func process(
+        line: UnsafeRawBufferPointer, identity: FileIdentity, offset: UInt64,
+        nowMs: Int64
+    ) -> RuleOutcome {
         switch readLine(line) {
         case .notInFormat: return .unmatched
         case .limitHit: return .limitHit(rule: format.rawValue)
@@ -64,8 +67,10 @@ public final class RuleEngine {
     }
 
     /// Each rule's verdict on `line`, in order, up to and including the one that takes it.
-    public func explain(line: UnsafeRawBufferPointer, identity: FileIdentity, offset: UInt64,
-                        nowMs: Int64) -> [RuleTrace] {
+    public func explain(
+        line: UnsafeRawBufferPointer, identity: FileIdentity, offset: UInt64,
+        nowMs: Int64
+    ) -> [RuleTrace] {
         switch readLine(line) {
         case .notInFormat(let reason):
             return rules.map { RuleTrace(rule: $0.name, verdict: .lineNotInFormat(reason)) }
@@ -88,13 +93,17 @@ public final class RuleEngine {
     /// `process` for a String line (tests, `tailship test` on small inputs).
     public func process(line: String, identity: FileIdentity, offset: UInt64, nowMs: Int64) -> RuleOutcome {
         var copy = line
-        return copy.withUTF8 { process(line: UnsafeRawBufferPointer($0), identity: identity, offset: offset, nowMs: nowMs) }
+        return copy.withUTF8 {
+            process(line: UnsafeRawBufferPointer($0), identity: identity, offset: offset, nowMs: nowMs)
+        }
     }
 
     /// `explain` for a String line.
     public func explain(line: String, identity: FileIdentity, offset: UInt64, nowMs: Int64) -> [RuleTrace] {
         var copy = line
-        return copy.withUTF8 { explain(line: UnsafeRawBufferPointer($0), identity: identity, offset: offset, nowMs: nowMs) }
+        return copy.withUTF8 {
+            explain(line: UnsafeRawBufferPointer($0), identity: identity, offset: offset, nowMs: nowMs)
+        }
     }
 
     private enum LineRead {
@@ -124,7 +133,8 @@ public final class RuleEngine {
             case .matched:
                 for (slot, group) in presetSlots {
                     if let r = preset.range(ofGroup: group) {
-                        fields.set(slot, FieldRef(start: r.lowerBound, end: r.upperBound, inScratch: false, present: true))
+                        fields.set(
+                            slot, FieldRef(start: r.lowerBound, end: r.upperBound, inScratch: false, present: true))
                     }
                 }
                 return .ok

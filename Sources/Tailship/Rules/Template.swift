@@ -46,7 +46,10 @@ public struct Template: Sendable, Equatable, CustomStringConvertible {
                 guard !name.isEmpty, !name.contains("{"), !name.contains("}") else {
                     throw TemplateError(message: "empty or malformed field name in template", offset: open)
                 }
-                if !literal.isEmpty { segments.append(.literal(literal)); literal = "" }
+                if !literal.isEmpty {
+                    segments.append(.literal(literal))
+                    literal = ""
+                }
                 segments.append(.field(name))
                 i = j + 2
             } else {

@@ -53,9 +53,12 @@ enum StrptimeDirective: Equatable {
             case UInt8(ascii: "a"), UInt8(ascii: "A"): out.append(.weekdayName)
             case UInt8(ascii: "p"): out.append(.amPm)
             case UInt8(ascii: "s"): out.append(.epochSeconds)
-            case UInt8(ascii: "T"): out += [.hour24, .literal(UInt8(ascii: ":")), .minute, .literal(UInt8(ascii: ":")), .second]
-            case UInt8(ascii: "F"): out += [.year4, .literal(UInt8(ascii: "-")), .month, .literal(UInt8(ascii: "-")), .day]
-            case UInt8(ascii: "D"): out += [.month, .literal(UInt8(ascii: "/")), .day, .literal(UInt8(ascii: "/")), .year2]
+            case UInt8(ascii: "T"):
+                out += [.hour24, .literal(UInt8(ascii: ":")), .minute, .literal(UInt8(ascii: ":")), .second]
+            case UInt8(ascii: "F"):
+                out += [.year4, .literal(UInt8(ascii: "-")), .month, .literal(UInt8(ascii: "-")), .day]
+            case UInt8(ascii: "D"):
+                out += [.month, .literal(UInt8(ascii: "/")), .day, .literal(UInt8(ascii: "/")), .year2]
             case UInt8(ascii: "n"), UInt8(ascii: "t"):
                 if out.last != .whitespace { out.append(.whitespace) }
             case UInt8(ascii: "%"): out.append(.literal(UInt8(ascii: "%")))
@@ -80,30 +83,56 @@ enum StrptimeDirective: Equatable {
 extension TimeParser {
     /// Reads `cursor` with a compiled strptime format; the whole input must be consumed.
     func parseStrptime(_ directives: [StrptimeDirective], _ c: inout ByteCursor, nowMs: Int64) -> Int64? {
-        var year: Int?, month = 1, day = 1, dayOfYear: Int?, hour = 0, minute = 0, second = 0, millis = 0
-        var pm: Bool?, offset: Int?, epoch: Int64?
+        var year: Int?
+        var month = 1
+        var day = 1
+        var dayOfYear: Int?
+        var hour = 0
+        var minute = 0
+        var second = 0
+        var millis = 0
+        var pm: Bool?
+        var offset: Int?
+        var epoch: Int64?
         for directive in directives {
             switch directive {
             case .literal(let b): guard c.consume(b) else { return nil }
             case .whitespace: c.skipSpaces()
-            case .year4: guard let v = c.digits(min: 4, max: 4) else { return nil }; year = v
+            case .year4:
+                guard let v = c.digits(min: 4, max: 4) else { return nil }
+                year = v
             case .year2:
                 guard let v = c.digits(min: 2, max: 2) else { return nil }
                 year = v >= 69 ? 1900 + v : 2000 + v
-            case .month: guard let v = c.digits(min: 1, max: 2) else { return nil }; month = v
+            case .month:
+                guard let v = c.digits(min: 1, max: 2) else { return nil }
+                month = v
             case .day:
                 c.skipSpaces()
                 guard let v = c.digits(min: 1, max: 2) else { return nil }
                 day = v
-            case .dayOfYear: guard let v = c.digits(min: 1, max: 3) else { return nil }; dayOfYear = v
-            case .hour24, .hour12: guard let v = c.digits(min: 1, max: 2) else { return nil }; hour = v
-            case .minute: guard let v = c.digits(min: 1, max: 2) else { return nil }; minute = v
-            case .second: guard let v = c.digits(min: 1, max: 2) else { return nil }; second = v
-            case .fraction: guard let v = c.fractionMillis() else { return nil }; millis = v
-            case .zoneOffset: guard let v = c.zoneOffset() else { return nil }; offset = v
+            case .dayOfYear:
+                guard let v = c.digits(min: 1, max: 3) else { return nil }
+                dayOfYear = v
+            case .hour24, .hour12:
+                guard let v = c.digits(min: 1, max: 2) else { return nil }
+                hour = v
+            case .minute:
+                guard let v = c.digits(min: 1, max: 2) else { return nil }
+                minute = v
+            case .second:
+                guard let v = c.digits(min: 1, max: 2) else { return nil }
+                second = v
+            case .fraction:
+                guard let v = c.fractionMillis() else { return nil }
+                millis = v
+            case .zoneOffset:
+                guard let v = c.zoneOffset() else { return nil }
+                offset = v
             case .zoneName:
-                guard c.consumeWord(StrptimeDirective.utc) || c.consumeWord(StrptimeDirective.gmt)
-                    || c.consumeWord(StrptimeDirective.zulu)
+                guard
+                    c.consumeWord(StrptimeDirective.utc) || c.consumeWord(StrptimeDirective.gmt)
+                        || c.consumeWord(StrptimeDirective.zulu)
                 else { return nil }
                 offset = 0
             case .monthName:
@@ -118,7 +147,9 @@ extension TimeParser {
                 } else {
                     return nil
                 }
-            case .epochSeconds: guard let v = c.number(maxDigits: 12) else { return nil }; epoch = v
+            case .epochSeconds:
+                guard let v = c.number(maxDigits: 12) else { return nil }
+                epoch = v
             }
         }
         guard c.atEnd else { return nil }
@@ -133,20 +164,24 @@ extension TimeParser {
             day = d
         }
         if let year {
-            return epochMs(year: year, month: month, day: day, hour: hour, minute: minute, second: second,
-                           millis: millis, offset: offset)
+            return epochMs(
+                year: year, month: month, day: day, hour: hour, minute: minute, second: second,
+                millis: millis, offset: offset)
         }
         // No year in the line: this year, or last year if that lands over a day in the future.
         let thisYear = CivilTime.year(ofDays: (nowMs >= 0 ? nowMs : nowMs - 86_399_999) / 86_400_000)
-        guard let guess = epochMs(year: thisYear, month: month, day: day, hour: hour, minute: minute,
-                                  second: second, millis: millis, offset: offset)
+        guard
+            let guess = epochMs(
+                year: thisYear, month: month, day: day, hour: hour, minute: minute,
+                second: second, millis: millis, offset: offset)
         else {
             // Feb 29 in a non-leap current year: only last year could hold it (no), so fail.
             return nil
         }
         if guess > nowMs + 86_400_000 {
-            return epochMs(year: thisYear - 1, month: month, day: day, hour: hour, minute: minute, second: second,
-                           millis: millis, offset: offset)
+            return epochMs(
+                year: thisYear - 1, month: month, day: day, hour: hour, minute: minute, second: second,
+                millis: millis, offset: offset)
         }
         return guess
     }

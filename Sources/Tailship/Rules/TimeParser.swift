@@ -60,12 +60,15 @@ public final class TimeParser {
     }
 
     /// Combines parsed fields into epoch milliseconds; `offset` nil means the source's zone.
-    func epochMs(year: Int, month: Int, day: Int, hour: Int, minute: Int, second: Int, millis: Int,
-                 offset: Int?) -> Int64? {
+    func epochMs(
+        year: Int, month: Int, day: Int, hour: Int, minute: Int, second: Int, millis: Int,
+        offset: Int?
+    ) -> Int64? {
         guard (1...12).contains(month), day >= 1, day <= CivilTime.daysIn(month: month, year: year),
-              (0...23).contains(hour), (0...59).contains(minute), (0...60).contains(second)
+            (0...23).contains(hour), (0...59).contains(minute), (0...60).contains(second)
         else { return nil }
-        let local = CivilTime.days(year: year, month: month, day: day) * 86_400
+        let local =
+            CivilTime.days(year: year, month: month, day: day) * 86_400
             + Int64(hour * 3600 + minute * 60 + min(second, 59))
         let utc = offset.map { local - Int64($0) } ?? zone.utcSeconds(fromLocal: local)
         return utc * 1000 + Int64(millis)
@@ -73,14 +76,17 @@ public final class TimeParser {
 
     private func parseISO8601(_ c: inout ByteCursor) -> Int64? {
         guard let year = c.digits(exactly: 4), c.consume(UInt8(ascii: "-")),
-              let month = c.digits(exactly: 2), c.consume(UInt8(ascii: "-")),
-              let day = c.digits(exactly: 2)
+            let month = c.digits(exactly: 2), c.consume(UInt8(ascii: "-")),
+            let day = c.digits(exactly: 2)
         else { return nil }
-        var hour = 0, minute = 0, second = 0, millis = 0
+        var hour = 0
+        var minute = 0
+        var second = 0
+        var millis = 0
         var offset: Int?
         if !c.atEnd {
             guard let sep = c.next(), sep == UInt8(ascii: "T") || sep == UInt8(ascii: "t") || sep == 0x20,
-                  let h = c.digits(exactly: 2), c.consume(UInt8(ascii: ":")), let m = c.digits(exactly: 2)
+                let h = c.digits(exactly: 2), c.consume(UInt8(ascii: ":")), let m = c.digits(exactly: 2)
             else { return nil }
             hour = h
             minute = m
@@ -98,8 +104,9 @@ public final class TimeParser {
             }
             guard c.atEnd else { return nil }
         }
-        return epochMs(year: year, month: month, day: day, hour: hour, minute: minute, second: second,
-                       millis: millis, offset: offset)
+        return epochMs(
+            year: year, month: month, day: day, hour: hour, minute: minute, second: second,
+            millis: millis, offset: offset)
     }
 
     private func parseUnix(_ c: inout ByteCursor, scale: Int64) -> Int64? {
@@ -150,7 +157,8 @@ struct ByteCursor {
 
     /// Between `min` and `max` ASCII digits, as many as are there.
     mutating func digits(min: Int, max: Int) -> Int? {
-        var value = 0, count = 0
+        var value = 0
+        var count = 0
         while count < max, let b = peek(), b >= 0x30, b <= 0x39 {
             value = value * 10 + Int(b - 0x30)
             count += 1
@@ -161,7 +169,8 @@ struct ByteCursor {
 
     /// An unsigned integer of at most `maxDigits` digits.
     mutating func number(maxDigits: Int) -> Int64? {
-        var value: Int64 = 0, count = 0
+        var value: Int64 = 0
+        var count = 0
         while let b = peek(), b >= 0x30, b <= 0x39 {
             guard count < maxDigits else { return nil }
             value = value * 10 + Int64(b - 0x30)
@@ -173,7 +182,8 @@ struct ByteCursor {
 
     /// One or more fraction digits, truncated to milliseconds.
     mutating func fractionMillis() -> Int? {
-        var millis = 0, count = 0
+        var millis = 0
+        var count = 0
         while let b = peek(), b >= 0x30, b <= 0x39 {
             if count < 3 { millis = millis * 10 + Int(b - 0x30) }
             count += 1

@@ -26,9 +26,11 @@ public struct Backoff: Sendable {
     private let random: @Sendable (ClosedRange<Int>) -> Int
 
     /// Creates a backoff; `random` picks the jitter (injectable so tests are exact).
-    public init(initialMs: Int, maxMs: Int, jitterMs: ClosedRange<Int> = 1000...5000,
-                maxRetryAfterMs: Int = 600_000,
-                random: @escaping @Sendable (ClosedRange<Int>) -> Int = { Int.random(in: $0) }) {
+    public init(
+        initialMs: Int, maxMs: Int, jitterMs: ClosedRange<Int> = 1000...5000,
+        maxRetryAfterMs: Int = 600_000,
+        random: @escaping @Sendable (ClosedRange<Int>) -> Int = { Int.random(in: $0) }
+    ) {
         self.initialMs = max(1, initialMs)
         self.maxMs = max(self.initialMs, maxMs)
         self.jitterMs = jitterMs
@@ -37,8 +39,10 @@ public struct Backoff: Sendable {
     }
 
     /// Creates a backoff from the configuration's retry section.
-    public init(_ config: RetryConfig, jitterMs: ClosedRange<Int> = 1000...5000,
-                random: @escaping @Sendable (ClosedRange<Int>) -> Int = { Int.random(in: $0) }) {
+    public init(
+        _ config: RetryConfig, jitterMs: ClosedRange<Int> = 1000...5000,
+        random: @escaping @Sendable (ClosedRange<Int>) -> Int = { Int.random(in: $0) }
+    ) {
         self.init(initialMs: config.initialBackoffMs, maxMs: config.maxBackoffMs, jitterMs: jitterMs, random: random)
     }
 

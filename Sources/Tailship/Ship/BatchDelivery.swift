@@ -88,8 +88,9 @@ struct BatchDelivery: Sendable {
         case .tooLarge:
             state = .finished
             if let (first, second) = batch.split() { return .split(first, second) }
-            let letter = letter(0, reason: .tooLarge, field: "",
-                                message: "HTTP 413: the event alone exceeds the API's request size limit", wallMs: wallMs)
+            let letter = letter(
+                0, reason: .tooLarge, field: "",
+                message: "HTTP 413: the event alone exceeds the API's request size limit", wallMs: wallMs)
             return .deadLetter([letter], items: batch.items)
         case .rejected(let reason):
             state = .finished
@@ -99,8 +100,9 @@ struct BatchDelivery: Sendable {
             return .deadLetter(letters, items: batch.items)
         case .retryable(let reason, let retryAfter):
             state = .waiting(attempt: attempt, unauthorized: false)
-            return .retryLater(delayMs: backoff.nextDelayMs(retryAfterSeconds: retryAfter), reason: reason,
-                               attempt: attempt, unauthorized: false)
+            return .retryLater(
+                delayMs: backoff.nextDelayMs(retryAfterSeconds: retryAfter), reason: reason,
+                attempt: attempt, unauthorized: false)
         case .unauthorized(let reason):
             state = .waiting(attempt: attempt, unauthorized: true)
             return .retryLater(delayMs: backoff.maximumDelayMs(), reason: reason, attempt: attempt, unauthorized: true)
@@ -138,7 +140,8 @@ struct BatchDelivery: Sendable {
         let letters = order.map { i in
             letter(i, reason: .apiRejected, field: failedAt[i]!.field, message: failedAt[i]!.message, wallMs: wallMs)
         }
-        return .partial(accepted: accepted, letters: letters, failed: order.map { batch.items[$0] }, unmatched: unmatched)
+        return .partial(
+            accepted: accepted, letters: letters, failed: order.map { batch.items[$0] }, unmatched: unmatched)
     }
 
     /// By `index` (what the API documents); if the echoed insert id disagrees with that
@@ -151,10 +154,13 @@ struct BatchDelivery: Sendable {
         return inRange ? record.index : nil
     }
 
-    private func letter(_ i: Int, reason: DeadLetter.Reason, field: String, message: String,
-                        wallMs: Int64) -> DeadLetter {
+    private func letter(
+        _ i: Int, reason: DeadLetter.Reason, field: String, message: String,
+        wallMs: Int64
+    ) -> DeadLetter {
         let pending = batch.items[i].pending
-        return DeadLetter(reason: reason, field: field, message: message, origin: pending.origin,
-                          rawLine: pending.rawLine, eventJSON: batch.encoded[i], timeMs: wallMs)
+        return DeadLetter(
+            reason: reason, field: field, message: message, origin: pending.origin,
+            rawLine: pending.rawLine, eventJSON: batch.encoded[i], timeMs: wallMs)
     }
 }

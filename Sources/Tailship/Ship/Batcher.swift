@@ -35,8 +35,10 @@ public struct Batch<Item>: Sendable where Item: Sendable {
     public func split() -> (Batch, Batch)? {
         guard count > 1 else { return nil }
         let mid = count / 2
-        return (Batch(items: Array(items[..<mid]), encoded: Array(encoded[..<mid])),
-                Batch(items: Array(items[mid...]), encoded: Array(encoded[mid...])))
+        return (
+            Batch(items: Array(items[..<mid]), encoded: Array(encoded[..<mid])),
+            Batch(items: Array(items[mid...]), encoded: Array(encoded[mid...]))
+        )
     }
 }
 

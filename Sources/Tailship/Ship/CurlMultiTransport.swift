@@ -1,6 +1,7 @@
 import CCurl
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The production `MultiTransport`: one libcurl multi handle driving up to `maxInFlight`
@@ -96,7 +97,7 @@ final class CurlMultiTransport: MultiTransport, @unchecked Sendable {
         var left: Int32 = 0
         while let message = curl_multi_info_read(multi, &left) {
             guard message.pointee.msg == CURLMSG_DONE, let handle = message.pointee.easy_handle,
-                  let transfer = active.removeValue(forKey: handle)
+                let transfer = active.removeValue(forKey: handle)
             else { continue }
             let code = message.pointee.data.result
             curl_multi_remove_handle(multi, handle)

@@ -25,8 +25,10 @@ public final class CurlTransport: HTTPTransport, @unchecked Sendable {
             if let finished = multi.poll(timeoutMs: 200).first { return finished.result }
         }
         multi.cancelAll()
-        return .failure(TransportError(kind: .aborted, code: Int(CURLE_ABORTED_BY_CALLBACK.rawValue),
-                                       message: "transport aborted"))
+        return .failure(
+            TransportError(
+                kind: .aborted, code: Int(CURLE_ABORTED_BY_CALLBACK.rawValue),
+                message: "transport aborted"))
     }
 
     /// Aborts the transfer in progress and every later one.

@@ -1,6 +1,6 @@
 #if canImport(Glibc)
-import Synchronization
-import Glibc
+    import Synchronization
+    import Glibc
 #endif
 
 /// An event that will never be delivered, with why and where it came from.
@@ -28,8 +28,10 @@ public struct DeadLetter: Sendable {
     public var timeMs: Int64
 
     /// Creates a dead letter.
-    public init(reason: Reason, field: String, message: String, origin: EventOrigin, rawLine: String,
-                eventJSON: [UInt8], timeMs: Int64) {
+    public init(
+        reason: Reason, field: String, message: String, origin: EventOrigin, rawLine: String,
+        eventJSON: [UInt8], timeMs: Int64
+    ) {
         self.reason = reason
         self.field = field
         self.message = message
@@ -50,16 +52,26 @@ public struct DeadLetter: Sendable {
             out.append(UInt8(ascii: ":"))
         }
         out.append(UInt8(ascii: "{"))
-        key("time", first: true); JSONWriter.appendString(UTCTimestamp.string(ms: timeMs), to: &out)
-        key("reason"); JSONWriter.appendString(reason.rawValue, to: &out)
-        key("field"); JSONWriter.appendString(field, to: &out)
-        key("message"); JSONWriter.appendString(message, to: &out)
-        key("rule"); JSONWriter.appendString(origin.rule, to: &out)
-        key("source"); JSONWriter.appendString(origin.source, to: &out)
-        key("path"); JSONWriter.appendString(origin.path, to: &out)
-        key("identity"); JSONWriter.appendString(origin.identity.description, to: &out)
-        key("offset"); JSONWriter.appendInt(Int64(clamping: origin.offset), to: &out)
-        key("line"); JSONWriter.appendString(rawLine, to: &out)
+        key("time", first: true)
+        JSONWriter.appendString(UTCTimestamp.string(ms: timeMs), to: &out)
+        key("reason")
+        JSONWriter.appendString(reason.rawValue, to: &out)
+        key("field")
+        JSONWriter.appendString(field, to: &out)
+        key("message")
+        JSONWriter.appendString(message, to: &out)
+        key("rule")
+        JSONWriter.appendString(origin.rule, to: &out)
+        key("source")
+        JSONWriter.appendString(origin.source, to: &out)
+        key("path")
+        JSONWriter.appendString(origin.path, to: &out)
+        key("identity")
+        JSONWriter.appendString(origin.identity.description, to: &out)
+        key("offset")
+        JSONWriter.appendInt(Int64(clamping: origin.offset), to: &out)
+        key("line")
+        JSONWriter.appendString(rawLine, to: &out)
         key("event")
         if eventJSON.isEmpty { out.append(contentsOf: Array("null".utf8)) } else { out.append(contentsOf: eventJSON) }
         out.append(contentsOf: [UInt8(ascii: "}"), UInt8(ascii: "\n")])
@@ -89,8 +101,10 @@ public final class DeadLetterWriter: Sendable {
 
     /// Prepares a writer for `<stateDir>/dead-letters.ndjson`; the file is opened per write so
     /// a deleted or rotated file is simply recreated.
-    public init(stateDir: String, maxBytes: Int = ConfigDefaults.deadLetterMaxBytes,
-                rotations: Int = ConfigDefaults.deadLetterRotations) {
+    public init(
+        stateDir: String, maxBytes: Int = ConfigDefaults.deadLetterMaxBytes,
+        rotations: Int = ConfigDefaults.deadLetterRotations
+    ) {
         path = Self.path(stateDir: stateDir)
         self.maxBytes = max(1, maxBytes)
         self.rotations = max(0, rotations)
@@ -137,7 +151,9 @@ public final class DeadLetterWriter: Sendable {
         defer { closedir(dir) }
         let prefix = fileName + "."
         while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            let name = withUnsafeBytes(of: entry.pointee.d_name) {
+                String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self)
+            }
             guard name.hasPrefix(prefix), let n = Int(name.dropFirst(prefix.count)), n > 0 else { continue }
             total += try lines(in: base + "." + String(n))
         }

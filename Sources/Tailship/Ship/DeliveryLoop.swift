@@ -45,9 +45,12 @@ final class DeliveryLoop: @unchecked Sendable {
     private var paused = false
     private var seenVersion = 0
 
-    init(transport: any MultiTransport, batches: BlockingQueue<Batch<ShipItem>>, context: ShipperContext,
-         maxInFlight: Int, gzipLevel: Int?, target: @escaping @Sendable () -> (target: IngestionTarget, version: Int))
-        throws {
+    init(
+        transport: any MultiTransport, batches: BlockingQueue<Batch<ShipItem>>, context: ShipperContext,
+        maxInFlight: Int, gzipLevel: Int?, target: @escaping @Sendable () -> (target: IngestionTarget, version: Int)
+    )
+        throws
+    {
         self.transport = transport
         self.batches = batches
         self.context = context
@@ -196,30 +199,39 @@ final class DeliveryLoop: @unchecked Sendable {
                     """,
                     metadata: ["reason": "\(reason)", "retry.attempt": "\(attempt)", "retry.delay_ms": "\(delay)"])
             } else {
-                context.logger.warning("delivery failed; retrying", metadata: [
-                    "reason": "\(reason)", "batch.events": "\(batch.count)", "retry.attempt": "\(attempt)",
-                    "retry.delay_ms": "\(delay)",
-                ])
+                context.logger.warning(
+                    "delivery failed; retrying",
+                    metadata: [
+                        "reason": "\(reason)", "batch.events": "\(batch.count)", "retry.attempt": "\(attempt)",
+                        "retry.delay_ms": "\(delay)",
+                    ])
             }
             slots[id]?.retryAt = ContinuousClock.now + .milliseconds(delay)
         case .accept(let attempts):
             paused = false
             slots[id] = nil
-            context.logger.debug("batch accepted", metadata: [
-                "batch.events": "\(batch.count)", "batch.bytes": "\(batch.bodyBytes)", "retry.attempt": "\(attempts)",
-            ])
+            context.logger.debug(
+                "batch accepted",
+                metadata: [
+                    "batch.events": "\(batch.count)", "batch.bytes": "\(batch.bodyBytes)",
+                    "retry.attempt": "\(attempts)",
+                ])
             context.accept(batch.items[...])
         case .partial(let accepted, let letters, let failed, let unmatched):
             paused = false
             slots[id] = nil
             for record in unmatched {
-                context.logger.warning("failed record matches no event of the batch", metadata: [
-                    "record.index": "\(record.index)", "record.insert_id": "\(record.insertId ?? "")",
-                ])
+                context.logger.warning(
+                    "failed record matches no event of the batch",
+                    metadata: [
+                        "record.index": "\(record.index)", "record.insert_id": "\(record.insertId ?? "")",
+                    ])
             }
-            context.logger.info("batch partly accepted (strict 400)", metadata: [
-                "batch.events": "\(batch.count)", "batch.failed": "\(failed.count)",
-            ])
+            context.logger.info(
+                "batch partly accepted (strict 400)",
+                metadata: [
+                    "batch.events": "\(batch.count)", "batch.failed": "\(failed.count)",
+                ])
             context.accept(accepted[...])
             return context.deadLetter(letters, items: failed)
         case .deadLetter(let letters, let items):
@@ -229,15 +241,18 @@ final class DeliveryLoop: @unchecked Sendable {
         case .split(let first, let second):
             paused = false
             slots[id] = nil
-            context.logger.info("batch too large (413); splitting", metadata: [
-                "batch.events": "\(batch.count)", "batch.bytes": "\(batch.bodyBytes)",
-            ])
+            context.logger.info(
+                "batch too large (413); splitting",
+                metadata: [
+                    "batch.events": "\(batch.count)", "batch.bytes": "\(batch.bodyBytes)",
+                ])
             add(second, first: true)
             add(first, first: true)
         case .reencode(let reencoded):
             slots[id] = nil
-            context.logger.info("track token changed by a reload; re-encoding the batch",
-                                metadata: ["batch.events": "\(batch.count)"])
+            context.logger.info(
+                "track token changed by a reload; re-encoding the batch",
+                metadata: ["batch.events": "\(batch.count)"])
             add(reencoded, first: true)
             // A re-encode means the token changed since the refusal: the pause it caused no
             // longer applies. (When the refusal lands after the reload was noticed, nothing

@@ -10,8 +10,10 @@ public struct HTTPRequest: Sendable {
     public var connectTimeoutMs: Int
 
     /// Creates a request description.
-    public init(url: String, body: [UInt8], headers: [String], basicAuth: (user: String, password: String)?,
-                timeoutMs: Int, connectTimeoutMs: Int) {
+    public init(
+        url: String, body: [UInt8], headers: [String], basicAuth: (user: String, password: String)?,
+        timeoutMs: Int, connectTimeoutMs: Int
+    ) {
         self.url = url
         self.body = body
         self.headers = headers
@@ -84,9 +86,13 @@ public protocol HTTPTransport: AnyObject, Sendable {
 
 extension HTTPTransport {
     /// Convenience form of `post(_:)` with the parameters spelled out.
-    public func post(url: String, body: [UInt8], headers: [String], basicAuth: (user: String, password: String)?,
-                     timeoutMs: Int, connectTimeoutMs: Int) -> Result<HTTPResponse, TransportError> {
-        post(HTTPRequest(url: url, body: body, headers: headers, basicAuth: basicAuth, timeoutMs: timeoutMs,
-                         connectTimeoutMs: connectTimeoutMs))
+    public func post(
+        url: String, body: [UInt8], headers: [String], basicAuth: (user: String, password: String)?,
+        timeoutMs: Int, connectTimeoutMs: Int
+    ) -> Result<HTTPResponse, TransportError> {
+        post(
+            HTTPRequest(
+                url: url, body: body, headers: headers, basicAuth: basicAuth, timeoutMs: timeoutMs,
+                connectTimeoutMs: connectTimeoutMs))
     }
 }

@@ -44,8 +44,9 @@ public enum IngestionOutcome: Sendable, Equatable {
 public enum IngestionResponse {
     /// Classifies an HTTP response from `endpoint`.
     public static func classify(_ response: HTTPResponse, endpoint: IngestionEndpoint) -> IngestionOutcome {
-        classify(status: response.status, retryAfter: response.header("retry-after"), body: response.body,
-                 endpoint: endpoint)
+        classify(
+            status: response.status, retryAfter: response.header("retry-after"), body: response.body,
+            endpoint: endpoint)
     }
 
     /// Classifies a request that got no response: always retryable.
@@ -54,8 +55,10 @@ public enum IngestionResponse {
     }
 
     /// Classifies the parts of a response; `retryAfter` is the raw header value.
-    public static func classify(status: Int, retryAfter: String?, body: [UInt8],
-                                endpoint: IngestionEndpoint) -> IngestionOutcome {
+    public static func classify(
+        status: Int, retryAfter: String?, body: [UInt8],
+        endpoint: IngestionEndpoint
+    ) -> IngestionOutcome {
         let json = parseObject(body)
         let message = errorMessage(json, body: body)
         switch status {
@@ -122,13 +125,14 @@ public enum IngestionResponse {
     private static func failedRecord(_ any: Any) -> FailedRecord? {
         guard let record = any as? [String: Any], let index = intValue(record["index"]) else { return nil }
         let insertId = (record["insert_id"] as? String) ?? (record["$insert_id"] as? String)
-        return FailedRecord(index: index, insertId: insertId, field: (record["field"] as? String) ?? "",
-                            message: (record["message"] as? String) ?? "")
+        return FailedRecord(
+            index: index, insertId: insertId, field: (record["field"] as? String) ?? "",
+            message: (record["message"] as? String) ?? "")
     }
 
     private static func parseObject(_ body: [UInt8]) -> [String: Any]? {
         guard let first = body.first(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }),
-              first == UInt8(ascii: "{")
+            first == UInt8(ascii: "{")
         else { return nil }
         return (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any]
     }

@@ -40,9 +40,11 @@ final class LocalSinkWorker: @unchecked Sendable {
                 // A partial write may leave a line fragment; the retry rewrites whole lines,
                 // and readers of this NDJSON must skip a malformed line (documented).
                 let delay = backoff.nextDelayMs()
-                context.logger.error("writing events failed; retrying", metadata: [
-                    "error": "\(error)", "output.path": "\(output.path)", "retry.delay_ms": "\(delay)",
-                ])
+                context.logger.error(
+                    "writing events failed; retrying",
+                    metadata: [
+                        "error": "\(error)", "output.path": "\(output.path)", "retry.delay_ms": "\(delay)",
+                    ])
                 if !context.stop.sleep(ms: delay) { return false }
             }
         }

@@ -42,8 +42,10 @@ public struct ShipperTuning: Sendable {
     public var connectTimeoutMs: Int
 
     /// Creates tuning values; the defaults are the production ones.
-    public init(queueCapacity: Int? = nil, dedupeCapacity: Int = 100_000, jitterMs: ClosedRange<Int> = 1000...5000,
-                connectTimeoutMs: Int = 10_000) {
+    public init(
+        queueCapacity: Int? = nil, dedupeCapacity: Int = 100_000, jitterMs: ClosedRange<Int> = 1000...5000,
+        connectTimeoutMs: Int = 10_000
+    ) {
         self.queueCapacity = queueCapacity
         self.dedupeCapacity = dedupeCapacity
         self.jitterMs = jitterMs
@@ -121,8 +123,9 @@ struct IngestionTarget: Sendable {
     }
 
     func request(body: [UInt8]) -> HTTPRequest {
-        HTTPRequest(url: url, body: body, headers: headers, basicAuth: basicAuth, timeoutMs: timeoutMs,
-                    connectTimeoutMs: connectTimeoutMs)
+        HTTPRequest(
+            url: url, body: body, headers: headers, basicAuth: basicAuth, timeoutMs: timeoutMs,
+            connectTimeoutMs: connectTimeoutMs)
     }
 
     /// RFC 3986 unreserved characters pass; everything else is %XX.
@@ -131,8 +134,8 @@ struct IngestionTarget: Sendable {
         for byte in value.utf8 {
             switch byte {
             case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
-                 UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"),
-                 UInt8(ascii: "~"):
+                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"),
+                UInt8(ascii: "~"):
                 out.unicodeScalars.append(UnicodeScalar(byte))
             default:
                 out += "%" + String(byte, radix: 16, uppercase: true).leftPadded(to: 2)

@@ -42,29 +42,37 @@ public final class Shipper: Sendable {
     ///   - credentials: secrets resolved by the caller.
     ///   - stateDir: where `dead-letters.ndjson` lives.
     ///   - onComplete: told which events are done with, and how.
-    public convenience init(destination: DestinationConfig, credentials: ShipCredentials, stateDir: String,
-                            logger: Logger, tuning: ShipperTuning = ShipperTuning(),
-                            onComplete: @escaping @Sendable ([AckHandle], DeliveryResult) -> Void) {
+    public convenience init(
+        destination: DestinationConfig, credentials: ShipCredentials, stateDir: String,
+        logger: Logger, tuning: ShipperTuning = ShipperTuning(),
+        onComplete: @escaping @Sendable ([AckHandle], DeliveryResult) -> Void
+    ) {
         let caFile = destination.caFile
-        self.init(destination: destination, credentials: credentials, stateDir: stateDir, logger: logger,
-                  tuning: tuning, transportFactory: { try CurlMultiTransport(maxInFlight: $0, caFile: caFile) },
-                  onComplete: onComplete)
+        self.init(
+            destination: destination, credentials: credentials, stateDir: stateDir, logger: logger,
+            tuning: tuning, transportFactory: { try CurlMultiTransport(maxInFlight: $0, caFile: caFile) },
+            onComplete: onComplete)
     }
 
     /// Creates a shipper over another transport (tests script one).
-    init(destination: DestinationConfig, credentials: ShipCredentials, stateDir: String, logger: Logger,
-         tuning: ShipperTuning, transportFactory: @escaping @Sendable (_ maxInFlight: Int) throws -> any MultiTransport,
-         onComplete: @escaping @Sendable ([AckHandle], DeliveryResult) -> Void) {
+    init(
+        destination: DestinationConfig, credentials: ShipCredentials, stateDir: String, logger: Logger,
+        tuning: ShipperTuning, transportFactory: @escaping @Sendable (_ maxInFlight: Int) throws -> any MultiTransport,
+        onComplete: @escaping @Sendable ([AckHandle], DeliveryResult) -> Void
+    ) {
         self.destination = destination
         self.tuning = tuning
         self.transportFactory = transportFactory
         self.credentials = Mutex((value: credentials, version: 0))
-        context = ShipperContext(logger: logger, onComplete: onComplete, dedupeCapacity: tuning.dedupeCapacity,
-                                 deadLetters: DeadLetterWriter(stateDir: stateDir,
-                                                               maxBytes: destination.deadLetterMaxBytes), retry: destination.retry,
-                                 jitterMs: tuning.jitterMs)
-        events = BlockingQueue(capacity: tuning.queueCapacity ?? max(1000, destination.batch.maxEvents),
-                               weight: { $0.events.count })
+        context = ShipperContext(
+            logger: logger, onComplete: onComplete, dedupeCapacity: tuning.dedupeCapacity,
+            deadLetters: DeadLetterWriter(
+                stateDir: stateDir,
+                maxBytes: destination.deadLetterMaxBytes), retry: destination.retry,
+            jitterMs: tuning.jitterMs)
+        events = BlockingQueue(
+            capacity: tuning.queueCapacity ?? max(1000, destination.batch.maxEvents),
+            weight: { $0.events.count })
         maxInFlight = max(1, destination.maxInFlight)
         // One closed batch waits for a free slot: more would only hold memory while every
         // slot is busy (or retrying through an outage), not add throughput.
@@ -94,10 +102,12 @@ public final class Shipper: Sendable {
         }
         context.stop.spawn(name: "tailship-batch") { [self] in runBatching() }
         context.stop.spawn(name: "tailship-ship", deliver)
-        context.logger.info("shipper started", metadata: [
-            "destination.kind": "\(destination.kind.rawValue)", "destination.api": "\(destination.api.rawValue)",
-            "destination.url": "\(destination.url)", "max_in_flight": "\(maxInFlight)",
-        ])
+        context.logger.info(
+            "shipper started",
+            metadata: [
+                "destination.kind": "\(destination.kind.rawValue)", "destination.api": "\(destination.api.rawValue)",
+                "destination.url": "\(destination.url)", "max_in_flight": "\(maxInFlight)",
+            ])
     }
 
     /// Hands events to the shipper. Blocks while the submit queue is full: that pause is
@@ -162,15 +172,18 @@ public final class Shipper: Sendable {
         // The loop sees the abandon, drops its transfers (curl_multi_remove_handle) and returns.
         loop.withLock { $0 }?.wakeup()
         let finished = context.stop.waitForThreads(until: Date(timeIntervalSinceNow: 1))
-        context.logger.warning("shipper stopped at its deadline; undelivered events stay unacknowledged",
-                               metadata: ["threads.finished": "\(finished)"])
+        context.logger.warning(
+            "shipper stopped at its deadline; undelivered events stay unacknowledged",
+            metadata: ["threads.finished": "\(finished)"])
         return false
     }
 
     private func currentTarget() -> (target: IngestionTarget, version: Int) {
         let (value, version) = credentials.withLock { $0 }
-        return (IngestionTarget(destination: destination, credentials: value, connectTimeoutMs: tuning.connectTimeoutMs),
-                version)
+        return (
+            IngestionTarget(destination: destination, credentials: value, connectTimeoutMs: tuning.connectTimeoutMs),
+            version
+        )
     }
 
     /// The batching thread: queue → dedupe → encode → batches.
@@ -205,7 +218,9 @@ public final class Shipper: Sendable {
                         continue
                     }
                     let json = encoder.encode(group.events[i].event)
-                    for batch in batcher.add(ShipItem(group: group, index: i, key: keys[i]), encoded: json, nowMs: nowMs()) {
+                    for batch in batcher.add(
+                        ShipItem(group: group, index: i, key: keys[i]), encoded: json, nowMs: nowMs())
+                    {
                         if !hand(batch) { return }
                     }
                 }

@@ -13,8 +13,10 @@ final class ShipperContext: Sendable {
     let retry: RetryConfig
     let jitterMs: ClosedRange<Int>
 
-    init(logger: Logger, onComplete: @escaping @Sendable ([AckHandle], DeliveryResult) -> Void,
-         dedupeCapacity: Int, deadLetters: DeadLetterWriter, retry: RetryConfig, jitterMs: ClosedRange<Int>) {
+    init(
+        logger: Logger, onComplete: @escaping @Sendable ([AckHandle], DeliveryResult) -> Void,
+        dedupeCapacity: Int, deadLetters: DeadLetterWriter, retry: RetryConfig, jitterMs: ClosedRange<Int>
+    ) {
         self.logger = logger
         self.onComplete = onComplete
         dedupe = Mutex(DedupeWindow(capacity: dedupeCapacity))
@@ -47,18 +49,22 @@ final class ShipperContext: Sendable {
                 break
             } catch {
                 let delay = backoff.nextDelayMs()
-                logger.error("dead-letter write failed; retrying", metadata: [
-                    "error": "\(error)", "deadletter.path": "\(deadLetters.path)", "retry.delay_ms": "\(delay)",
-                ])
+                logger.error(
+                    "dead-letter write failed; retrying",
+                    metadata: [
+                        "error": "\(error)", "deadletter.path": "\(deadLetters.path)", "retry.delay_ms": "\(delay)",
+                    ])
                 if !stop.sleep(ms: delay) { return false }
             }
         }
         for letter in letters {
-            logger.warning("event dead-lettered", metadata: [
-                "deadletter.reason": "\(letter.reason.rawValue)", "deadletter.field": "\(letter.field)",
-                "deadletter.message": "\(letter.message)", "file.path": "\(letter.origin.path)",
-                "file.offset": "\(letter.origin.offset)",
-            ])
+            logger.warning(
+                "event dead-lettered",
+                metadata: [
+                    "deadletter.reason": "\(letter.reason.rawValue)", "deadletter.field": "\(letter.field)",
+                    "deadletter.message": "\(letter.message)", "file.path": "\(letter.origin.path)",
+                    "file.offset": "\(letter.origin.offset)",
+                ])
         }
         onComplete(items.map(\.ack), .deadLettered)
         return true

@@ -1,6 +1,7 @@
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Crash-safe replacement of a small file: tmp, fsync, rename, fsync the directory.
@@ -14,7 +15,8 @@ enum AtomicFile {
             guard rename(tmp, path) == 0 else { throw FileError(call: "rename", errno: errno, path: path) }
             try AppendFile.syncDirectory(of: path)
         } catch {
-            throw CheckpointError(path: error.path, message: "\(error.call) failed: \(String(cString: strerror(error.errno)))")
+            throw CheckpointError(
+                path: error.path, message: "\(error.call) failed: \(String(cString: strerror(error.errno)))")
         }
     }
 
@@ -25,7 +27,8 @@ enum AtomicFile {
         for component in path.split(separator: "/") {
             current += "/" + component
             if mkdir(current, 0o755) != 0, errno != EEXIST {
-                throw CheckpointError(path: current, message: "cannot create state directory: \(String(cString: strerror(errno)))")
+                throw CheckpointError(
+                    path: current, message: "cannot create state directory: \(String(cString: strerror(errno)))")
             }
         }
     }

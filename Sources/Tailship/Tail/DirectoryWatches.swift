@@ -63,7 +63,7 @@
                     byPath[path] = Watched(watch: watch, device: status.device, inode: status.inode)
                     pathsByWatch[watch.rawValue, default: []].append(path)
                     added = true
-                } catch where error.errno.rawValue == ENOSPC {
+                } catch  where error.errno.rawValue == ENOSPC {
                     isComplete = false
                     if let count = limitNotice.shouldLog(now: now, interval: logInterval) {
                         logger.warning(

@@ -179,7 +179,9 @@
                     {
                         file.movedTo = path
                     }
-                } else if event.mask.contains(.modify), let file = byPath[path] ?? linkTargets[path].flatMap({ byPath[$0] }) {
+                } else if event.mask.contains(.modify),
+                    let file = byPath[path] ?? linkTargets[path].flatMap({ byPath[$0] })
+                {
                     touched.insert(ObjectIdentifier(file))
                 }
             }
@@ -328,7 +330,7 @@
                     guard
                         try file.identity != nil
                             || (file.establish(
-                            resume: resume,
+                                resume: resume,
                                 log: { self.logger.warning("tail.\($0)", metadata: ["file.path": "\(path)"]) })),
                         let identity = file.identity
                     else {
@@ -352,10 +354,8 @@
                 }
                 let id = file.id
                 let outcome = try file.readAvailable(
-                    buffer: buffer, budget: options.chunksPerTurn, proceed: { sink.hasRoom }
-                ) { batch in
-                    sink.lines(file: id, batch)
-                }
+                    buffer: buffer, budget: options.chunksPerTurn, proceed: { sink.hasRoom },
+                    deliver: { batch in sink.lines(file: id, batch) })
                 file.hasMore = outcome == .more
                 switch outcome {
                 case .more: return
