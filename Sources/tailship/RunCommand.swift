@@ -30,7 +30,7 @@ struct RunCommand: ParsableCommand {
             Stderr.write(error.description)
             throw Exit.invalid
         } catch {
-            logger.critical("agent failed", metadata: ["error": "\(error)"])
+            logger.critical(.agentFailed, metadata: ["error": "\(error)"])
             throw Exit.runtime
         }
     }

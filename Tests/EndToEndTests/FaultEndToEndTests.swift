@@ -142,7 +142,7 @@ import Testing
 
         try "sources: [".write(toFile: configPath, atomically: true, encoding: .utf8)
         agent.signal(SIGHUP)
-        #expect(eventually(timeout: 10) { agent.log.contains("reload refused") }, "agent log:\n\(agent.log)")
+        #expect(eventually(timeout: 10) { agent.log.contains("agent.reload_refused") }, "agent log:\n\(agent.log)")
 
         try "\(Self.secret)\n".write(toFile: secretFile, atomically: true, encoding: .utf8)
         try good.write(toFile: configPath, atomically: true, encoding: .utf8)

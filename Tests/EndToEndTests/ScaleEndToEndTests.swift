@@ -86,7 +86,7 @@ import Testing
         let agent = try AgentProcess(
             config: dir + "/agent.yaml", env: ["E2E_SECRET": FaultEndToEndTests.secret], logPath: dir + "/agent.log")
         defer { agent.terminate() }
-        #expect(eventually(timeout: 10) { agent.log.contains("tailship started") })
+        #expect(eventually(timeout: 10) { agent.log.contains("agent.started") })
         try append(FaultEndToEndTests.lines(100..<200), to: dir + "/logs/a.log")
         try append(FaultEndToEndTests.lines(200..<300), to: dir + "/logs/b.log")
         let arrived = try eventually(timeout: 10) { try server.storedEvents(dedup: true).count >= 300 }
@@ -104,7 +104,7 @@ import Testing
             config: dir + "/agent.yaml", env: ["E2E_SECRET": FaultEndToEndTests.secret], logPath: dir + "/agent.log")
         defer { agent.terminate() }
         // Up and watching before the files appear (an empty directory has nothing to sight).
-        #expect(eventually(timeout: 10) { agent.log.contains("tailship started") })
+        #expect(eventually(timeout: 10) { agent.log.contains("agent.started") })
         usleep(300_000)
         let sampler = DescriptorSampler(pid: agent.process.processIdentifier, logs: dir + "/logs/")
         // Round one: 1,000 new files of 3 lines each (seq 0..<3000).

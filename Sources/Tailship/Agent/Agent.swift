@@ -30,15 +30,15 @@ public final class Agent {
         var running = try RunningPipeline.start(
             plan: try AgentPlan.load(path: configPath, environment: environment()),
             logger: logger)
-        logger.info("tailship started", metadata: ["config": "\(configPath)", "version": "\(TailshipVersion.current)"])
+        logger.info(.agentStarted, metadata: ["config": "\(configPath)", "version": "\(TailshipVersion.current)"])
         let signals = SignalWaiter()
         var sinceStats = 0
         while true {
             switch signals.wait(timeoutMs: Self.checkpointIntervalMs) {
             case .terminate(let sig):
-                logger.info("stopping", metadata: ["signal": "\(sig)"])
+                logger.info(.agentStopping, metadata: ["signal": "\(sig)"])
                 running.stop(graceMs: Self.shutdownGraceMs)
-                logger.info("tailship stopped", metadata: running.statsMetadata())
+                logger.info(.agentStopped, metadata: running.statsMetadata())
                 return
             case .reload:
                 let plan: AgentPlan
@@ -49,11 +49,11 @@ public final class Agent {
                     _ = try CheckpointStore(directory: plan.config.stateDir)
                 } catch {
                     logger.error(
-                        "reload refused; keeping the running configuration",
+                        .agentReloadRefused, "keeping the running configuration",
                         metadata: ["config": "\(configPath)", "error": "\(error)"])
                     continue
                 }
-                logger.info("reloading configuration", metadata: ["config": "\(configPath)"])
+                logger.info(.agentReloading, metadata: ["config": "\(configPath)"])
                 running.stop(graceMs: Self.shutdownGraceMs)
                 running = try RunningPipeline.start(plan: plan, logger: logger)
             case nil:
@@ -63,7 +63,7 @@ public final class Agent {
             sinceStats += Self.checkpointIntervalMs
             if sinceStats >= Self.statsIntervalMs {
                 sinceStats = 0
-                logger.info("stats", metadata: running.statsMetadata())
+                logger.info(.agentStats, metadata: running.statsMetadata())
             }
         }
     }

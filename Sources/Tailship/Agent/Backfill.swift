@@ -110,7 +110,7 @@ public final class Backfill: Sendable {
         }
         stages.pipeline.saveCheckpoints()
         report(true)
-        logger.info("import finished", metadata: stages.statsMetadata())
+        logger.info(.importFinished, metadata: stages.statsMetadata())
         if let failure { throw failure }
         return interrupted ? .interrupted : .completed
     }

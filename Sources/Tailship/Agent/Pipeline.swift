@@ -112,7 +112,7 @@ final class Pipeline: LineSink, @unchecked Sendable {
             } catch {
                 unwritten = letters.count
                 logger.error(
-                    "dead letters not written; checkpoint held before them",
+                    .deadLettersNotWritten, "checkpoint held before them",
                     metadata: ["file.path": "\(info.path)", "error": "\(error)"])
             }
         }
@@ -196,7 +196,7 @@ final class Pipeline: LineSink, @unchecked Sendable {
         }
         for checkpoint in pruned {
             logger.info(
-                "checkpoint pruned",
+                .checkpointPruned,
                 metadata: ["file.path": "\(checkpoint.path)", "file.identity": "\(checkpoint.identity)"])
         }
     }
@@ -241,7 +241,7 @@ final class Pipeline: LineSink, @unchecked Sendable {
             try snapshot.save()
         } catch {
             state.withLock { $0.dirty = true }
-            logger.error("checkpoint save failed", metadata: ["error": "\(error)"])
+            logger.error(.checkpointSaveFailed, metadata: ["error": "\(error)"])
         }
     }
 }

@@ -170,7 +170,7 @@ final class DeliveryLoop: @unchecked Sendable {
         } catch {
             // Cannot happen short of memory exhaustion; sending uncompressed is still correct
             // only without the header, so drop it for this batch.
-            context.logger.error("gzip failed; sending uncompressed", metadata: ["error": "\(error)"])
+            context.logger.error(.shipGzipFailed, "sending uncompressed", metadata: ["error": "\(error)"])
             var plain = target
             plain.gzip = false
             plain.headers.removeAll { $0.hasPrefix("Content-Encoding:") }
@@ -193,6 +193,7 @@ final class DeliveryLoop: @unchecked Sendable {
                 // Credentials replaced while this request was out: no reason to wait.
                 if slot.sentWith != currentTarget().version { delay = 0 }
                 context.logger.error(
+                    .shipCredentialsRefused,
                     """
                     Mixpanel refused the credentials; shipping is paused and retries at the longest backoff \
                     until they are fixed (reload with SIGHUP)
@@ -200,7 +201,7 @@ final class DeliveryLoop: @unchecked Sendable {
                     metadata: ["reason": "\(reason)", "retry.attempt": "\(attempt)", "retry.delay_ms": "\(delay)"])
             } else {
                 context.logger.warning(
-                    "delivery failed; retrying",
+                    .shipDeliveryFailed, "retrying",
                     metadata: [
                         "reason": "\(reason)", "batch.events": "\(batch.count)", "retry.attempt": "\(attempt)",
                         "retry.delay_ms": "\(delay)",
@@ -211,7 +212,7 @@ final class DeliveryLoop: @unchecked Sendable {
             paused = false
             slots[id] = nil
             context.logger.debug(
-                "batch accepted",
+                .shipBatchAccepted,
                 metadata: [
                     "batch.events": "\(batch.count)", "batch.bytes": "\(batch.bodyBytes)",
                     "retry.attempt": "\(attempts)",
@@ -222,13 +223,13 @@ final class DeliveryLoop: @unchecked Sendable {
             slots[id] = nil
             for record in unmatched {
                 context.logger.warning(
-                    "failed record matches no event of the batch",
+                    .shipFailedRecordUnmatched, "a failed record matches no event of the batch",
                     metadata: [
                         "record.index": "\(record.index)", "record.insert_id": "\(record.insertId ?? "")",
                     ])
             }
             context.logger.info(
-                "batch partly accepted (strict 400)",
+                .shipBatchPartlyAccepted, "strict 400",
                 metadata: [
                     "batch.events": "\(batch.count)", "batch.failed": "\(failed.count)",
                 ])
@@ -242,7 +243,7 @@ final class DeliveryLoop: @unchecked Sendable {
             paused = false
             slots[id] = nil
             context.logger.info(
-                "batch too large (413); splitting",
+                .shipBatchSplit, "413: request too large, sending it in halves",
                 metadata: [
                     "batch.events": "\(batch.count)", "batch.bytes": "\(batch.bodyBytes)",
                 ])
@@ -251,7 +252,7 @@ final class DeliveryLoop: @unchecked Sendable {
         case .reencode(let reencoded):
             slots[id] = nil
             context.logger.info(
-                "track token changed by a reload; re-encoding the batch",
+                .shipTrackTokenChanged, "re-encoding the batch",
                 metadata: ["batch.events": "\(batch.count)"])
             add(reencoded, first: true)
             // A re-encode means the token changed since the refusal: the pause it caused no

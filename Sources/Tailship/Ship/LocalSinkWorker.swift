@@ -41,7 +41,7 @@ final class LocalSinkWorker: @unchecked Sendable {
                 // and readers of this NDJSON must skip a malformed line (documented).
                 let delay = backoff.nextDelayMs()
                 context.logger.error(
-                    "writing events failed; retrying",
+                    .shipLocalWriteFailed, "retrying",
                     metadata: [
                         "error": "\(error)", "output.path": "\(output.path)", "retry.delay_ms": "\(delay)",
                     ])

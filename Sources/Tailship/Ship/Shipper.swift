@@ -103,7 +103,7 @@ public final class Shipper: Sendable {
         context.stop.spawn(name: "tailship-batch") { [self] in runBatching() }
         context.stop.spawn(name: "tailship-ship", deliver)
         context.logger.info(
-            "shipper started",
+            .shipStarted,
             metadata: [
                 "destination.kind": "\(destination.kind.rawValue)", "destination.api": "\(destination.api.rawValue)",
                 "destination.url": "\(destination.url)", "max_in_flight": "\(maxInFlight)",
@@ -163,7 +163,7 @@ public final class Shipper: Sendable {
         events.close()
         guard started.load(ordering: .acquiring) else { return true }
         if context.stop.waitForThreads(until: deadline) {
-            context.logger.info("shipper stopped; everything delivered")
+            context.logger.info(.shipStopped, "everything delivered")
             return true
         }
         context.stop.abandon()
@@ -173,7 +173,7 @@ public final class Shipper: Sendable {
         loop.withLock { $0 }?.wakeup()
         let finished = context.stop.waitForThreads(until: Date(timeIntervalSinceNow: 1))
         context.logger.warning(
-            "shipper stopped at its deadline; undelivered events stay unacknowledged",
+            .shipStoppedAtDeadline, "undelivered events stay unacknowledged",
             metadata: ["threads.finished": "\(finished)"])
         return false
     }

@@ -50,7 +50,7 @@ final class ShipperContext: Sendable {
             } catch {
                 let delay = backoff.nextDelayMs()
                 logger.error(
-                    "dead-letter write failed; retrying",
+                    .shipDeadLetterWriteFailed, "retrying",
                     metadata: [
                         "error": "\(error)", "deadletter.path": "\(deadLetters.path)", "retry.delay_ms": "\(delay)",
                     ])
@@ -59,7 +59,7 @@ final class ShipperContext: Sendable {
         }
         for letter in letters {
             logger.warning(
-                "event dead-lettered",
+                .shipEventDeadLettered,
                 metadata: [
                     "deadletter.reason": "\(letter.reason.rawValue)", "deadletter.field": "\(letter.field)",
                     "deadletter.message": "\(letter.message)", "file.path": "\(letter.origin.path)",

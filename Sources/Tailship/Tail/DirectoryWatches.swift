@@ -67,12 +67,13 @@
                     isComplete = false
                     if let count = limitNotice.shouldLog(now: now, interval: logInterval) {
                         logger.warning(
-                            "tail.watch_limit_reached: inotify watch table full (fs.inotify.max_user_watches); new files there are found by the periodic full rescan",
+                            .tailWatchLimitReached,
+                            "inotify watch table full (fs.inotify.max_user_watches); new files there are found by the periodic full rescan",
                             metadata: ["dir.path": "\(path)", "failures": "\(count)"])
                     }
                 } catch {
                     isComplete = false
-                    logger.warning("tail.watch_failed", metadata: ["dir.path": "\(path)", "error": "\(error)"])
+                    logger.warning(.tailWatchFailed, metadata: ["dir.path": "\(path)", "error": "\(error)"])
                 }
             }
             return added

@@ -113,7 +113,7 @@
                         }
                     }
                 } catch {
-                    logger.error("tail.inotify_failed", metadata: ["error": "\(error)"])
+                    logger.error(.tailInotifyFailed, metadata: ["error": "\(error)"])
                     needScan = true
                 }
                 if stopping.load(ordering: .acquiring) { break }
@@ -155,7 +155,7 @@
             if event.mask.contains(.queueOverflow) {
                 if let count = overflows.shouldLog(now: clock.now, interval: Self.fallbackLogInterval) {
                     logger.warning(
-                        "tail.inotify_overflow: events were lost; running a full rescan",
+                        .tailInotifyOverflow, "events were lost; running a full rescan",
                         metadata: ["overflows": "\(count)"])
                 }
                 needScan = true
@@ -226,7 +226,7 @@
                     if !open.isOpen && open.changedWhileParked(status) { reopen.insert(ObjectIdentifier(open)) }
                     if open.path != path {
                         logger.info(
-                            "tail.file_moved", metadata: ["file.path": "\(path)", "file.previous": "\(open.path)"])
+                            .tailFileMoved, metadata: ["file.path": "\(path)", "file.previous": "\(open.path)"])
                         open.path = path
                         if open.identity != nil { sink.fileMoved(file: open.id, path: path) }
                     }
@@ -264,7 +264,7 @@
                 file.closeReason = deleted ? .deleted : .rotated
                 file.drainingSince = clock.now
                 logger.info(
-                    "tail.file_draining", metadata: ["file.path": "\(file.path)", "reason": "\(file.closeReason)"])
+                    .tailFileDraining, metadata: ["file.path": "\(file.path)", "reason": "\(file.closeReason)"])
             }
             if only != nil {
                 for (path, file) in byPath where !inScope(file) && newByPath[path] == nil { newByPath[path] = file }
@@ -305,7 +305,7 @@
                 file.mayBeCopy = !initial
                 return file
             } catch {
-                logger.warning("tail.open_failed", metadata: ["file.path": "\(path)", "error": "\(error)"])
+                logger.warning(.tailOpenFailed, metadata: ["file.path": "\(path)", "error": "\(error)"])
                 return nil
             }
         }
@@ -331,14 +331,16 @@
                         try file.identity != nil
                             || (file.establish(
                                 resume: resume,
-                                log: { self.logger.warning("tail.\($0)", metadata: ["file.path": "\(path)"]) })),
+                                log: {
+                                    self.logger.warning(.tailCheckpointPastEnd, $0, metadata: ["file.path": "\(path)"])
+                                })),
                         let identity = file.identity
                     else {
                         closeIfDrained(file)
                         return
                     }
                     logger.info(
-                        "tail.file_opened",
+                        .tailFileOpened,
                         metadata: [
                             "file.path": "\(file.path)", "file.identity": "\(identity)",
                             "file.offset": "\(file.splitter.nextOffset)",
@@ -362,7 +364,7 @@
                 case .atEnd: closeIfDrained(file)
                 case .truncated:
                     logger.warning(
-                        "tail.file_truncated",
+                        .tailFileTruncated,
                         metadata: [
                             "file.path": "\(file.path)", "file.offset": "\(file.splitter.nextOffset)",
                         ])
@@ -374,7 +376,7 @@
                     service(file)
                 }
             } catch {
-                logger.error("tail.read_failed", metadata: ["file.path": "\(file.path)", "error": "\(error)"])
+                logger.error(.tailReadFailed, metadata: ["file.path": "\(file.path)", "error": "\(error)"])
                 remove(file, reason: .failed)
             }
         }
@@ -412,7 +414,7 @@
                 guard try file.establishAsCopy(at: mark.lineStart) else { return .wait }
                 file.copyWaitSince = nil
                 logger.info(
-                    "tail.copy_recognised",
+                    .tailCopyRecognised,
                     metadata: ["file.path": "\(file.path)", "file.offset": "\(mark.lineStart)"])
                 return .established
             }
@@ -450,7 +452,7 @@
             guard try file.establishAsCopy(at: size) else { return .wait }
             file.copyWaitSince = nil
             logger.info(
-                "tail.copy_recognised",
+                .tailCopyRecognised,
                 metadata: [
                     "file.path": "\(file.path)", "file.offset": "\(size)", "file.original": "\(original.path)",
                 ])
@@ -485,7 +487,7 @@
                 file.path = destination
                 return  // now open: the draining pass below takes it
             }
-            logger.info("tail.file_gone_while_closed", metadata: ["file.path": "\(file.path)"])
+            logger.info(.tailFileGoneWhileClosed, metadata: ["file.path": "\(file.path)"])
             let id = file.id
             file.splitter.flush { sink.lines(file: id, $0) }
             remove(file, reason: .rotated)
@@ -535,7 +537,7 @@
         }
 
         private func remove(_ file: TailedFile, reason: FileCloseReason) {
-            logger.info("tail.file_closed", metadata: ["file.path": "\(file.path)", "reason": "\(reason)"])
+            logger.info(.tailFileClosed, metadata: ["file.path": "\(file.path)", "reason": "\(reason)"])
             if file.identity != nil { sink.fileClosed(file: file.id, reason: reason) }
             if reason == .rotated || reason == .deleted, let mark = file.readMark {
                 copies.remember(mark, now: clock.now)

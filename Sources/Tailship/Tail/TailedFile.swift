@@ -158,7 +158,7 @@
                 var offset = point.offset
                 let size = try file.status().size
                 if offset > size {
-                    log("checkpoint offset \(offset) is past the end (\(size)): file was truncated, reading from 0")
+                    log("checkpoint offset \(offset) is past the end (\(size)): the file was truncated; reading from 0")
                     offset = 0
                 }
                 try seek(to: offset)
