@@ -1,25 +1,8 @@
 import Foundation
 import Logging
-import Synchronization
 import Testing
 
 @testable import Tailship
-
-/// A handler that keeps the rendered messages.
-final class MessageRecorder: LogHandler, @unchecked Sendable {
-    let messages = Mutex<[String]>([])
-    var metadata: Logger.Metadata = [:]
-    var logLevel: Logger.Level = .trace
-
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-
-    func log(event: LogEvent) {
-        messages.withLock { $0.append(event.message.description) }
-    }
-}
 
 struct LogNameTests {
     static var operationsDoc: String {
@@ -45,7 +28,7 @@ struct LogNameTests {
     }
 
     @Test func theMessageIsTheNameThenTheDetail() {
-        let recorder = MessageRecorder()
+        let recorder = CapturingLogHandler()
         let logger = Logger(label: "test") { _ in recorder }
         logger.info(.agentStarted)
         logger.warning(.shipDeliveryFailed, "retrying")

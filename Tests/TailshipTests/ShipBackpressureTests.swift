@@ -65,17 +65,21 @@ final class GatedTransport: MultiTransport, @unchecked Sendable {
 }
 
 @Suite struct ShipBackpressureTests {
+    /// One event per batch, a queue of 2 events, one request in flight, no jitter.
+    static func shipper(_ transport: GatedTransport, _ recorder: AckRecorder) -> Shipper {
+        var logger = Logger(label: "ship-test")
+        logger.logLevel = .critical
+        return Shipper(
+            destination: ShipShipperTests.destination("http://127.0.0.1:9", maxEvents: 1),
+            credentials: ShipShipperTests.credentials, stateDir: FileManager.default.temporaryDirectory.path,
+            logger: logger, tuning: ShipperTuning(queueCapacity: 2, jitterMs: 0...0),
+            transportFactory: { _ in transport }, onComplete: recorder.callback)
+    }
+
     @Test func submitBlocksWhileTheQueueIsFullAndResumes() throws {
         let transport = GatedTransport()
         let recorder = AckRecorder()
-        var logger = Logger(label: "ship-test")
-        logger.logLevel = .critical
-        let destination = ShipShipperTests.destination("http://127.0.0.1:9", maxEvents: 1)
-        let shipper = Shipper(
-            destination: destination, credentials: ShipShipperTests.credentials,
-            stateDir: FileManager.default.temporaryDirectory.path, logger: logger,
-            tuning: ShipperTuning(queueCapacity: 2, jitterMs: 0...0),
-            transportFactory: { _ in transport }, onComplete: recorder.callback)
+        let shipper = Self.shipper(transport, recorder)
         try shipper.start()
         // Capacity (max_in_flight 1): 1 request in flight, 1 closed batch waiting, 1 batch held by the batching
         // thread, 2 events queued. The 6th submit must block.
@@ -104,14 +108,7 @@ final class GatedTransport: MultiTransport, @unchecked Sendable {
     @Test func submitWithADeadlineReportsFullInsteadOfWaiting() throws {
         let transport = GatedTransport()
         let recorder = AckRecorder()
-        var logger = Logger(label: "ship-test")
-        logger.logLevel = .critical
-        let destination = ShipShipperTests.destination("http://127.0.0.1:9", maxEvents: 1)
-        let shipper = Shipper(
-            destination: destination, credentials: ShipShipperTests.credentials,
-            stateDir: FileManager.default.temporaryDirectory.path, logger: logger,
-            tuning: ShipperTuning(queueCapacity: 2, jitterMs: 0...0),
-            transportFactory: { _ in transport }, onComplete: recorder.callback)
+        let shipper = Self.shipper(transport, recorder)
         try shipper.start()
         var accepted = 0
         var full = false

@@ -15,6 +15,15 @@ struct TailSymlinkTests {
         #expect(rename(temporary, dir.path(link)) == 0)
     }
 
+    /// A tailer of `glob` from the beginning, with no periodic rescan: only inotify reports changes.
+    func inotifyOnlyTailer(_ glob: String, _ sink: CollectingSink) -> Tailer {
+        var options = TailTailerTests.fastOptions
+        options.rescanInterval = .seconds(3600)
+        return Tailer(
+            sources: [TailSource(name: "app", paths: [glob], startAt: .beginning)], sink: sink, options: options,
+            logger: TailTailerTests.quietLogger)
+    }
+
     func makeDirectories(_ dir: TailTempDir, _ names: String...) throws {
         for name in names {
             try FileManager.default.createDirectory(atPath: dir.path(name), withIntermediateDirectories: true)
@@ -58,12 +67,8 @@ struct TailSymlinkTests {
         try makeDirectories(dir, "logs", "target")
         dir.write("target/app-1.log", "one 1\n")
         try pointLink(dir, "logs/current.log", to: dir.path("target/app-1.log"))
-        var options = TailTailerTests.fastOptions
-        options.rescanInterval = .seconds(3600)  // only inotify can report the appends
         let sink = CollectingSink()
-        let tailer = Tailer(
-            sources: [TailSource(name: "app", paths: [dir.path("logs/*.log")], startAt: .beginning)],
-            sink: sink, options: options, logger: TailTailerTests.quietLogger)
+        let tailer = inotifyOnlyTailer(dir.path("logs/*.log"), sink)
         try tailer.start()
         defer { tailer.stop() }
         #expect(eventually { sink.texts == ["one 1"] })
@@ -85,12 +90,8 @@ struct TailSymlinkTests {
         try makeDirectories(dir, "real1", "real2")
         dir.write("real1/a.log", "a 1\n")
         try pointLink(dir, "app", to: dir.path("real1"))
-        var options = TailTailerTests.fastOptions
-        options.rescanInterval = .seconds(3600)  // only inotify can report the changes
         let sink = CollectingSink()
-        let tailer = Tailer(
-            sources: [TailSource(name: "app", paths: [dir.path("app/*.log")], startAt: .beginning)],
-            sink: sink, options: options, logger: TailTailerTests.quietLogger)
+        let tailer = inotifyOnlyTailer(dir.path("app/*.log"), sink)
         try tailer.start()
         defer { tailer.stop() }
         #expect(eventually { sink.texts == ["a 1"] })
