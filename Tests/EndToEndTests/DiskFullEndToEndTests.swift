@@ -1,0 +1,104 @@
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The state directory on a file system that fills up: the agent keeps running and delivering,
+/// says what it cannot write, and once there is room again nothing is lost or re-keyed.
+@Suite(.serialized) struct DiskFullEndToEndTests {
+    /// A line whose event fails the API's rules locally (time in 1970): it is dead-lettered.
+    static func badLine(_ seq: Int) -> String { "5 order seq=\(seq) user=u1\n" }
+
+    /// Which of lines 100..<300 are bad (none of the first ten, written on their own).
+    static func isBad(_ seq: Int) -> Bool { seq % 20 == 10 }
+
+    /// Runs `mount`/`umount` with `arguments`; returns its exit status.
+    @discardableResult
+    static func run(_ tool: String, _ arguments: [String]) throws -> Int32 {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: tool)
+        process.arguments = arguments
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
+    /// Writes zeros into `path` until the file system says ENOSPC.
+    static func fill(_ path: String) {
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        defer { close(fd) }
+        let block = [UInt8](repeating: 0, count: 4096)
+        while block.withUnsafeBytes({ write(fd, $0.baseAddress, $0.count) }) > 0 {}
+        // Whatever single bytes are left (the last partial block).
+        while block.withUnsafeBytes({ write(fd, $0.baseAddress, 1) }) > 0 {}
+    }
+
+    @Test func aFullStateDirectoryStallsProgressButLosesNothing() throws {
+        let dir = try makeTempDir("e2e-diskfull")
+        let state = dir + "/state"
+        try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
+        // The test runs as root (as CI does; its set-up installs packages with apt-get).
+        try #require(
+            try Self.run("/usr/bin/mount", ["-t", "tmpfs", "-o", "size=256k", "tmpfs", state]) == 0,
+            "mounting a tmpfs for the state directory failed (not root?)")
+        defer { try? Self.run("/usr/bin/umount", ["-l", state]) }
+        let server = try FaultEndToEndTests.server()
+        try FaultEndToEndTests.config(dir: dir, port: server.port)
+            .write(toFile: dir + "/agent.yaml", atomically: true, encoding: .utf8)
+        let log = dir + "/logs/app.log"
+        try append(FaultEndToEndTests.lines(0..<100), to: log)
+        var agent = try AgentProcess(
+            config: dir + "/agent.yaml", env: ["E2E_SECRET": FaultEndToEndTests.secret], logPath: dir + "/agent.log")
+        defer { agent.terminate() }
+        #expect(try eventually { try server.storedEvents(dedup: true).count == 100 })
+        #expect(eventually { FileManager.default.fileExists(atPath: state + "/checkpoints.json") })
+        usleep(1_500_000)  // the checkpoint for the first 100 lines is on disk
+
+        // Full: good lines still ship; dead letters and checkpoints cannot be written.
+        Self.fill(state + "/filler")
+        // First good lines alone (one read, one segment): delivered, their checkpoint cannot be saved.
+        try append(FaultEndToEndTests.lines(100..<110), to: log)
+        #expect(try eventually { try server.storedEvents(dedup: true).count == 110 })
+        var text = ""
+        for seq in 110..<300 { text += Self.isBad(seq) ? Self.badLine(seq) : FaultEndToEndTests.lines(seq..<seq + 1) }
+        try append(text, to: log)
+        let goodFull = (100..<300).filter { !Self.isBad($0) }
+        #expect(try eventually { try server.storedEvents(dedup: true).count == 100 + goodFull.count })
+        for name in ["checkpoint.dead_letters_not_written", "checkpoint.save_failed"] {
+            #expect(eventually { agent.log.contains(name) }, "no \(name); agent log:\n\(agent.log.suffix(3000))")
+        }
+        usleep(1_500_000)
+        #expect(agent.process.isRunning, "the agent died on a full disk; log:\n\(agent.log.suffix(3000))")
+
+        // Room again: the next restart reads the held-back lines again (same $insert_ids) and
+        // dead-letters the bad ones now that they can be written.
+        #expect(unlink(state + "/filler") == 0)
+        #expect(agent.terminate() == 0, "agent log:\n\(agent.log.suffix(3000))")
+        agent = try AgentProcess(
+            config: dir + "/agent.yaml", env: ["E2E_SECRET": FaultEndToEndTests.secret], logPath: dir + "/agent.log")
+        try append(FaultEndToEndTests.lines(300..<320), to: log)
+        let good = Array(0..<100) + goodFull + Array(300..<320)
+        #expect(try eventually { try server.storedEvents(dedup: true).count == good.count })
+        let letters = { (try? String(contentsOfFile: state + "/dead-letters.ndjson", encoding: .utf8)) ?? "" }
+        #expect(eventually { letters().split(separator: "\n").count >= 10 })
+        usleep(500_000)
+        #expect(agent.terminate() == 0, "agent log:\n\(agent.log.suffix(3000))")
+        // Every good line once under one key; every bad line dead-lettered exactly once.
+        var keyBySeq: [Int: String] = [:]
+        for event in try server.storedEvents() {
+            let seq = try #require(event.properties["seq"] as? Int)
+            let key = "\(event.event)|\(event.distinctID)|\(event.timeMs)|\(event.insertID)"
+            if let previous = keyBySeq[seq] { #expect(previous == key, "line \(seq) arrived under two keys") }
+            keyBySeq[seq] = key
+        }
+        #expect(Set(keyBySeq.keys) == Set(good))
+        let deadSeqs = letters().split(separator: "\n").compactMap { line -> Int? in
+            guard let range = line.range(of: #"seq=(\d+)"#, options: .regularExpression) else { return nil }
+            return Int(line[range].dropFirst(4))
+        }
+        #expect(deadSeqs.sorted() == (100..<300).filter(Self.isBad), "dead letters: \(letters())")
+    }
+}
