@@ -36,15 +36,47 @@ import Testing
         while block.withUnsafeBytes({ write(fd, $0.baseAddress, 1) }) > 0 {}
     }
 
+    /// Makes `state` run out of space on demand: a 256 KiB tmpfs filled to the last byte when
+    /// mounting one is allowed (root, as in CI), otherwise the files the agent writes there
+    /// pointed at `/dev/full` (every write to it fails with ENOSPC, as on a full disk).
+    final class StateDisk {
+        let state: String
+        let mounted: Bool
+
+        init(_ state: String) throws {
+            self.state = state
+            try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
+            mounted =
+                try DiskFullEndToEndTests.run("/usr/bin/mount", ["-t", "tmpfs", "-o", "size=256k", "tmpfs", state]) == 0
+        }
+
+        deinit {
+            if mounted { _ = try? DiskFullEndToEndTests.run("/usr/bin/umount", ["-l", state]) }
+        }
+
+        static let writtenFiles = ["checkpoints.json.tmp", "dead-letters.ndjson"]
+
+        func fill() {
+            if mounted {
+                DiskFullEndToEndTests.fill(state + "/filler")
+            } else {
+                for name in Self.writtenFiles { symlink("/dev/full", state + "/" + name) }
+            }
+        }
+
+        func makeRoom() {
+            if mounted {
+                unlink(state + "/filler")
+            } else {
+                for name in Self.writtenFiles { unlink(state + "/" + name) }
+            }
+        }
+    }
+
     @Test func aFullStateDirectoryStallsProgressButLosesNothing() throws {
         let dir = try makeTempDir("e2e-diskfull")
         let state = dir + "/state"
-        try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
-        // The test runs as root (as CI does; its set-up installs packages with apt-get).
-        try #require(
-            try Self.run("/usr/bin/mount", ["-t", "tmpfs", "-o", "size=256k", "tmpfs", state]) == 0,
-            "mounting a tmpfs for the state directory failed (not root?)")
-        defer { try? Self.run("/usr/bin/umount", ["-l", state]) }
+        let disk = try StateDisk(state)
         let server = try FaultEndToEndTests.server()
         try FaultEndToEndTests.config(dir: dir, port: server.port)
             .write(toFile: dir + "/agent.yaml", atomically: true, encoding: .utf8)
@@ -58,7 +90,7 @@ import Testing
         usleep(1_500_000)  // the checkpoint for the first 100 lines is on disk
 
         // Full: good lines still ship; dead letters and checkpoints cannot be written.
-        Self.fill(state + "/filler")
+        disk.fill()
         // First good lines alone (one read, one segment): delivered, their checkpoint cannot be saved.
         try append(FaultEndToEndTests.lines(100..<110), to: log)
         #expect(try eventually { try server.storedEvents(dedup: true).count == 110 })
@@ -75,7 +107,7 @@ import Testing
 
         // Room again: the next restart reads the held-back lines again (same $insert_ids) and
         // dead-letters the bad ones now that they can be written.
-        #expect(unlink(state + "/filler") == 0)
+        disk.makeRoom()
         #expect(agent.terminate() == 0, "agent log:\n\(agent.log.suffix(3000))")
         agent = try AgentProcess(
             config: dir + "/agent.yaml", env: ["E2E_SECRET": FaultEndToEndTests.secret], logPath: dir + "/agent.log")
