@@ -11,6 +11,33 @@ import Testing
         IngestionResponse.classify(status: status, retryAfter: retryAfter, body: Array(body.utf8), endpoint: endpoint)
     }
 
+    /// A 200 that does not add up (an API, or something in front of it, that lies) is resent:
+    /// the same `$insert_id`s make that harmless, while accepting it could lose events.
+    @Test func aSuccessThatDoesNotAddUpIsRetried() {
+        let body = { (imported: Int) in Array(#"{"code":200,"num_records_imported":\#(imported),"status":"OK"}"#.utf8) }
+        #expect(
+            IngestionResponse.classify(status: 200, retryAfter: nil, body: body(2000), endpoint: .import, sent: 2000)
+                == .accepted)
+        #expect(
+            IngestionResponse.classify(status: 200, retryAfter: nil, body: body(1999), endpoint: .import, sent: 2000)
+                == .retryable(reason: "200 but only 1999 of 2000 records imported: OK", retryAfterSeconds: nil))
+        let legacyFailure = Array(
+            #"{"code":200,"error":"some data points in the request failed validation","num_records_imported":0,"status":0}"#
+                .utf8)
+        #expect(
+            IngestionResponse.classify(status: 200, retryAfter: nil, body: legacyFailure, endpoint: .import)
+                == .retryable(
+                    reason: "200 with status 0: some data points in the request failed validation",
+                    retryAfterSeconds: nil))
+        // No count in the body (or no JSON at all), or the legacy success: accepted as before.
+        #expect(
+            IngestionResponse.classify(status: 200, retryAfter: nil, body: [], endpoint: .import, sent: 5) == .accepted)
+        let legacyOK = Array(#"{"code":200,"error":null,"num_records_imported":5,"status":1}"#.utf8)
+        #expect(
+            IngestionResponse.classify(status: 200, retryAfter: nil, body: legacyOK, endpoint: .import, sent: 5)
+                == .accepted)
+    }
+
     static let table: [(Int, String, String?, IngestionOutcome)] = [
         (200, #"{"code":200,"num_records_imported":2000,"status":"OK"}"#, nil, .accepted),
         (200, "", nil, .accepted),

@@ -75,7 +75,8 @@ struct BatchDelivery: Sendable {
         }
         let outcome: IngestionOutcome
         switch result {
-        case .success(let response): outcome = IngestionResponse.classify(response, endpoint: target.endpoint)
+        case .success(let response):
+            outcome = IngestionResponse.classify(response, endpoint: target.endpoint, sent: batch.items.count)
         case .failure(let error): outcome = IngestionResponse.classify(error)
         }
         switch outcome {

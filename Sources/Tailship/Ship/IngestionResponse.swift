@@ -42,11 +42,13 @@ public enum IngestionOutcome: Sendable, Equatable {
 /// Tolerant by design: `status` may be a string or an integer, the failed-record key may
 /// be `insert_id` or `$insert_id`, and bodies may not be JSON at all (a 503 from a proxy).
 public enum IngestionResponse {
-    /// Classifies an HTTP response from `endpoint`.
-    public static func classify(_ response: HTTPResponse, endpoint: IngestionEndpoint) -> IngestionOutcome {
+    /// Classifies an HTTP response from `endpoint` to a request of `sent` events (nil: unknown).
+    public static func classify(_ response: HTTPResponse, endpoint: IngestionEndpoint, sent: Int? = nil)
+        -> IngestionOutcome
+    {
         classify(
             status: response.status, retryAfter: response.header("retry-after"), body: response.body,
-            endpoint: endpoint)
+            endpoint: endpoint, sent: sent)
     }
 
     /// Classifies a request that got no response: always retryable.
@@ -55,15 +57,28 @@ public enum IngestionResponse {
     }
 
     /// Classifies the parts of a response; `retryAfter` is the raw header value.
+    ///
+    /// A strict `/import` 200 means every event landed, duplicates included (INGESTION_API.md
+    /// 2.5, 3). One that says otherwise — `num_records_imported` below `sent`, or a legacy
+    /// `status: 0` — is retried: resending is harmless (same `$insert_id`s) and accepting it
+    /// could lose events.
     public static func classify(
         status: Int, retryAfter: String?, body: [UInt8],
-        endpoint: IngestionEndpoint
+        endpoint: IngestionEndpoint, sent: Int? = nil
     ) -> IngestionOutcome {
         let json = parseObject(body)
         let message = errorMessage(json, body: body)
         switch status {
         case 200..<300:
             if endpoint == .track { return classifyTrack(json: json, body: body) }
+            if let json, let imported = intValue(json["num_records_imported"]), let sent, imported < sent {
+                return .retryable(
+                    reason: "\(status) but only \(imported) of \(sent) records imported: \(message)",
+                    retryAfterSeconds: nil)
+            }
+            if let json, json["status"] is NSNumber, intValue(json["status"]) == 0 {
+                return .retryable(reason: "\(status) with status 0: \(message)", retryAfterSeconds: nil)
+            }
             return .accepted
         case 400:
             if let records = json?["failed_records"] as? [Any], !records.isEmpty {
