@@ -36,6 +36,9 @@ struct RunningPipeline {
         }.start()
         // Usually reading stops within a turn; give it that long before draining the shipper.
         let stoppedEarly = tailStopped.wait(timeout: .now() + .milliseconds(500)) == .success
+        // Events read but held back by a full queue go out with the rest when the queue drains in
+        // time (during an outage it does not: they stay unacknowledged and are read again).
+        if stoppedEarly { _ = stages.pipeline.waitForRoom(timeout: .milliseconds(min(500, graceMs / 4))) }
         stages.shipper.stop(deadline: Date(timeIntervalSinceNow: Double(graceMs) / 1000))
         if !stoppedEarly { tailStopped.wait() }
         pipeline.saveCheckpoints()
