@@ -194,7 +194,13 @@ class Handler(BaseHTTPRequestHandler):
             self._drop()
         else:
             log["status"] = status
-            self._send(status, body, ctype, headers)
+            try:
+                self._send(status, body, ctype, headers)
+            except OSError:
+                # The client gave up first (its timeout, after a delay fault): the events are
+                # ingested all the same, as Mixpanel would, and the log says so.
+                log["client_gone"] = True
+                self.close_connection = True
         app.record_request(log, len(raw), req.body_bytes, *counts)
 
     def _control(self, method, name, qs):
