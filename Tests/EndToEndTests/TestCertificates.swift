@@ -8,7 +8,7 @@ import Foundation
 struct TestCertificates {
     /// The CA certificate (PEM): what `destination.ca_file` points at.
     let caFile: String
-    /// The server certificate (PEM), `subjectAltName = IP:127.0.0.1`, signed by the CA.
+    /// The server certificate (PEM), signed by the CA, for `IP:127.0.0.1` unless told otherwise.
     let certificate: String
     /// The server certificate's private key (PEM).
     let key: String
@@ -18,8 +18,9 @@ struct TestCertificates {
         var description: String
     }
 
-    /// Creates the CA and the server certificate under `directory` (created if needed).
-    static func make(in directory: String) throws -> TestCertificates {
+    /// Creates the CA and the server certificate under `directory` (created if needed);
+    /// `subjectAltName` is the name the certificate is for (another one tests host verification).
+    static func make(in directory: String, subjectAltName: String = "IP:127.0.0.1") throws -> TestCertificates {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let path = { (name: String) in directory + "/" + name }
         let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
@@ -31,7 +32,7 @@ struct TestCertificates {
         try openssl(
             ["req"] + ec + ["-keyout", path("server.key"), "-out", path("server.csr"), "-subj", "/CN=127.0.0.1"])
         try """
-        subjectAltName=IP:127.0.0.1
+        subjectAltName=\(subjectAltName)
         basicConstraints=CA:FALSE
         keyUsage=critical,digitalSignature,keyEncipherment
         extendedKeyUsage=serverAuth

@@ -58,8 +58,10 @@ import Testing
     }
 
     /// A fake ingestion server over HTTPS with a fresh private CA.
-    static func tlsServer(dir: String) throws -> (IngestServer, TestCertificates) {
-        let certificates = try TestCertificates.make(in: dir + "/tls")
+    static func tlsServer(dir: String, subjectAltName: String = "IP:127.0.0.1") throws -> (
+        IngestServer, TestCertificates
+    ) {
+        let certificates = try TestCertificates.make(in: dir + "/tls", subjectAltName: subjectAltName)
         let server = try IngestServer(
             arguments: ["--project-id", "42", "--sa-user", "e2e.sa", "--sa-secret", FaultEndToEndTests.secret],
             tls: (certificate: certificates.certificate, key: certificates.key))
@@ -114,6 +116,48 @@ import Testing
         #expect(arrived, "agent log:\n\(agent.log)")
         #expect(agent.terminate() == 0)
         try FaultEndToEndTests.assertExactlyOnce(server, expected: 0..<300)
+        #expect(!FileManager.default.fileExists(atPath: dir + "/state/dead-letters.ndjson"))
+    }
+
+    @Test func aCertificateForAnotherHostIsRefusedEvenFromTheTrustedCA() throws {
+        let dir = try makeTempDir("e2e-tls-wrong-host")
+        let (server, certificates) = try Self.tlsServer(dir: dir, subjectAltName: "DNS:elsewhere.invalid")
+        try Self.config(dir: dir, url: server.baseURL.absoluteString, destination: ["ca_file: \(certificates.caFile)"])
+            .write(toFile: dir + "/agent.yaml", atomically: true, encoding: .utf8)
+        try append(FaultEndToEndTests.lines(0..<100), to: dir + "/logs/app.log")
+        let agent = try AgentProcess(
+            config: dir + "/agent.yaml", env: ["E2E_SECRET": FaultEndToEndTests.secret], unset: Self.proxyVariables,
+            logPath: dir + "/agent.log")
+        // Host verification is on: the chain is trusted, the name is not 127.0.0.1.
+        let retried = eventually(timeout: 30) { agent.log.contains("retry.attempt=2") }
+        #expect(retried, "agent log:\n\(agent.log)")
+        #expect(agent.log.contains("reason=\"tls:"), "agent log:\n\(agent.log)")
+        #expect(try server.requests().isEmpty, "nothing got past the handshake")
+        #expect(agent.terminate() == 0)
+        #expect(!FileManager.default.fileExists(atPath: dir + "/state/dead-letters.ndjson"))
+        // Nothing acknowledged, so no checkpoint covers the lines: a fixed setup will send them.
+        let size = try #require(FileManager.default.attributesOfItem(atPath: dir + "/logs/app.log")[.size] as? UInt64)
+        let checkpoints = (try? String(contentsOfFile: dir + "/state/checkpoints.json", encoding: .utf8)) ?? ""
+        #expect(!checkpoints.contains("\"offset\" : \(size)"), "\(checkpoints)")
+    }
+
+    @Test func aMissingCAFileIsNamedInTheLogAndLosesNothing() throws {
+        let dir = try makeTempDir("e2e-tls-no-ca-file")
+        let (server, _) = try Self.tlsServer(dir: dir)
+        let missing = dir + "/tls/absent-ca.pem"
+        try Self.config(dir: dir, url: server.baseURL.absoluteString, destination: ["ca_file: \(missing)"])
+            .write(toFile: dir + "/agent.yaml", atomically: true, encoding: .utf8)
+        try append(FaultEndToEndTests.lines(0..<100), to: dir + "/logs/app.log")
+        let agent = try AgentProcess(
+            config: dir + "/agent.yaml", env: ["E2E_SECRET": FaultEndToEndTests.secret], unset: Self.proxyVariables,
+            logPath: dir + "/agent.log")
+        // Not a reason to fall back to the system CAs, nor to drop anything: each attempt fails
+        // and names the file.
+        let named = eventually(timeout: 15) { agent.log.contains(missing) }
+        #expect(named, "agent log:\n\(agent.log)")
+        #expect(agent.process.isRunning)
+        #expect(try server.requests().isEmpty)
+        #expect(agent.terminate() == 0)
         #expect(!FileManager.default.fileExists(atPath: dir + "/state/dead-letters.ndjson"))
     }
 
@@ -177,5 +221,93 @@ import Testing
         #expect(recorded)
         #expect(try server.stats()["duplicates"] as? Int ?? 0 > 0)
         try FaultEndToEndTests.assertExactlyOnce(server, expected: 0..<300)
+    }
+
+    @Test func aHangingConnectTimesOutAndDeliveryResumesWhenTheServerAppears() throws {
+        let dir = try makeTempDir("e2e-connect-timeout")
+        let stalled = try StalledListener()
+        let port = stalled.port
+        // `timeout` bounds the connect too (the connect timeout is min(10 s, timeout)).
+        try Self.config(dir: dir, url: "http://127.0.0.1:\(port)", destination: ["timeout: 1s"])
+            .write(toFile: dir + "/agent.yaml", atomically: true, encoding: .utf8)
+        try append(FaultEndToEndTests.lines(0..<200), to: dir + "/logs/app.log")
+        let started = Date()
+        let agent = try AgentProcess(
+            config: dir + "/agent.yaml", env: ["E2E_SECRET": FaultEndToEndTests.secret], unset: Self.proxyVariables,
+            logPath: dir + "/agent.log")
+        let timedOut = eventually(timeout: 15) { agent.log.contains("reason=\"timeout:") }
+        #expect(timedOut, "agent log:\n\(agent.log)")
+        // Seconds, not the 10 s default connect timeout nor the kernel's minutes of SYN retries.
+        #expect(Date().timeIntervalSince(started) < 5, "agent log:\n\(agent.log)")
+        #expect(agent.process.isRunning)
+
+        stalled.close()
+        let server = try IngestServer(arguments: [
+            "--port", "\(port)", "--project-id", "42", "--sa-user", "e2e.sa", "--sa-secret", FaultEndToEndTests.secret,
+        ])
+        try append(FaultEndToEndTests.lines(200..<300), to: dir + "/logs/app.log")
+        let arrived = try eventually(timeout: 40) { try server.storedEvents(dedup: true).count >= 300 }
+        #expect(arrived, "agent log:\n\(agent.log)")
+        #expect(agent.terminate() == 0)
+        try FaultEndToEndTests.assertExactlyOnce(server, expected: 0..<300)
+    }
+}
+
+/// A loopback port whose connects hang: it listens with a backlog of 0 that its own client
+/// sockets fill, and never accepts, so the kernel drops further SYNs. Only a connect timeout
+/// ends such an attempt. `close()` frees the port for a real server.
+final class StalledListener {
+    /// The port that stalls connects.
+    let port: Int
+    private var descriptors: [Int32] = []
+
+    /// Listens on a free loopback port and fills its accept queue.
+    init() throws {
+        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard listener >= 0 else { throw IngestServer.Failure.socket("socket", errno) }
+        descriptors.append(listener)
+        var address = Self.loopback(port: 0)
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(listener, $0, length) == 0 && listen(listener, 0) == 0 && getsockname(listener, $0, &length) == 0
+            }
+        }
+        guard bound else {
+            let code = errno
+            _ = Glibc.close(listener)
+            throw IngestServer.Failure.socket("bind/listen", code)
+        }
+        port = Int(UInt16(bigEndian: address.sin_port))
+        var target = Self.loopback(port: port)
+        for _ in 0..<3 {  // a backlog of 0 still queues one connection; the rest wait in SYN_SENT
+            let client = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
+            guard client >= 0 else { continue }
+            descriptors.append(client)
+            _ = withUnsafePointer(to: &target) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    connect(client, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                }
+            }
+        }
+        usleep(100_000)  // let the queued handshake complete
+    }
+
+    deinit {
+        close()
+    }
+
+    /// Closes the listener and its clients. Idempotent.
+    func close() {
+        for fd in descriptors { _ = Glibc.close(fd) }
+        descriptors.removeAll()
+    }
+
+    private static func loopback(port: Int) -> sockaddr_in {
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        return address
     }
 }
