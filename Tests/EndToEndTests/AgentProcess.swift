@@ -5,11 +5,16 @@ final class AgentProcess: @unchecked Sendable {
     let process = Process()
     let logPath: String
 
-    init(config: String, env: [String: String] = [:], logPath: String, binary: URL = TailshipProcess.binary) throws {
+    /// Starts `tailship run -c config` with the test's environment plus `env`, minus `unset`.
+    init(
+        config: String, env: [String: String] = [:], unset: [String] = [], logPath: String,
+        binary: URL = TailshipProcess.binary
+    ) throws {
         self.logPath = logPath
         process.executableURL = binary
         process.arguments = ["run", "-c", config]
         var environment = ProcessInfo.processInfo.environment
+        for name in unset { environment.removeValue(forKey: name) }
         environment.merge(env) { _, new in new }
         process.environment = environment
         // Appended to, so a restarted agent's log follows the previous run's.

@@ -74,9 +74,11 @@ final class IngestServer: @unchecked Sendable {
         }
     }
 
-    /// The loopback port the server listens on.
+    /// The loopback port the server listens on (HTTPS when started with `tls`).
     let port: Int
-    /// `http://127.0.0.1:<port>`.
+    /// The plain-HTTP port this harness talks to: `port`, or the server's second port in TLS mode.
+    let controlPort: Int
+    /// `http://127.0.0.1:<port>` (`https://` in TLS mode).
     let baseURL: URL
     /// Credentials and project the server accepts (read back from it after start).
     let projectID: String
@@ -97,12 +99,15 @@ final class IngestServer: @unchecked Sendable {
         .appendingPathComponent("ingest-server/fake_ingest.py")
 
     /// Starts a server; `arguments` are extra command-line knobs such as
-    /// `["--max-body-bytes", "2097152"]` or `["--id-merge", "simplified"]`.
-    init(arguments: [String] = [], startTimeout: Double = 10) throws {
+    /// `["--max-body-bytes", "2097152"]` or `["--id-merge", "simplified"]`. With `tls`, `port`
+    /// serves HTTPS with that PEM certificate and key.
+    init(arguments: [String] = [], tls: (certificate: String, key: String)? = nil, startTimeout: Double = 10) throws {
         let python = ProcessInfo.processInfo.environment["TAILSHIP_PYTHON"] ?? "python3"
         process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [python, Self.script.path, "--port", "0", "--exit-on-stdin-eof"] + arguments
+        process.arguments =
+            [python, Self.script.path, "--port", "0", "--exit-on-stdin-eof"] + arguments
+            + (tls.map { ["--tls-cert", $0.certificate, "--tls-key", $0.key] } ?? [])
         stdin = Pipe()
         stdout = Pipe()
         process.standardInput = stdin
@@ -118,9 +123,18 @@ final class IngestServer: @unchecked Sendable {
                 throw Failure.launch("unexpected first line \(line.debugDescription)")
             }
             port = value
-            baseURL = URL(string: "http://127.0.0.1:\(value)")!
+            baseURL = URL(string: "\(tls == nil ? "http" : "https")://127.0.0.1:\(value)")!
+            if tls != nil {
+                let control = try Self.readLine(stdout.fileHandleForReading.fileDescriptor, timeout: startTimeout)
+                guard control.hasPrefix("CONTROL "), let plain = Int(control.dropFirst("CONTROL ".count)) else {
+                    throw Failure.launch("unexpected second line \(control.debugDescription)")
+                }
+                controlPort = plain
+            } else {
+                controlPort = value
+            }
             let config = try Self.send(
-                port: value, method: "GET", path: "/_control/config", headers: [:],
+                port: controlPort, method: "GET", path: "/_control/config", headers: [:],
                 body: [], timeout: 10)
             guard let object = try config.json() as? [String: Any] else {
                 throw Failure.badResponse(config.text)
@@ -160,12 +174,12 @@ final class IngestServer: @unchecked Sendable {
     /// `Basic` header value for project-token auth (token as user, empty password).
     var tokenAuthorization: String { "Basic " + Data("\(token):".utf8).base64EncodedString() }
 
-    /// One blocking HTTP request to the server.
+    /// One blocking plain-HTTP request to the server (its `controlPort`).
     func request(
         _ method: String, _ path: String, body: [UInt8] = [], headers: [String: String] = [:],
         timeout: Double = 30
     ) throws -> Response {
-        try Self.send(port: port, method: method, path: path, headers: headers, body: body, timeout: timeout)
+        try Self.send(port: controlPort, method: method, path: path, headers: headers, body: body, timeout: timeout)
     }
 
     /// POSTs a JSON value (`Content-Type: application/json` unless `headers` says otherwise).
@@ -243,7 +257,8 @@ final class IngestServer: @unchecked Sendable {
 
     // MARK: - Process and socket plumbing
 
-    private static func terminate(_ process: Process, stdin: Pipe) {
+    /// SIGTERM (and closes its stdin), then waits; SIGKILL after 5 s.
+    static func terminate(_ process: Process, stdin: Pipe) {
         if process.isRunning { process.terminate() }
         try? stdin.fileHandleForWriting.close()
         let deadline = Date().addingTimeInterval(5)
@@ -253,7 +268,7 @@ final class IngestServer: @unchecked Sendable {
     }
 
     /// Reads one `\n`-terminated line from `fd`, waiting at most `timeout` seconds in total.
-    private static func readLine(_ fd: Int32, timeout: Double) throws -> String {
+    static func readLine(_ fd: Int32, timeout: Double) throws -> String {
         var line: [UInt8] = []
         let deadline = Date().addingTimeInterval(timeout)
         var byte: UInt8 = 0
@@ -272,7 +287,8 @@ final class IngestServer: @unchecked Sendable {
         }
     }
 
-    private static func send(
+    /// One blocking plain-HTTP/1.1 request to 127.0.0.1:`port` with `Connection: close`.
+    static func send(
         port: Int, method: String, path: String, headers: [String: String],
         body: [UInt8], timeout: Double
     ) throws -> Response {

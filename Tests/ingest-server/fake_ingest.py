@@ -5,8 +5,11 @@ JSON/NDJSON, 413, strict validation, dedup store), /track, /engage, /groups, plu
 injection and inspection under /_control/ on the same port.
 
 Usage: python3 fake_ingest.py --port 0 [--project-id P --sa-user U --sa-secret S --token T
-       --secret X --max-body-bytes N --id-merge original|simplified --store full|summary|none]
+       --secret X --max-body-bytes N --id-merge original|simplified --store full|summary|none
+       --tls-cert FILE --tls-key FILE]
 Prints `LISTENING <port>` once ready; binds 127.0.0.1 only; exits on SIGTERM/SIGINT.
+With --tls-cert/--tls-key the port speaks HTTPS, and a second, plain-HTTP port serving the
+same state (control API included) is announced on a following `CONTROL <port>` line.
 See README.md for the control API.
 """
 
@@ -14,6 +17,7 @@ import argparse
 import os
 import signal
 import socket
+import ssl
 import struct
 import sys
 import threading
@@ -76,6 +80,15 @@ class Handler(BaseHTTPRequestHandler):
     server_version = "fake-mixpanel/1.0"
     sys_version = ""
     disable_nagle_algorithm = True  # headers and body go out in separate writes
+
+    def setup(self):
+        super().setup()
+        if isinstance(self.connection, ssl.SSLSocket):
+            # Here, on the connection's own thread, not in accept(): a client that stalls or
+            # refuses our certificate must not hold up the listener.
+            self.connection.settimeout(10)
+            self.connection.do_handshake()
+            self.connection.settimeout(None)
 
     def log_message(self, fmt, *args):
         if self.server.verbose:
@@ -181,7 +194,13 @@ class Handler(BaseHTTPRequestHandler):
             self._drop()
         else:
             log["status"] = status
-            self._send(status, body, ctype, headers)
+            try:
+                self._send(status, body, ctype, headers)
+            except OSError:
+                # The client gave up first (its timeout, after a delay fault): the events are
+                # ingested all the same, as Mixpanel would, and the log says so.
+                log["client_gone"] = True
+                self.close_connection = True
         app.record_request(log, len(raw), req.body_bytes, *counts)
 
     def _control(self, method, name, qs):
@@ -243,6 +262,19 @@ class Server(ThreadingHTTPServer):
     block_on_close = False
     request_queue_size = 128
 
+    def handle_error(self, request, client_address):
+        # A client refusing our certificate (the point of some tests) is not a server bug.
+        if isinstance(sys.exc_info()[1], (ssl.SSLError, ConnectionError, socket.timeout)):
+            return
+        super().handle_error(request, client_address)
+
+
+def tls_context(cert, key):
+    """A server-side TLS context for `cert` (PEM, chain allowed) and its `key`."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    return context
+
 
 def parse_args(argv):
     ap = argparse.ArgumentParser(description="Local fake of Mixpanel's Ingestion API.")
@@ -263,7 +295,12 @@ def parse_args(argv):
     ap.add_argument("--exit-on-stdin-eof", action="store_true",
                     help="exit when stdin closes (so a crashed parent never leaks the server)")
     ap.add_argument("--verbose", action="store_true", help="log every request to stderr")
-    return ap.parse_args(argv)
+    ap.add_argument("--tls-cert", help="serve HTTPS with this PEM certificate (needs --tls-key)")
+    ap.add_argument("--tls-key", help="the PEM private key of --tls-cert")
+    args = ap.parse_args(argv)
+    if (args.tls_cert is None) != (args.tls_key is None):
+        ap.error("--tls-cert and --tls-key go together")
+    return args
 
 
 def main(argv=None):
@@ -276,11 +313,23 @@ def main(argv=None):
     server = Server(("127.0.0.1", args.port), Handler)
     server.app = State(config, args.store)
     server.verbose = args.verbose
+    servers = [server]
+    if args.tls_cert:
+        server.socket = tls_context(args.tls_cert, args.tls_key).wrap_socket(
+            server.socket, server_side=True, do_handshake_on_connect=False)
+        # The same state over plain HTTP, so harnesses can inspect it without trusting our CA.
+        plain = Server(("127.0.0.1", 0), Handler)
+        plain.app, plain.verbose = server.app, args.verbose
+        servers.append(plain)
+
+    def shutdown():
+        for each in servers:
+            each.shutdown()
 
     def stop(signum, frame):
         # shutdown() waits for serve_forever to return, so it cannot run on this (main) thread;
         # it works whether or not serve_forever has started yet.
-        threading.Thread(target=server.shutdown, daemon=True).start()
+        threading.Thread(target=shutdown, daemon=True).start()
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
@@ -292,13 +341,18 @@ def main(argv=None):
             # aborts the interpreter at shutdown.
             while os.read(0, 65536):
                 pass
-            server.shutdown()
+            shutdown()
         threading.Thread(target=watch_stdin, daemon=True).start()
+    for extra in servers[1:]:
+        threading.Thread(target=extra.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True).start()
     print(f"LISTENING {server.server_address[1]}", flush=True)
+    if len(servers) > 1:
+        print(f"CONTROL {servers[1].server_address[1]}", flush=True)
     try:
         server.serve_forever(poll_interval=0.2)
     finally:
-        server.server_close()
+        for each in servers:
+            each.server_close()
     return 0
 
 
