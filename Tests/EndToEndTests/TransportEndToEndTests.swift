@@ -141,24 +141,36 @@ import Testing
         #expect(!checkpoints.contains("\"offset\" : \(size)"), "\(checkpoints)")
     }
 
-    @Test func aMissingCAFileIsNamedInTheLogAndLosesNothing() throws {
+    /// An unreadable `ca_file` would fail every request: `check` and `run` refuse it with its
+    /// position, and a reload to such a file is refused while the running agent keeps shipping.
+    @Test func aMissingCAFileIsRefusedUpFrontAndOnReload() throws {
         let dir = try makeTempDir("e2e-tls-no-ca-file")
-        let (server, _) = try Self.tlsServer(dir: dir)
+        let (server, certificates) = try Self.tlsServer(dir: dir)
         let missing = dir + "/tls/absent-ca.pem"
-        try Self.config(dir: dir, url: server.baseURL.absoluteString, destination: ["ca_file: \(missing)"])
+        let broken = try Self.config(dir: dir, url: server.baseURL.absoluteString, destination: ["ca_file: \(missing)"])
+        try broken.write(toFile: dir + "/broken.yaml", atomically: true, encoding: .utf8)
+        let env = ["E2E_SECRET": FaultEndToEndTests.secret]
+        for command in ["check", "run"] {
+            let result = try TailshipProcess.run([command, "-c", dir + "/broken.yaml"], env: env)
+            #expect(result.status != 0, "\(command) accepted an unreadable ca_file")
+            #expect(
+                result.stderr.contains("broken.yaml:") && result.stderr.contains("'ca_file' \(missing) cannot be read"),
+                "\(command): \(result.stderr)")
+        }
+        // Running with the right file, then reloaded to the missing one: refused, still shipping.
+        try Self.config(dir: dir, url: server.baseURL.absoluteString, destination: ["ca_file: \(certificates.caFile)"])
             .write(toFile: dir + "/agent.yaml", atomically: true, encoding: .utf8)
         try append(FaultEndToEndTests.lines(0..<100), to: dir + "/logs/app.log")
         let agent = try AgentProcess(
-            config: dir + "/agent.yaml", env: ["E2E_SECRET": FaultEndToEndTests.secret], unset: Self.proxyVariables,
-            logPath: dir + "/agent.log")
-        // Not a reason to fall back to the system CAs, nor to drop anything: each attempt fails
-        // and names the file.
-        let named = eventually(timeout: 15) { agent.log.contains(missing) }
-        #expect(named, "agent log:\n\(agent.log)")
-        #expect(agent.process.isRunning)
-        #expect(try server.requests().isEmpty)
+            config: dir + "/agent.yaml", env: env, unset: Self.proxyVariables, logPath: dir + "/agent.log")
+        #expect(try eventually { try server.storedEvents(dedup: true).count == 100 })
+        try broken.write(toFile: dir + "/agent.yaml", atomically: true, encoding: .utf8)
+        agent.signal(SIGHUP)
+        #expect(eventually(timeout: 10) { agent.log.contains("agent.reload_refused") }, "agent log:\n\(agent.log)")
+        try append(FaultEndToEndTests.lines(100..<200), to: dir + "/logs/app.log")
+        #expect(try eventually { try server.storedEvents(dedup: true).count == 200 }, "agent log:\n\(agent.log)")
         #expect(agent.terminate() == 0)
-        #expect(!FileManager.default.fileExists(atPath: dir + "/state/dead-letters.ndjson"))
+        try FaultEndToEndTests.assertExactlyOnce(server, expected: 0..<200)
     }
 
     @Test func httpProxyFromTheEnvironmentCarriesEveryRequest() throws {

@@ -4,9 +4,41 @@ import Testing
 @testable import Tailship
 
 @Suite struct ConfigLoaderTests {
+    /// Like a secret, `ca_file` must be readable for `run` and `check` (every request would
+    /// fail without it), and is named with its position; `test` does not need it.
+    @Test func anUnreadableCAFileIsAProblemWhereSecretsAre() throws {
+        let text = """
+            destination:
+              url: https://api.mixpanel.com
+              project_id: "1"
+              auth: { secret_env: S }
+              ca_file: /nonexistent/private-ca.pem
+            sources: [{ name: a, paths: ["/x/*.log"], rules: [{ name: r, match: 'x', event: E, distinct_id: d, drop: true }] }]
+            """
+        #expect(throws: ConfigError.self) {
+            try ConfigLoader.parse(text: text, file: "a.yaml", environment: ["S": "s"])
+        }
+        do {
+            _ = try ConfigLoader.parse(text: text, file: "a.yaml", environment: ["S": "s"])
+        } catch {
+            #expect(
+                error.problems.map(\.description) == [
+                    "a.yaml:5:12: 'ca_file' /nonexistent/private-ca.pem cannot be read: No such file or directory"
+                ])
+        }
+        let dryRun = try ConfigLoader.parse(text: text, file: "a.yaml", environment: [:], checkSecrets: false)
+        #expect(dryRun.destination.caFile == "/nonexistent/private-ca.pem")
+        let readable = text.replacingOccurrences(of: "/nonexistent/private-ca.pem", with: "/dev/null")
+        #expect(
+            try ConfigLoader.parse(text: readable, file: "a.yaml", environment: ["S": "s"]).destination.caFile
+                == "/dev/null")
+    }
+
     @Test func productExampleDecodes() throws {
         let environment = ["MIXPANEL_SECRET": "s3cr3t", "MIXPANEL_TOKEN": "tok"]
-        let config = try ConfigLoader.parse(text: productExampleConfig, file: "agent.yaml", environment: environment)
+        // Its ca_file is not on this host: decoded as a dry run would (secrets, files unchecked).
+        let config = try ConfigLoader.parse(
+            text: productExampleConfig, file: "agent.yaml", environment: environment, checkSecrets: false)
         #expect(config.file == "agent.yaml")
         #expect(config.stateDir == "/var/lib/tailship")
 

@@ -40,9 +40,14 @@ extension ConfigDecoder {
         {
             config.maxInFlight = count
         }
-        // Not opened here: the shipper reports an unreadable CA file when it sets up TLS, and
-        // `check` must pass on a host where the file is provisioned later.
-        config.caFile = fields["ca_file"].flatMap { nonEmptyString($0, key: "ca_file") }?.value
+        // Like a secret, the file must be there for `run` (and `check`), not for `test`: an
+        // unreadable CA bundle would fail every request, so it is refused up front.
+        if let caFile = fields["ca_file"].flatMap({ nonEmptyString($0, key: "ca_file") }) {
+            config.caFile = caFile.value
+            if checkSecrets && access(caFile.value, R_OK) != 0 {
+                report(caFile.mark, "'ca_file' \(caFile.value) cannot be read: \(String(cString: strerror(errno)))")
+            }
+        }
         if let value = fields["batch"], let batch = decodeBatch(value) { config.batch = batch }
         if let value = fields["timeout"], let timeout = duration(value, key: "timeout") {
             config.timeoutMs = timeout.value

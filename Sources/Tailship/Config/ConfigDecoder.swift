@@ -7,7 +7,8 @@
 struct ConfigDecoder {
     let file: String
     let environment: [String: String]
-    /// Whether unresolvable secrets are problems (not for a dry run, which sends nothing).
+    /// Whether unresolvable secrets and an unreadable `ca_file` are problems (not for a dry run,
+    /// which sends nothing).
     let checkSecrets: Bool
     private(set) var problems: [ConfigProblem] = []
     /// The sources as far as they decoded, kept even when other parts are wrong so their rules
