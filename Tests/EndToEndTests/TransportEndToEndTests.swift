@@ -219,8 +219,10 @@ import Testing
     @Test func aSlowAnswerTimesOutAndIsRetriedWithoutLoss() throws {
         let dir = try makeTempDir("e2e-timeout")
         let server = try FaultEndToEndTests.server()
-        // The first two requests are answered after 3 s (and ingested then): past the 1 s timeout.
-        try server.inject([["delay_ms": 3000], ["delay_ms": 3000]])
+        // The first two requests are answered after 8 s (and ingested then): past the 1 s timeout,
+        // and past their retries (1 s timeout + backoff + at most 5 s of jitter), so the events
+        // arrive through the retries and the late ingestion is what the server counts twice.
+        try server.inject([["delay_ms": 8000], ["delay_ms": 8000]])
         let agent = try Self.shipThreeHundred(
             dir: dir, server: server,
             config: Self.config(dir: dir, url: "http://127.0.0.1:\(server.port)", destination: ["timeout: 1s"]),

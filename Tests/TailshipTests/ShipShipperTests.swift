@@ -316,6 +316,24 @@ final class AckRecorder: Sendable {
         #expect(shipper.submit([Self.pending(9)]) == false)
     }
 
+    /// A stop (or a reload) during an outage does not wait out its grace for batches that can
+    /// only fail: once nothing is in flight and all that is left waits for a retry, it gives up.
+    @Test func stopDoesNotWaitForBatchesThatFailedAndWaitForARetry() throws {
+        let server = try ShipTestServer(script: Array(repeating: ["status": 503, "body": "down"], count: 200))
+        let recorder = AckRecorder()
+        var destination = Self.destination(server.baseURL)
+        destination.retry = RetryConfig(initialBackoffMs: 5000, maxBackoffMs: 5000)
+        let (shipper, _) = try Self.shipper(destination, recorder)
+        shipper.submit((0..<3).map { Self.pending($0) })
+        shipper.flush()
+        #expect(eventually { (try? server.requests().count) ?? 0 >= 1 }, "the first attempt was made (and failed)")
+        Thread.sleep(forTimeInterval: 0.2)
+        let started = Date()
+        #expect(shipper.stop(deadline: Date(timeIntervalSinceNow: 10)) == false)
+        #expect(Date().timeIntervalSince(started) < 1.5, "stop waited for a retry that could only fail")
+        #expect(recorder.all.isEmpty, "given-up events are never acknowledged")
+    }
+
     @Test func fileDestinationAppendsNDJSONAndAcknowledges() throws {
         let recorder = AckRecorder()
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("ship-out-\(UUID().uuidString).ndjson")

@@ -28,6 +28,13 @@ final class BlockingQueue<Element: Sendable>: @unchecked Sendable {
         return items.count - head
     }
 
+    /// Closed and empty: `take` would return nil.
+    var isFinished: Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        return closed && items.count == head
+    }
+
     /// What a `put` did.
     enum PutResult: Sendable, Equatable {
         case added

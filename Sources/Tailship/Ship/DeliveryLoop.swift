@@ -1,4 +1,5 @@
 import Logging
+import Synchronization
 
 /// Delivers batches to Mixpanel from ONE shipper thread, with up to `maxInFlight` requests
 /// in flight at once over a `MultiTransport` (libcurl multi in production).
@@ -44,6 +45,8 @@ final class DeliveryLoop: @unchecked Sendable {
     private var nextId = 0
     private var paused = false
     private var seenVersion = 0
+    /// Events of the failing batches given up when the shipper stopped (see `run()`).
+    let gaveUp = Atomic<Int>(0)
 
     init(
         transport: any MultiTransport, batches: BlockingQueue<Batch<ShipItem>>, context: ShipperContext,
@@ -81,6 +84,15 @@ final class DeliveryLoop: @unchecked Sendable {
                 add(batch, first: false)
             }
             if inputClosed && slots.isEmpty { return }
+            // With every slot taken nothing was taken above; the queue may be finished all the same.
+            if !inputClosed && batches.isFinished { inputClosed = true }
+            if inputClosed && inFlight == 0 && fresh.isEmpty {
+                // Stopping, and every batch left failed and waits for a retry (an outage, bad
+                // credentials): waiting out the grace would only hold up the stop or a reload.
+                // Their events stay unacknowledged: read again, same `$insert_id`s, next run.
+                gaveUp.store(slots.values.reduce(0) { $0 + $1.delivery.batch.items.count }, ordering: .releasing)
+                return abandon()
+            }
             noticeReload()
             startDue()
             let completions = transport.poll(timeoutMs: pollTimeoutMs())

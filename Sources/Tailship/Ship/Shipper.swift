@@ -157,12 +157,20 @@ public final class Shipper: Sendable {
     /// Stops: refuses new events, ships what is queued, and returns once everything is
     /// delivered (true) or at `deadline` (false), when in-flight work is abandoned:
     /// requests are aborted and abandoned events are simply never acknowledged, so their
-    /// checkpoints do not move past them. Returns within about one second of the deadline.
+    /// checkpoints do not move past them. Returns within about one second of the deadline,
+    /// and earlier (false) once only failed batches waiting for a retry are left.
     @discardableResult
     public func stop(deadline: Date) -> Bool {
         events.close()
         guard started.load(ordering: .acquiring) else { return true }
         if context.stop.waitForThreads(until: deadline) {
+            let gaveUp = loop.withLock { $0 }?.gaveUp.load(ordering: .acquiring) ?? 0
+            guard gaveUp == 0 else {
+                context.logger.warning(
+                    .shipStoppedUndelivered, "failing batches given up; their events stay unacknowledged",
+                    metadata: ["events": "\(gaveUp)"])
+                return false
+            }
             context.logger.info(.shipStopped, "everything delivered")
             return true
         }

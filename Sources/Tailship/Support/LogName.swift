@@ -40,6 +40,7 @@ public enum LogName: String, CaseIterable, Sendable {
     case shipStarted = "ship.started"
     case shipStopped = "ship.stopped"
     case shipStoppedAtDeadline = "ship.stopped_at_deadline"
+    case shipStoppedUndelivered = "ship.stopped_undelivered"
     case shipBatchAccepted = "ship.batch_accepted"
     case shipBatchPartlyAccepted = "ship.batch_partly_accepted"
     case shipBatchSplit = "ship.batch_split"
