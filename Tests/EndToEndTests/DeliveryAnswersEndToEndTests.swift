@@ -24,13 +24,7 @@ import Testing
                 properties:
                   seq: { value: "{{seq}}", type: int }
                   note: "{{note}}"
-              - name: order
-                match: '^(?<ts>\\d+) order seq=(?<seq>\\d+) user=(?<user>\\w+)'
-                event: Order Placed
-                distinct_id: "{{user}}"
-                time: { field: ts, format: unix_ms }
-                properties:
-                  seq: { value: "{{seq}}", type: int }
+              \(FaultEndToEndTests.orderRule)
         """
     }
 

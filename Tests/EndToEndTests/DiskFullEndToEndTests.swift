@@ -119,14 +119,7 @@ import Testing
         usleep(500_000)
         #expect(agent.terminate() == 0, "agent log:\n\(agent.log.suffix(3000))")
         // Every good line once under one key; every bad line dead-lettered exactly once.
-        var keyBySeq: [Int: String] = [:]
-        for event in try server.storedEvents() {
-            let seq = try #require(event.properties["seq"] as? Int)
-            let key = "\(event.event)|\(event.distinctID)|\(event.timeMs)|\(event.insertID)"
-            if let previous = keyBySeq[seq] { #expect(previous == key, "line \(seq) arrived under two keys") }
-            keyBySeq[seq] = key
-        }
-        #expect(Set(keyBySeq.keys) == Set(good))
+        try FaultEndToEndTests.assertExactlyOnce(server, expected: good)
         let deadSeqs = letters().split(separator: "\n").compactMap { line -> Int? in
             guard let range = line.range(of: #"seq=(\d+)"#, options: .regularExpression) else { return nil }
             return Int(line[range].dropFirst(4))

@@ -19,7 +19,15 @@ import Testing
             paths: ["\(dir)/logs/*.log"]
             start_at: beginning
             rules:
-              - name: order
+              \(FaultEndToEndTests.orderRule)
+        """
+    }
+
+    /// The rule of every end-to-end config: line `seq` (see `lines`) becomes one Order Placed
+    /// event. Interpolated where a source's first rule goes (six spaces into the YAML): its
+    /// first line takes the indentation of the interpolation, the others carry it themselves.
+    static let orderRule = """
+        - name: order
                 match: '^(?<ts>\\d+) order seq=(?<seq>\\d+) user=(?<user>\\w+)'
                 event: Order Placed
                 distinct_id: "{{user}}"
@@ -27,7 +35,6 @@ import Testing
                 properties:
                   seq: { value: "{{seq}}", type: int }
         """
-    }
 
     /// 2026-11-01T00:00:00Z, in milliseconds: safely in the past.
     static let pastMs: Int64 = 1_793_491_200_000
@@ -42,7 +49,7 @@ import Testing
 
     /// Every copy the server holds, grouped by line: each line once in the dedup view, and all
     /// copies of a line under one (event, distinct_id, time, $insert_id) key.
-    static func assertExactlyOnce(_ server: IngestServer, expected: Range<Int>) throws {
+    static func assertExactlyOnce(_ server: IngestServer, expected: some Collection<Int>) throws {
         var keyBySeq: [Int: String] = [:]
         for event in try server.storedEvents() {
             let seq = try #require(event.properties["seq"] as? Int)

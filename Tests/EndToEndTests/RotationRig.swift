@@ -147,13 +147,7 @@ final class RotationRig {
                 exclude: [\(excludes)]
                 start_at: beginning
                 rules:
-                  - name: order
-                    match: '^(?<ts>\\d+) order seq=(?<seq>\\d+) user=(?<user>\\w+)'
-                    event: Order Placed
-                    distinct_id: "{{user}}"
-                    time: { field: ts, format: unix_ms }
-                    properties:
-                      seq: { value: "{{seq}}", type: int }
+                  \(FaultEndToEndTests.orderRule)
             """
         try config.write(toFile: configPath, atomically: true, encoding: .utf8)
     }

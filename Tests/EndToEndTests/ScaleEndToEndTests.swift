@@ -26,13 +26,7 @@ import Testing
             start_at: beginning
             \(sourceOption)
             rules:
-              - name: order
-                match: '^(?<ts>\\d+) order seq=(?<seq>\\d+) user=(?<user>\\w+)'
-                event: Order Placed
-                distinct_id: "{{user}}"
-                time: { field: ts, format: unix_ms }
-                properties:
-                  seq: { value: "{{seq}}", type: int }
+              \(FaultEndToEndTests.orderRule)
         """
     }
 

@@ -317,7 +317,8 @@ final class AckRecorder: Sendable {
     }
 
     /// A stop (or a reload) during an outage does not wait out its grace for batches that can
-    /// only fail: once nothing is in flight and all that is left waits for a retry, it gives up.
+    /// only fail: once nothing is in flight and all that is left waits for a retry, each is
+    /// tried once more at once, and given up when that fails too.
     @Test func stopDoesNotWaitForBatchesThatFailedAndWaitForARetry() throws {
         let server = try ShipTestServer(script: Array(repeating: ["status": 503, "body": "down"], count: 200))
         let recorder = AckRecorder()
@@ -331,6 +332,7 @@ final class AckRecorder: Sendable {
         let started = Date()
         #expect(shipper.stop(deadline: Date(timeIntervalSinceNow: 10)) == false)
         #expect(Date().timeIntervalSince(started) < 1.5, "stop waited for a retry that could only fail")
+        #expect(try server.requests().count == 2, "the first attempt, and one more made at the stop")
         #expect(recorder.all.isEmpty, "given-up events are never acknowledged")
     }
 

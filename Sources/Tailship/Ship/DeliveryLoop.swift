@@ -36,6 +36,8 @@ final class DeliveryLoop: @unchecked Sendable {
         var retryAt: ContinuousClock.Instant?
         /// The credentials version its last request was sent with.
         var sentWith = 0
+        /// Stopping: its retry was moved up to now, once (see `run()`).
+        var hurried = false
     }
 
     private var slots: [Int: Slot] = [:]
@@ -87,11 +89,22 @@ final class DeliveryLoop: @unchecked Sendable {
             // With every slot taken nothing was taken above; the queue may be finished all the same.
             if !inputClosed && batches.isFinished { inputClosed = true }
             if inputClosed && inFlight == 0 && fresh.isEmpty {
-                // Stopping, and every batch left failed and waits for a retry (an outage, bad
-                // credentials): waiting out the grace would only hold up the stop or a reload.
-                // Their events stay unacknowledged: read again, same `$insert_id`s, next run.
-                gaveUp.store(slots.values.reduce(0) { $0 + $1.delivery.batch.items.count }, ordering: .releasing)
-                return abandon()
+                // Stopping, and every batch left failed and waits for a retry. Each gets one more
+                // attempt now (a passing failure then costs nothing); one that fails again (an
+                // outage, bad credentials) is given up rather than waiting out the grace, which
+                // would only hold up the stop or a reload. Its events stay unacknowledged: read
+                // again, with the same `$insert_id`s, next run.
+                let now = ContinuousClock.now
+                var hurried = false
+                for (id, slot) in slots where !slot.hurried {
+                    slots[id]?.hurried = true
+                    slots[id]?.retryAt = now
+                    hurried = true
+                }
+                if !hurried {
+                    gaveUp.store(slots.values.reduce(0) { $0 + $1.delivery.batch.items.count }, ordering: .releasing)
+                    return abandon()
+                }
             }
             noticeReload()
             startDue()

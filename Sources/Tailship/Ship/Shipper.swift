@@ -158,7 +158,8 @@ public final class Shipper: Sendable {
     /// delivered (true) or at `deadline` (false), when in-flight work is abandoned:
     /// requests are aborted and abandoned events are simply never acknowledged, so their
     /// checkpoints do not move past them. Returns within about one second of the deadline,
-    /// and earlier (false) once only failed batches waiting for a retry are left.
+    /// and earlier (false) once only failed batches waiting for a retry are left and one more
+    /// attempt each, made at once, failed too.
     @discardableResult
     public func stop(deadline: Date) -> Bool {
         events.close()
