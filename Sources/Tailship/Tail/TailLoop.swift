@@ -20,16 +20,16 @@
         let stopping = Atomic<Bool>(false)
         let published = Mutex<[TailedFileStatus]>([])
 
-        private let discovery: Discovery
-        private let sink: any LineSink
-        private let resume: ResumeLookup
+        let discovery: Discovery
+        let sink: any LineSink
+        let resume: ResumeLookup
         private let options: Options
-        private let logger: Logger
+        let logger: Logger
         private let inotify: Inotify
         private let wakeup: Wakeup
 
-        private var files: [TailedFile] = []
-        private var byPath: [String: TailedFile] = [:]
+        var files: [TailedFile] = []
+        var byPath: [String: TailedFile] = [:]
         private var watches = DirectoryWatches()
         /// Matched symlinks by the path of the file they resolve to, whose directory is watched
         /// too: a write to the target is reported under its own name (from the last full scan).
@@ -38,9 +38,9 @@
         /// Inotify `IN_MOVED_FROM` paths of this turn by cookie, to follow a parked file's rename.
         private var movesFrom: [UInt32: String] = [:]
         /// Something was opened or reopened since the descriptor bound was last enforced.
-        private var boundDirty = false
+        var boundDirty = false
         /// Files holding a descriptor now, per source (see `maxOpenFiles`).
-        private var openCounts: [Int]
+        var openCounts: [Int]
         /// Sources with a `pollInterval`, and when each was last scanned.
         private var lastPolls: [Int: ContinuousClock.Instant] = [:]
         /// The wait per turn: the tailer's own, or a polled source's interval when shorter.
@@ -49,7 +49,7 @@
         /// A directory was just watched: scan once more, for entries created before its watch.
         private var scanAgain = false
         /// Read marks of recently truncated or closed files, to recognise their copies.
-        private var copies = CopyRecognizer()
+        var copies = CopyRecognizer()
         /// How long a new file that is a copy of a file still open waits for that file's
         /// truncation (copytruncate copies, then truncates) before it is settled on its own.
         static let copyWait: Duration = .seconds(5)
@@ -65,7 +65,7 @@
         private var overflows = FallbackNotice()
         static let fallbackLogInterval: Duration = .seconds(600)
         private let buffer: UnsafeMutableRawBufferPointer
-        private let clock = ContinuousClock()
+        let clock = ContinuousClock()
 
         init(
             sources: [TailSource], sink: any LineSink, resume: @escaping ResumeLookup, options: Options,
@@ -284,7 +284,7 @@
         }
 
         /// Records where reading of a file ended, for checkpoint pruning.
-        private func noteReadEnd(_ file: TailedFile) {
+        func noteReadEnd(_ file: TailedFile) {
             guard let identity = file.identity else { return }
             let now = clock.now
             if readEnds.count >= 1024 { readEnds = readEnds.filter { now - $0.value.at < Self.readEndLifetime } }
@@ -381,151 +381,6 @@
             }
         }
 
-        private enum CopyCheck { case wait, established, notACopy }
-
-        /// Whether `handle`'s first bytes hash to the recorded fingerprint of another file held
-        /// now. Judged from the recorded fingerprints alone: the other file may be truncated.
-        private func beginsLikeAnOpenFile(_ handle: ReadableFile, size: UInt64, except file: TailedFile)
-            throws(SyscallError) -> Bool
-        {
-            for other in files where other !== file {
-                guard let identity = other.identity, size >= UInt64(identity.fingerprintLength) else { continue }
-                if try FileIdentity.hashPrefix(of: handle, length: identity.fingerprintLength) == identity.fingerprint {
-                    return true
-                }
-            }
-            return false
-        }
-
-        /// Decides whether a file that appeared after start is a copy of content already read
-        /// (see `CopyRecognizer` and docs/rotation.md): if so, it is established at the offset
-        /// where that content's reading stopped; while it copies a file still open and not yet
-        /// truncated, it waits (up to `copyWait`) for that truncation.
-        private func recognizeCopy(_ file: TailedFile) throws(SyscallError) -> CopyCheck {
-            let handle = try file.file
-            let size = try handle.status().size
-            guard size > 0 else { return .wait }  // decided at its first bytes (a copy starts empty)
-            guard resume(file.device, file.inode).isEmpty else { return .notACopy }
-            let now = clock.now
-            let read = { (offset: UInt64, length: Int) throws(SyscallError) -> [UInt8]? in
-                try handle.bytes(at: offset, length: length)
-            }
-            if let mark = try copies.match(size: size, now: now, read: read) {
-                guard try file.establishAsCopy(at: mark.lineStart) else { return .wait }
-                file.copyWaitSince = nil
-                logger.info(
-                    .tailCopyRecognised,
-                    metadata: ["file.path": "\(file.path)", "file.offset": "\(mark.lineStart)"])
-                return .established
-            }
-            var original: TailedFile?
-            for other in files where other !== file && original == nil {
-                // A parked file is reopened to compare only when its fingerprint may match the copy's
-                // head, and parked again unless it is the original (a short new file may match many).
-                let parked = !other.isOpen
-                if parked {
-                    guard try other.headMayMatch(handle, size: size), unpark(other, at: other.path) else { continue }
-                }
-                if try other.isCopied(by: handle, size: size) {
-                    original = other
-                } else if parked {
-                    park(other)
-                }
-            }
-            guard let original else {
-                // logrotate truncates right after copying: the original may already be empty
-                // while its truncation has not been seen yet (so no mark to match). A file that
-                // begins with an open file's recorded fingerprint waits (up to `copyWait`) for
-                // that truncation to be seen, rather than being read from 0 as new content.
-                if try beginsLikeAnOpenFile(handle, size: size, except: file) {
-                    let since = file.copyWaitSince ?? now
-                    file.copyWaitSince = since
-                    if now - since < Self.copyWait { return .wait }
-                }
-                file.copyWaitSince = nil
-                return .notACopy
-            }
-            let since = file.copyWaitSince ?? now
-            file.copyWaitSince = since
-            guard now - since >= Self.copyWait else { return .wait }
-            // Never truncated: all of the copy is also in the original, read there.
-            guard try file.establishAsCopy(at: size) else { return .wait }
-            file.copyWaitSince = nil
-            logger.info(
-                .tailCopyRecognised,
-                metadata: [
-                    "file.path": "\(file.path)", "file.offset": "\(size)", "file.original": "\(original.path)",
-                ])
-            return .established
-        }
-
-        /// Reopens a parked file at `path` (its own or the one it was renamed to); false when the
-        /// path no longer names its device and inode, or cannot be opened.
-        @discardableResult
-        private func unpark(_ file: TailedFile, at path: String) -> Bool {
-            do {
-                guard try file.reopen(at: path) else { return false }
-                openCounts[file.source] += 1
-                boundDirty = true
-                return true
-            } catch {
-                return false
-            }
-        }
-
-        /// A parked file no glob matches any more: renamed away or deleted while it had no
-        /// descriptor. When it is found at its new name (paired inotify move events, or its inode
-        /// in the same directory), it is reopened there and drained like any renamed file;
-        /// otherwise it is closed, its unread appends (if any) out of reach (docs/rotation.md,
-        /// "Bounded descriptors").
-        private func settleParkedAndGone(_ file: TailedFile) {
-            // The paired move events may still be unread (or lost): a rename within the directory
-            // is also found by the inode among the directory's entries.
-            let candidates =
-                [file.movedTo].compactMap { $0 } + Glob.entries(in: Discovery.parent(of: file.path), inode: file.inode)
-            for destination in candidates where unpark(file, at: destination) {
-                file.path = destination
-                return  // now open: the draining pass below takes it
-            }
-            logger.info(.tailFileGoneWhileClosed, metadata: ["file.path": "\(file.path)"])
-            let id = file.id
-            file.splitter.flush { sink.lines(file: id, $0) }
-            remove(file, reason: .rotated)
-        }
-
-        /// Closes the least recently active idle, fully read files of each source beyond its
-        /// `maxOpenFiles`. Files being drained, read or checked as copies stay open whatever the
-        /// count: the bound is on idle descriptors.
-        private func enforceOpenBound() {
-            boundDirty = false
-            for (source, count) in openCounts.enumerated() where count > discovery.sources[source].maxOpenFiles {
-                parkIdle(source: source, excess: count - discovery.sources[source].maxOpenFiles)
-            }
-        }
-
-        private func isOverBound(_ source: Int) -> Bool {
-            openCounts[source] > discovery.sources[source].maxOpenFiles
-        }
-
-        /// Parks `file` if it is idle and read to its end; keeps the count.
-        @discardableResult
-        private func park(_ file: TailedFile) -> Bool {
-            guard (try? file.park()) == true else { return false }
-            openCounts[file.source] -= 1
-            return true
-        }
-
-        /// Parks up to `excess` idle files of `source`, least recently active first; returns how many.
-        @discardableResult
-        private func parkIdle(source: Int, excess: Int) -> Int {
-            var parked = 0
-            let idle = files.filter { $0.source == source && $0.isParkable }.sorted { $0.lastActive < $1.lastActive }
-            for file in idle where parked < excess {
-                if park(file) { parked += 1 }
-            }
-            return parked
-        }
-
         /// Closes a renamed-away or deleted file once it is at its end and the grace has passed (the
         /// writer may still append through its old descriptor right after a rotation).
         private func closeIfDrained(_ file: TailedFile) {
@@ -536,7 +391,7 @@
             remove(file, reason: file.closeReason)
         }
 
-        private func remove(_ file: TailedFile, reason: FileCloseReason) {
+        func remove(_ file: TailedFile, reason: FileCloseReason) {
             logger.info(.tailFileClosed, metadata: ["file.path": "\(file.path)", "reason": "\(reason)"])
             if file.identity != nil { sink.fileClosed(file: file.id, reason: reason) }
             if reason == .rotated || reason == .deleted, let mark = file.readMark {

@@ -1,0 +1,85 @@
+#if canImport(Glibc)
+    import Glibc
+    import Logging
+
+    /// Recognising copies of content already read (copytruncate), on the tail thread.
+    extension TailLoop {
+        enum CopyCheck { case wait, established, notACopy }
+
+        /// Whether `handle`'s first bytes hash to the recorded fingerprint of another file held
+        /// now. Judged from the recorded fingerprints alone: the other file may be truncated.
+        func beginsLikeAnOpenFile(_ handle: ReadableFile, size: UInt64, except file: TailedFile)
+            throws(SyscallError) -> Bool
+        {
+            for other in files where other !== file {
+                guard let identity = other.identity, size >= UInt64(identity.fingerprintLength) else { continue }
+                if try FileIdentity.hashPrefix(of: handle, length: identity.fingerprintLength) == identity.fingerprint {
+                    return true
+                }
+            }
+            return false
+        }
+
+        /// Decides whether a file that appeared after start is a copy of content already read
+        /// (see `CopyRecognizer` and docs/rotation.md): if so, it is established at the offset
+        /// where that content's reading stopped; while it copies a file still open and not yet
+        /// truncated, it waits (up to `copyWait`) for that truncation.
+        func recognizeCopy(_ file: TailedFile) throws(SyscallError) -> CopyCheck {
+            let handle = try file.file
+            let size = try handle.status().size
+            guard size > 0 else { return .wait }  // decided at its first bytes (a copy starts empty)
+            guard resume(file.device, file.inode).isEmpty else { return .notACopy }
+            let now = clock.now
+            let read = { (offset: UInt64, length: Int) throws(SyscallError) -> [UInt8]? in
+                try handle.bytes(at: offset, length: length)
+            }
+            if let mark = try copies.match(size: size, now: now, read: read) {
+                guard try file.establishAsCopy(at: mark.lineStart) else { return .wait }
+                file.copyWaitSince = nil
+                logger.info(
+                    .tailCopyRecognised,
+                    metadata: ["file.path": "\(file.path)", "file.offset": "\(mark.lineStart)"])
+                return .established
+            }
+            var original: TailedFile?
+            for other in files where other !== file && original == nil {
+                // A parked file is reopened to compare only when its fingerprint may match the copy's
+                // head, and parked again unless it is the original (a short new file may match many).
+                let parked = !other.isOpen
+                if parked {
+                    guard try other.headMayMatch(handle, size: size), unpark(other, at: other.path) else { continue }
+                }
+                if try other.isCopied(by: handle, size: size) {
+                    original = other
+                } else if parked {
+                    park(other)
+                }
+            }
+            guard let original else {
+                // logrotate truncates right after copying: the original may already be empty
+                // while its truncation has not been seen yet (so no mark to match). A file that
+                // begins with an open file's recorded fingerprint waits (up to `copyWait`) for
+                // that truncation to be seen, rather than being read from 0 as new content.
+                if try beginsLikeAnOpenFile(handle, size: size, except: file) {
+                    let since = file.copyWaitSince ?? now
+                    file.copyWaitSince = since
+                    if now - since < Self.copyWait { return .wait }
+                }
+                file.copyWaitSince = nil
+                return .notACopy
+            }
+            let since = file.copyWaitSince ?? now
+            file.copyWaitSince = since
+            guard now - since >= Self.copyWait else { return .wait }
+            // Never truncated: all of the copy is also in the original, read there.
+            guard try file.establishAsCopy(at: size) else { return .wait }
+            file.copyWaitSince = nil
+            logger.info(
+                .tailCopyRecognised,
+                metadata: [
+                    "file.path": "\(file.path)", "file.offset": "\(size)", "file.original": "\(original.path)",
+                ])
+            return .established
+        }
+    }
+#endif
