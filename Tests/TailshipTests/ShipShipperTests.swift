@@ -322,10 +322,12 @@ final class AckRecorder: Sendable {
     @Test func stopDoesNotWaitForBatchesThatFailedAndWaitForARetry() throws {
         let server = try ShipTestServer(script: Array(repeating: ["status": 503, "body": "down"], count: 200))
         let recorder = AckRecorder()
-        var destination = Self.destination(server.baseURL)
+        // One event per batch and one request in flight: the slot waits for its retry, the next
+        // batch waits for the slot and the batching thread waits to hand over the one after.
+        var destination = Self.destination(server.baseURL, maxEvents: 1)
         destination.retry = RetryConfig(initialBackoffMs: 5000, maxBackoffMs: 5000)
         let (shipper, _) = try Self.shipper(destination, recorder)
-        shipper.submit((0..<3).map { Self.pending($0) })
+        shipper.submit((0..<10).map { Self.pending($0) })
         shipper.flush()
         #expect(eventually { (try? server.requests().count) ?? 0 >= 1 }, "the first attempt was made (and failed)")
         Thread.sleep(forTimeInterval: 0.2)

@@ -49,6 +49,9 @@ final class DeliveryLoop: @unchecked Sendable {
     private var seenVersion = 0
     /// Events of the failing batches given up when the shipper stopped (see `run()`).
     let gaveUp = Atomic<Int>(0)
+    /// Set by `Shipper.stop`. The batch queue may never close meanwhile: during an outage the
+    /// batching thread waits to hand over a batch that no free slot will take.
+    private let stopRequested = Atomic<Bool>(false)
 
     init(
         transport: any MultiTransport, batches: BlockingQueue<Batch<ShipItem>>, context: ShipperContext,
@@ -67,6 +70,12 @@ final class DeliveryLoop: @unchecked Sendable {
     /// Wakes the loop: a batch was queued, the queue closed, credentials changed, or stop.
     func wakeup() {
         transport.wakeup()
+    }
+
+    /// The shipper is stopping: batches that only fail are given up rather than waited for.
+    func requestStop() {
+        stopRequested.store(true, ordering: .releasing)
+        wakeup()
     }
 
     /// The delivery thread: runs until the batch queue is closed and everything in it is
@@ -88,7 +97,8 @@ final class DeliveryLoop: @unchecked Sendable {
             if inputClosed && slots.isEmpty { return }
             // With every slot taken nothing was taken above; the queue may be finished all the same.
             if !inputClosed && batches.isFinished { inputClosed = true }
-            if inputClosed && inFlight == 0 && fresh.isEmpty {
+            let stopping = inputClosed || stopRequested.load(ordering: .acquiring)
+            if stopping && inFlight == 0 && fresh.isEmpty && !slots.isEmpty {
                 // Stopping, and every batch left failed and waits for a retry. Each gets one more
                 // attempt now (a passing failure then costs nothing); one that fails again (an
                 // outage, bad credentials) is given up rather than waiting out the grace, which
@@ -103,6 +113,9 @@ final class DeliveryLoop: @unchecked Sendable {
                 }
                 if !hurried {
                     gaveUp.store(slots.values.reduce(0) { $0 + $1.delivery.batch.items.count }, ordering: .releasing)
+                    // What still waits behind them is given up too (never acknowledged either),
+                    // which also releases a batching thread waiting to hand one over.
+                    batches.closeAndDiscard()
                     return abandon()
                 }
             }

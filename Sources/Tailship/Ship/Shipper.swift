@@ -164,6 +164,7 @@ public final class Shipper: Sendable {
     public func stop(deadline: Date) -> Bool {
         events.close()
         guard started.load(ordering: .acquiring) else { return true }
+        loop.withLock { $0 }?.requestStop()
         if context.stop.waitForThreads(until: deadline) {
             let gaveUp = loop.withLock { $0 }?.gaveUp.load(ordering: .acquiring) ?? 0
             guard gaveUp == 0 else {

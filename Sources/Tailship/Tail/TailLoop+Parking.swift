@@ -7,9 +7,9 @@
         /// Reopens a parked file at `path` (its own or the one it was renamed to); false when the
         /// path no longer names its device and inode, or cannot be opened.
         @discardableResult
-        func unpark(_ file: TailedFile, at path: String) -> Bool {
+        func unpark(_ file: TailedFile, at path: String, sameContent: Bool = false) -> Bool {
             do {
-                guard try file.reopen(at: path) else { return false }
+                guard try file.reopen(at: path, sameContent: sameContent) else { return false }
                 openCounts[file.source] += 1
                 boundDirty = true
                 return true
@@ -25,10 +25,14 @@
         /// "Bounded descriptors").
         func settleParkedAndGone(_ file: TailedFile) {
             // The paired move events may still be unread (or lost): a rename within the directory
-            // is also found by the inode among the directory's entries.
-            let candidates =
-                [file.movedTo].compactMap { $0 } + Glob.entries(in: Discovery.parent(of: file.path), inode: file.inode)
-            for destination in candidates where unpark(file, at: destination) {
+            // is also found by the inode among the directory's entries. A name found either way
+            // must still hold this file's content (the inode may have been freed and reused by a
+            // file no glob matches, or one excluded: never to be read).
+            var candidates = [file.movedTo].compactMap { $0 }
+            if file.identity != nil {
+                candidates += Glob.entries(in: Discovery.parent(of: file.path), inode: file.inode)
+            }
+            for destination in candidates where unpark(file, at: destination, sameContent: file.identity != nil) {
                 file.path = destination
                 return  // now open: the draining pass below takes it
             }

@@ -315,12 +315,29 @@
             // A parked file is serviced when it changed: reopen it, and close it again after this
             // read if the source is at its bound (many files written at once stay within it).
             let wasParked = !file.isOpen
-            if wasParked && !unpark(file, at: file.path) { return }
+            if wasParked {
+                // Paused by backpressure: it stays parked (no descriptor for a file that cannot be
+                // read now), its change remembered, until there is room.
+                guard sink.hasRoom else {
+                    file.hasMore = true
+                    return
+                }
+                guard unpark(file, at: file.path) else { return }
+            }
             defer { if wasParked && isOverBound(file.source) { park(file) } }
+            // Set again below while something is left to read (or reading is paused).
+            file.hasMore = false
             do {
                 if file.identity == nil {
                     let path = file.path
                     if file.mayBeCopy {
+                        // Not judged while paused: the original's truncation cannot be seen before
+                        // it is read again, so the wait for it must not run out meanwhile.
+                        guard sink.hasRoom else {
+                            if file.copyWaitSince != nil { file.copyWaitSince = clock.now }
+                            file.hasMore = true
+                            return
+                        }
                         switch try recognizeCopy(file) {
                         case .wait: return
                         case .established: break

@@ -129,12 +129,20 @@
 
         /// Opens `path` again for a parked file; false (still parked) unless the path names the
         /// same device and inode. The fingerprint is checked by the next `readAvailable` (a
-        /// mismatch there is a file rewritten in place: `.truncated`, read as a new file).
-        func reopen(at path: String) throws(SyscallError) -> Bool {
+        /// mismatch there is a file rewritten in place: `.truncated`, read as a new file). With
+        /// `sameContent`, for a file looked for under another name, it must also still begin with
+        /// its fingerprinted bytes and be no shorter than what was read: a reused inode there is
+        /// some other file, never to be adopted.
+        func reopen(at path: String, sameContent: Bool = false) throws(SyscallError) -> Bool {
             guard handle == nil else { return true }
             let opened = try ReadableFile(path: path)
             let status = try opened.status()
             guard status.device == device, status.inode == inode else { return false }
+            if sameContent {
+                guard let identity, status.size >= splitter.nextOffset,
+                    try identity.matches(opened, status: status)
+                else { return false }
+            }
             handle = opened
             parkedStatus = nil
             movedTo = nil
