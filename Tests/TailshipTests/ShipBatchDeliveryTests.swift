@@ -77,6 +77,38 @@ import Testing
         #expect(attempts == 4)
     }
 
+    /// A 200 counting fewer events than were sent is resent (same bytes) up to the limit, then
+    /// accepted with the reason: resending cannot fix a shortfall the API repeats every time.
+    @Test func aSuccessThatDoesNotAddUpIsResentThenAcceptedAtTheLimit() {
+        var delivery = Self.delivery(Self.batch(0..<3))
+        _ = delivery.start(payload: [4, 5, 6], target: Self.target())
+        let short = Self.response(200, #"{"code":200,"num_records_imported":2,"status":"OK"}"#)
+        for _ in 1..<BatchDelivery.unconfirmedLimit {
+            guard case .retryLater(_, let reason, _, false) = delivery.complete(short, wallMs: 0) else {
+                Issue.record("expected retryLater")
+                return
+            }
+            #expect(reason == "200 but only 2 of 3 records imported: OK")
+            #expect(Self.sentBody(delivery.retry(with: Self.target())) == [4, 5, 6])
+        }
+        guard case .acceptUnconfirmed(let attempts, let reason) = delivery.complete(short, wallMs: 0) else {
+            Issue.record("expected acceptUnconfirmed")
+            return
+        }
+        #expect(attempts == BatchDelivery.unconfirmedLimit)
+        #expect(reason == "200 but only 2 of 3 records imported: OK")
+        // A full count at any attempt is a plain acceptance.
+        var other = Self.delivery(Self.batch(0..<3))
+        _ = other.start(payload: [1], target: Self.target())
+        _ = other.complete(short, wallMs: 0)
+        _ = other.retry(with: Self.target())
+        let full = Self.response(200, #"{"code":200,"num_records_imported":3,"status":"OK"}"#)
+        guard case .accept(2) = other.complete(full, wallMs: 0) else {
+            Issue.record("expected accept")
+            return
+        }
+    }
+
     @Test func unauthorizedWaitsTheLongestBackoffAndPicksUpNewCredentials() {
         var delivery = Self.delivery(Self.batch(0..<2))
         _ = delivery.start(payload: [1], target: Self.target())

@@ -11,24 +11,22 @@ import Testing
         IngestionResponse.classify(status: status, retryAfter: retryAfter, body: Array(body.utf8), endpoint: endpoint)
     }
 
-    /// A 200 that does not add up (an API, or something in front of it, that lies) is resent:
-    /// the same `$insert_id`s make that harmless, while accepting it could lose events.
-    @Test func aSuccessThatDoesNotAddUpIsRetried() {
+    /// A 200 that does not add up (an API, or something in front of it, that lies) is not
+    /// believed at once (see `ShipBatchDeliveryTests` for what the batch then does).
+    @Test func aSuccessThatDoesNotAddUpIsUnconfirmed() {
         let body = { (imported: Int) in Array(#"{"code":200,"num_records_imported":\#(imported),"status":"OK"}"#.utf8) }
         #expect(
             IngestionResponse.classify(status: 200, retryAfter: nil, body: body(2000), endpoint: .import, sent: 2000)
                 == .accepted)
         #expect(
             IngestionResponse.classify(status: 200, retryAfter: nil, body: body(1999), endpoint: .import, sent: 2000)
-                == .retryable(reason: "200 but only 1999 of 2000 records imported: OK", retryAfterSeconds: nil))
+                == .unconfirmed(reason: "200 but only 1999 of 2000 records imported: OK"))
         let legacyFailure = Array(
             #"{"code":200,"error":"some data points in the request failed validation","num_records_imported":0,"status":0}"#
                 .utf8)
         #expect(
             IngestionResponse.classify(status: 200, retryAfter: nil, body: legacyFailure, endpoint: .import)
-                == .retryable(
-                    reason: "200 with status 0: some data points in the request failed validation",
-                    retryAfterSeconds: nil))
+                == .unconfirmed(reason: "200 with status 0: some data points in the request failed validation"))
         // No count in the body (or no JSON at all), or the legacy success: accepted as before.
         #expect(
             IngestionResponse.classify(status: 200, retryAfter: nil, body: [], endpoint: .import, sent: 5) == .accepted)

@@ -23,6 +23,9 @@ struct BatchDelivery: Sendable {
         case retryLater(delayMs: Int, reason: String, attempt: Int, unauthorized: Bool)
         /// Finished: every event was accepted.
         case accept(attempts: Int)
+        /// Finished: accepted after `unconfirmedLimit` answers that did not add up (`reason`, the
+        /// last of them): logged, then acknowledged like `accept`.
+        case acceptUnconfirmed(attempts: Int, reason: String)
         /// Finished (strict 400): ack `accepted`, dead-letter `letters` (one per `failed` item).
         /// `unmatched` are failed records that name no event of the batch (logged only).
         case partial(accepted: [ShipItem], letters: [DeadLetter], failed: [ShipItem], unmatched: [FailedRecord])
@@ -47,6 +50,9 @@ struct BatchDelivery: Sendable {
     /// The body exactly as sent (gzip-compressed when the target asks for it), kept for retries.
     private var payload: [UInt8] = []
     private var target: IngestionTarget?
+    /// 2xx answers so far that did not add up (see `IngestionOutcome.unconfirmed`).
+    private var unconfirmedAnswers = 0
+    static let unconfirmedLimit = 3
 
     init(batch: Batch<ShipItem>, backoff: Backoff) {
         self.batch = batch
@@ -99,6 +105,16 @@ struct BatchDelivery: Sendable {
                 letter($0, reason: .apiRejected, field: "", message: reason, wallMs: wallMs)
             }
             return .deadLetter(letters, items: batch.items)
+        case .unconfirmed(let reason):
+            unconfirmedAnswers += 1
+            if unconfirmedAnswers >= Self.unconfirmedLimit {
+                state = .finished
+                return .acceptUnconfirmed(attempts: attempt, reason: reason)
+            }
+            state = .waiting(attempt: attempt, unauthorized: false)
+            return .retryLater(
+                delayMs: backoff.nextDelayMs(retryAfterSeconds: nil), reason: reason, attempt: attempt,
+                unauthorized: false)
         case .retryable(let reason, let retryAfter):
             state = .waiting(attempt: attempt, unauthorized: false)
             return .retryLater(

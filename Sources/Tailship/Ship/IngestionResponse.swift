@@ -35,6 +35,10 @@ public enum IngestionOutcome: Sendable, Equatable {
     /// The whole batch is invalid (a 400 without `failed_records`, or `/track` status 0 for
     /// anything but a token or temporary error).
     case rejected(reason: String)
+    /// A 2xx whose body says not every event landed (`num_records_imported` short, or a legacy
+    /// `status: 0`): resent (harmless, same `$insert_id`s) up to a limit, then accepted, since a
+    /// shortfall the API repeats on every attempt is not one resending fixes.
+    case unconfirmed(reason: String)
 }
 
 /// Pure classification of an ingestion response (status, headers, body) into an outcome.
@@ -60,8 +64,8 @@ public enum IngestionResponse {
     ///
     /// A strict `/import` 200 means every event landed, duplicates included (INGESTION_API.md
     /// 2.5, 3). One that says otherwise — `num_records_imported` below `sent`, or a legacy
-    /// `status: 0` — is retried: resending is harmless (same `$insert_id`s) and accepting it
-    /// could lose events.
+    /// `status: 0` — is `.unconfirmed`: resending is harmless (same `$insert_id`s) and
+    /// believing it at once could lose events.
     public static func classify(
         status: Int, retryAfter: String?, body: [UInt8],
         endpoint: IngestionEndpoint, sent: Int? = nil
@@ -72,12 +76,10 @@ public enum IngestionResponse {
         case 200..<300:
             if endpoint == .track { return classifyTrack(json: json, body: body) }
             if let json, let imported = intValue(json["num_records_imported"]), let sent, imported < sent {
-                return .retryable(
-                    reason: "\(status) but only \(imported) of \(sent) records imported: \(message)",
-                    retryAfterSeconds: nil)
+                return .unconfirmed(reason: "\(status) but only \(imported) of \(sent) records imported: \(message)")
             }
             if let json, json["status"] is NSNumber, intValue(json["status"]) == 0 {
-                return .retryable(reason: "\(status) with status 0: \(message)", retryAfterSeconds: nil)
+                return .unconfirmed(reason: "\(status) with status 0: \(message)")
             }
             return .accepted
         case 400:
