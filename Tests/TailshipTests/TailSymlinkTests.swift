@@ -44,7 +44,7 @@ struct TailSymlinkTests {
         let snapshot = Discovery(sources: [TailSource(name: "a", paths: [dir.path("logs/*.log")])]).scan()
         // The dangling link and the loop match nothing (stat fails) and cost no error.
         #expect(Set(snapshot.files.keys) == [dir.path("logs/current.log"), dir.path("logs/plain.log")])
-        #expect(snapshot.linkTargets == [dir.path("target/app-1.log"): dir.path("logs/current.log")])
+        #expect(snapshot.linkTargets == [dir.path("target/app-1.log"): [dir.path("logs/current.log")]])
         #expect(snapshot.directories == [dir.path("logs"), dir.path("target")])
         // A literal path that is a link is reported too; a polled source watches nothing.
         #expect(Glob(dir.path("logs/current.log")).expand().links == [dir.path("logs/current.log")])

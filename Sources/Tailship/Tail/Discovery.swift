@@ -56,7 +56,7 @@
             public var statuses: [String: FileStatus] = [:]
             /// Matching files that are symlinks, by the real path of the file they resolve to
             /// (whose directory is in `directories` too, so that writes there are seen).
-            public var linkTargets: [String: String] = [:]
+            public var linkTargets: [String: [String]] = [:]
         }
 
         public let sources: [TailSource]
@@ -85,7 +85,7 @@
                         snapshot.files[path] = index
                         snapshot.statuses[path] = status
                         if watched && found.links.contains(path), let target = Discovery.resolve(path) {
-                            snapshot.linkTargets[target] = path
+                            snapshot.linkTargets[target, default: []].append(path)
                             snapshot.directories.insert(Discovery.parent(of: target))
                         }
                     }

@@ -33,7 +33,7 @@
         private var watches = DirectoryWatches()
         /// Matched symlinks by the path of the file they resolve to, whose directory is watched
         /// too: a write to the target is reported under its own name (from the last full scan).
-        private var linkTargets: [String: String] = [:]
+        private var linkTargets: [String: [String]] = [:]
         private var nextID = 1
         /// Inotify `IN_MOVED_FROM` paths of this turn by cookie, to follow a parked file's rename.
         private var movesFrom: [UInt32: String] = [:]
@@ -180,7 +180,8 @@
                         file.movedTo = path
                     }
                 } else if event.mask.contains(.modify),
-                    let file = byPath[path] ?? linkTargets[path].flatMap({ byPath[$0] })
+                    // Several links may name one target; the file is held under one of them.
+                    let file = byPath[path] ?? linkTargets[path]?.lazy.compactMap({ self.byPath[$0] }).first
                 {
                     touched.insert(ObjectIdentifier(file))
                 }
