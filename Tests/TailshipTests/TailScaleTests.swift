@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import Logging
 import Testing
 
@@ -208,6 +209,52 @@ struct TailScaleTests {
         usleep(400_000)
         #expect(Set(sink.texts) == Set(["a.log", "b.log", "c.log"].flatMap { ["\($0) 1", "\($0) 2"] }))
         #expect(sink.texts.count == 6)
+    }
+
+    /// A parked file deleted while closed, its inode at once reused by a file no glob matches:
+    /// found by that inode, but not the same content, so it is never adopted (and never read).
+    @Test func aParkedFilesReusedInodeIsNotAdopted() throws {
+        let dir = try TailTempDir()
+        let polled = TailSource(
+            name: "nfs", paths: [dir.root + "/*.log"], startAt: .beginning, maxOpenFiles: 1,
+            pollInterval: .milliseconds(400))
+        var options = TailTailerTests.fastOptions
+        options.rescanInterval = .seconds(3600)
+        let sink = CollectingSink()
+        let tailer = Tailer(sources: [polled], sink: sink, options: options, logger: TailTailerTests.quietLogger)
+        dir.write("a.log", "a 1\n")
+        try tailer.start()
+        defer { tailer.stop() }
+        #expect(eventually { sink.texts == ["a 1"] })
+        dir.write("b.log", "b 1\n")
+        #expect(eventually { sink.texts == ["a 1", "b 1"] })
+        usleep(500_000)
+        // One of the two holds the descriptor; the other is parked.
+        let held = ((try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []).compactMap {
+            try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/" + $0)
+        }
+        let parked = try #require(["a.log", "b.log"].first { !held.contains(dir.path($0)) })
+        var st = stat()
+        #expect(stat(dir.path(parked), &st) == 0)
+        let inode = st.st_ino
+        #expect(unlink(dir.path(parked)) == 0)
+        var reused = false
+        for attempt in 0..<500 where !reused {
+            let spare = dir.path(".spare-\(attempt)")
+            let fd = open(spare, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+            guard fd >= 0 else { continue }
+            var created = stat()
+            fstat(fd, &created)
+            close(fd)
+            if created.st_ino == inode {
+                reused = true
+                dir.append(".spare-\(attempt)", "secret data\n")
+                try dir.rename(".spare-\(attempt)", "secret.txt")
+            }
+        }
+        try #require(reused, "the file system did not reuse the inode within 500 new files")
+        usleep(1_200_000)  // a few polls
+        #expect(sink.texts == ["a 1", "b 1"], "a file no glob matches was read through a reused inode")
     }
 
     @Test func aClosedFileReplacedOrRewrittenIsReadAsANewFile() throws {
