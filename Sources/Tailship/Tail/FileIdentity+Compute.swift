@@ -38,6 +38,24 @@
             return hashed == fingerprint
         }
 
+        /// The first bytes of a file, read once, for comparing it with many recorded fingerprints
+        /// (a possible copy against every file held): each hash comes from memory.
+        struct Head {
+            /// Up to `maxFingerprintBytes` first bytes (fewer when the file is shorter).
+            let bytes: [UInt8]
+
+            init(of file: ReadableFile, size: UInt64) throws(SyscallError) {
+                let length = Int(min(size, UInt64(FileIdentity.maxFingerprintBytes)))
+                bytes = try file.bytes(at: 0, length: length) ?? []
+            }
+
+            /// Hash of exactly the first `length` bytes (as `hashPrefix`), nil when shorter.
+            func hash(_ length: Int) -> UInt64? {
+                guard length > 0, length <= bytes.count else { return nil }
+                return bytes.withUnsafeBytes { FileIdentity.fnv1a64(UnsafeRawBufferPointer(rebasing: $0[..<length])) }
+            }
+        }
+
         /// Hash of exactly the first `length` bytes, or nil when the file is shorter than that.
         static func hashPrefix(of file: ReadableFile, length: Int) throws(SyscallError) -> UInt64? {
             guard length > 0, length <= maxFingerprintBytes else { return nil }

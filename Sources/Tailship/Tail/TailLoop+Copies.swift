@@ -8,16 +8,11 @@
 
         /// Whether `handle`'s first bytes hash to the recorded fingerprint of another file held
         /// now. Judged from the recorded fingerprints alone: the other file may be truncated.
-        func beginsLikeAnOpenFile(_ handle: ReadableFile, size: UInt64, except file: TailedFile)
-            throws(SyscallError) -> Bool
-        {
-            for other in files where other !== file {
-                guard let identity = other.identity, size >= UInt64(identity.fingerprintLength) else { continue }
-                if try FileIdentity.hashPrefix(of: handle, length: identity.fingerprintLength) == identity.fingerprint {
-                    return true
-                }
+        func beginsLikeAnOpenFile(_ head: FileIdentity.Head, except file: TailedFile) -> Bool {
+            files.contains { other in
+                guard other !== file, let identity = other.identity else { return false }
+                return head.hash(identity.fingerprintLength) == identity.fingerprint
             }
-            return false
         }
 
         /// Decides whether a file that appeared after start is a copy of content already read
@@ -41,13 +36,15 @@
                     metadata: ["file.path": "\(file.path)", "file.offset": "\(mark.lineStart)"])
                 return .established
             }
+            // Read once: compared below with the recorded fingerprint of every file held.
+            let head = try FileIdentity.Head(of: handle, size: size)
             var original: TailedFile?
             for other in files where other !== file && original == nil {
                 // A parked file is reopened to compare only when its fingerprint may match the copy's
                 // head, and parked again unless it is the original (a short new file may match many).
                 let parked = !other.isOpen
                 if parked {
-                    guard try other.headMayMatch(handle, size: size), unpark(other, at: other.path) else { continue }
+                    guard other.headMayMatch(head), unpark(other, at: other.path) else { continue }
                 }
                 if try other.isCopied(by: handle, size: size) {
                     original = other
@@ -60,7 +57,7 @@
                 // while its truncation has not been seen yet (so no mark to match). A file that
                 // begins with an open file's recorded fingerprint waits (up to `copyWait`) for
                 // that truncation to be seen, rather than being read from 0 as new content.
-                if try beginsLikeAnOpenFile(handle, size: size, except: file) {
+                if beginsLikeAnOpenFile(head, except: file) {
                     let since = file.copyWaitSince ?? now
                     file.copyWaitSince = since
                     if now - since < Self.copyWait { return .wait }

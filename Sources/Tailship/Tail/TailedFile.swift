@@ -218,16 +218,15 @@
         /// Whether `candidate` (`size` bytes) may begin with this file's fingerprinted bytes, judged
         /// without this file's descriptor (it may be parked): for a candidate too short to hash, by the
         /// head sample (true when even that cannot tell).
-        func headMayMatch(_ candidate: ReadableFile, size: UInt64) throws(SyscallError) -> Bool {
+        func headMayMatch(_ candidate: FileIdentity.Head) -> Bool {
             guard let identity else { return false }
-            guard size >= UInt64(identity.fingerprintLength) else {
+            guard let hash = candidate.hash(identity.fingerprintLength) else {
                 // Too short to hash: its first bytes must at least agree with the head sample.
-                let length = Int(min(size, UInt64(headSample.count)))
-                guard length > 0, let theirs = try candidate.bytes(at: 0, length: length) else { return true }
-                return theirs[...] == headSample[..<length]
+                let length = min(candidate.bytes.count, headSample.count)
+                guard length > 0 else { return true }
+                return candidate.bytes[..<length] == headSample[..<length]
             }
-            return try FileIdentity.hashPrefix(of: candidate, length: identity.fingerprintLength)
-                == identity.fingerprint
+            return hash == identity.fingerprint
         }
 
         /// Continues reading at `offset`, priming the tail window with the bytes just before it.
