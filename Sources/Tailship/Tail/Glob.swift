@@ -118,6 +118,8 @@
         struct Entry {
             var name: String
             var type: UInt8
+            /// `d_ino`: the inode number (its device is the directory's, short of a mount point).
+            var inode: UInt64
 
             func isLink(at path: String) -> Bool {
                 type == DT_LNK || (type == DT_UNKNOWN && Glob.isSymlink(path))
@@ -138,7 +140,9 @@
                 let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
                     String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
                 }
-                if name != "." && name != ".." { entries.append(Entry(name: name, type: entry.pointee.d_type)) }
+                if name != "." && name != ".." {
+                    entries.append(Entry(name: name, type: entry.pointee.d_type, inode: UInt64(entry.pointee.d_ino)))
+                }
             }
             return entries.sorted { $0.name < $1.name }
         }
@@ -146,17 +150,9 @@
         /// Paths of the entries of `directory` whose inode number is `inode` (from `readdir`'s
         /// `d_ino`; the caller checks the device when it opens one).
         static func entries(in directory: String, inode: UInt64) -> [String] {
-            guard let dir = opendir(directory) else { return [] }
-            defer { closedir(dir) }
-            var paths: [String] = []
-            while let entry = readdir(dir) {
-                guard UInt64(entry.pointee.d_ino) == inode else { continue }
-                let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                    String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
-                }
-                if name != "." && name != ".." { paths.append(directory == "/" ? "/" + name : directory + "/" + name) }
+            list(directory).filter { $0.inode == inode }.map {
+                directory == "/" ? "/" + $0.name : directory + "/" + $0.name
             }
-            return paths
         }
 
         static func isDirectory(_ path: String) -> Bool {
