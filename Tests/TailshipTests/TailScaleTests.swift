@@ -19,11 +19,14 @@ struct TailScaleTests {
 
     /// Descriptors of this process open on files under `dir` (other tests' files do not count).
     func openDescriptors(under dir: TailTempDir) -> Int {
+        openPaths(under: dir).count
+    }
+
+    /// The paths this process holds open under `dir`, one per descriptor.
+    func openPaths(under dir: TailTempDir) -> [String] {
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
-        return entries.filter { entry in
-            (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/" + entry))?
-                .hasPrefix(dir.root + "/") == true
-        }.count
+        return entries.compactMap { try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/" + $0) }
+            .filter { $0.hasPrefix(dir.root + "/") }
     }
 
     static func sourceConfig(_ extra: String) -> String {
@@ -230,9 +233,7 @@ struct TailScaleTests {
         #expect(eventually { sink.texts == ["a 1", "b 1"] })
         usleep(500_000)
         // One of the two holds the descriptor; the other is parked.
-        let held = ((try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []).compactMap {
-            try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/" + $0)
-        }
+        let held = openPaths(under: dir)
         let parked = try #require(["a.log", "b.log"].first { !held.contains(dir.path($0)) })
         var st = stat()
         #expect(stat(dir.path(parked), &st) == 0)
