@@ -42,7 +42,7 @@ import Testing
         let letter = DeadLetter(
             reason: .apiRejected, field: "", message: "m", origin: pending.origin, rawLine: "",
             eventJSON: [], timeMs: 0)
-        #expect(throws: FileError.self) { try writer.write([letter]) }
+        #expect(throws: SyscallError.self) { try writer.write([letter]) }
     }
 
     static func tempDir() throws -> String {

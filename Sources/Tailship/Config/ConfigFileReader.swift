@@ -14,30 +14,23 @@ struct FileReadError: Error, Sendable, Equatable {
 enum ConfigFileReader {
     /// The whole content of `path`, refusing files larger than `limit` bytes.
     static func readAll(_ path: String, limit: Int) throws(FileReadError) -> [UInt8] {
-        let fd = retryingEINTR { open(path, O_RDONLY | O_CLOEXEC) }
-        guard fd >= 0 else { throw FileReadError(reason: errnoText()) }
-        defer { close(fd) }
-        var content: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 16 * 1024)
-        while true {
-            let count = chunk.withUnsafeMutableBytes { buffer in
-                retryingEINTR { read(fd, buffer.baseAddress, buffer.count) }
+        let content: [UInt8]
+        do throws(SyscallError) {
+            let fd = try syscallRetrying("open", path: path) { open(path, O_RDONLY | O_CLOEXEC) }
+            defer { close(fd) }
+            var bytes: [UInt8] = []
+            let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 16 * 1024, alignment: 16)
+            defer { chunk.deallocate() }
+            while bytes.count <= limit {
+                let count = try syscallRetrying("read", path: path) { read(fd, chunk.baseAddress, chunk.count) }
+                if count == 0 { break }
+                bytes.append(contentsOf: chunk[0..<count])
             }
-            if count < 0 { throw FileReadError(reason: errnoText()) }
-            if count == 0 { return content }
-            content.append(contentsOf: chunk[0..<count])
-            if content.count > limit { throw FileReadError(reason: "larger than \(limit) bytes") }
+            content = bytes
+        } catch {
+            throw FileReadError(reason: error.errno.description)
         }
-    }
-
-    private static func retryingEINTR<T: BinaryInteger>(_ call: () -> T) -> T {
-        while true {
-            let result = call()
-            if result >= 0 || errno != EINTR { return result }
-        }
-    }
-
-    private static func errnoText() -> String {
-        String(cString: strerror(errno))
+        if content.count > limit { throw FileReadError(reason: "larger than \(limit) bytes") }
+        return content
     }
 }

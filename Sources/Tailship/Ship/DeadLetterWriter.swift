@@ -116,12 +116,12 @@ public final class DeadLetterWriter: Sendable {
     }
 
     /// Appends the letters and fsyncs; when this returns without throwing, they are durable.
-    public func write(_ letters: [DeadLetter]) throws(FileError) {
+    public func write(_ letters: [DeadLetter]) throws(SyscallError) {
         guard !letters.isEmpty else { return }
         var bytes = [UInt8]()
         for letter in letters { bytes.append(contentsOf: letter.line()) }
-        let result: Result<Void, FileError> = Self.lock.withLock { _ in
-            Result { () throws(FileError) in
+        let result: Result<Void, SyscallError> = Self.lock.withLock { _ in
+            Result { () throws(SyscallError) in
                 var size = try Self.size(of: path)
                 if let current = size, current > 0, current + bytes.count > maxBytes {
                     try rotate()
@@ -139,14 +139,14 @@ public final class DeadLetterWriter: Sendable {
 
     /// Counts the dead letters on disk: complete lines across the current file and its
     /// rotated copies (any `dead-letters.ndjson.<n>`). Missing files count as zero.
-    public static func count(stateDir: String) throws(FileError) -> Int {
+    public static func count(stateDir: String) throws(SyscallError) -> Int {
         let base = path(stateDir: stateDir)
         var total = try lines(in: base)
         // Rotated files are found by listing, so a smaller `rotations` after a config change
         // still counts what an earlier run kept.
         guard let dir = opendir(stateDir) else {
             if errno == ENOENT { return total }
-            throw FileError(call: "opendir", errno: errno, path: stateDir)
+            throw SyscallError("opendir", errno: .current, path: stateDir)
         }
         defer { closedir(dir) }
         let prefix = fileName + "."
@@ -161,51 +161,58 @@ public final class DeadLetterWriter: Sendable {
     }
 
     /// Shifts `.k` to `.k+1` (dropping the oldest) and the current file to `.1`.
-    private func rotate() throws(FileError) {
+    private func rotate() throws(SyscallError) {
         guard rotations > 0 else {
-            if unlink(path) != 0 && errno != ENOENT { throw FileError(call: "unlink", errno: errno, path: path) }
+            try Self.removeIfPresent(path)
             return
         }
-        let oldest = path + ".\(rotations)"
-        if unlink(oldest) != 0 && errno != ENOENT { throw FileError(call: "unlink", errno: errno, path: oldest) }
+        try Self.removeIfPresent(path + ".\(rotations)")
         for k in stride(from: rotations - 1, through: 1, by: -1) {
             try Self.rename(path + ".\(k)", to: path + ".\(k + 1)")
         }
         try Self.rename(path, to: path + ".1")
     }
 
-    private static func rename(_ from: String, to: String) throws(FileError) {
-        if Glibc.rename(from, to) != 0 && errno != ENOENT { throw FileError(call: "rename", errno: errno, path: from) }
+    private static func rename(_ from: String, to: String) throws(SyscallError) {
+        do {
+            _ = try syscallRetrying("rename", path: from) { Glibc.rename(from, to) }
+        } catch  where error.errno == .noEntry {
+        }
+    }
+
+    private static func removeIfPresent(_ path: String) throws(SyscallError) {
+        do {
+            _ = try syscallRetrying("unlink", path: path) { unlink(path) }
+        } catch  where error.errno == .noEntry {
+        }
     }
 
     /// The file's size, or nil when it does not exist.
-    private static func size(of path: String) throws(FileError) -> Int? {
-        var info = stat()
-        if stat(path, &info) != 0 {
-            if errno == ENOENT { return nil }
-            throw FileError(call: "stat", errno: errno, path: path)
+    private static func size(of path: String) throws(SyscallError) -> Int? {
+        do {
+            return Int(try FileStatus.of(path: path).size)
+        } catch  where error.errno == .noEntry {
+            return nil
         }
-        return Int(info.st_size)
     }
 
     /// Newline count of a file read in 64 KiB chunks; 0 when it does not exist.
-    private static func lines(in path: String) throws(FileError) -> Int {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else {
-            if errno == ENOENT { return 0 }
-            throw FileError(call: "open", errno: errno, path: path)
+    private static func lines(in path: String) throws(SyscallError) -> Int {
+        let file: ReadableFile
+        do {
+            file = try ReadableFile(path: path)
+        } catch  where error.errno == .noEntry {
+            return 0
         }
-        defer { close(fd) }
-        var buffer = [UInt8](repeating: 0, count: 65536)
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 65536, alignment: 16)
+        defer { buffer.deallocate() }
         var count = 0
+        var offset: UInt64 = 0
         while true {
-            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress!, $0.count) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw FileError(call: "read", errno: errno, path: path)
-            }
+            let n = try file.read(into: buffer, at: offset)
             if n == 0 { return count }
-            for i in 0..<n where buffer[i] == 0x0A { count += 1 }
+            offset += UInt64(n)
+            for byte in buffer[0..<n] where byte == 0x0A { count += 1 }
         }
     }
 }

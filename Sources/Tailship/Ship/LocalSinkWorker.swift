@@ -8,7 +8,7 @@ final class LocalSinkWorker: @unchecked Sendable {
     private let context: ShipperContext
 
     /// Opens the sink for `destination` (`kind` must be `stdout` or `file` with a `path`).
-    init(destination: DestinationConfig, context: ShipperContext) throws(FileError) {
+    init(destination: DestinationConfig, context: ShipperContext) throws(SyscallError) {
         self.context = context
         switch destination.kind {
         case .file:

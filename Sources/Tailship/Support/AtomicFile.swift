@@ -8,15 +8,14 @@ import Foundation
 enum AtomicFile {
     static func write(_ data: Data, to path: String) throws(CheckpointError) {
         let tmp = path + ".tmp"
-        do throws(FileError) {
+        do throws(SyscallError) {
             let file = try AppendFile(path: tmp, mode: 0o644, truncating: true)
             try file.write([UInt8](data))
             try file.sync()
-            guard rename(tmp, path) == 0 else { throw FileError(call: "rename", errno: errno, path: path) }
+            _ = try syscallRetrying("rename", path: path) { rename(tmp, path) }
             try AppendFile.syncDirectory(of: path)
         } catch {
-            throw CheckpointError(
-                path: error.path, message: "\(error.call) failed: \(String(cString: strerror(error.errno)))")
+            throw CheckpointError(path: error.path ?? path, message: "\(error.call) failed: \(error.errno)")
         }
     }
 

@@ -46,7 +46,8 @@ public struct SyscallError: Error, Sendable, Hashable, CustomStringConvertible {
 }
 
 /// Runs a system call that returns -1 on failure, retrying while it fails with EINTR (a signal
-/// arrived before it did anything), and turns any other failure into a `SyscallError`.
+/// arrived before it did anything), and turns any other failure into a `SyscallError`. The one
+/// EINTR loop of the code base: every raw call goes through it.
 @inlinable
 public func syscallRetrying<Result: FixedWidthInteger>(
     _ call: String, path: String? = nil, _ body: () -> Result
