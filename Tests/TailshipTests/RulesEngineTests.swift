@@ -50,8 +50,14 @@ import Testing
 
     @Test func exampleRuleOnRegexFormatFlagsFieldsThePatternLacks() {
         let problems = F.problems([Self.exampleRule(ip: "{{client_ip}}")])
-        #expect(problems.count == 4)  // where plan, insert_id, ip, property plan
-        #expect(problems.allSatisfy { $0.contains("is not produced by the pattern (named groups: amount, ts, user)") })
+        let lacking = "is not produced by the pattern (named groups: amount, ts, user)"
+        #expect(
+            problems == [
+                "agent.yaml:12:18: field 'plan' \(lacking)",  // where
+                "agent.yaml:16:20: field 'request_id' \(lacking)",  // insert_id
+                "agent.yaml:17:13: field 'client_ip' \(lacking)",  // ip
+                "agent.yaml:19:20: field 'plan' \(lacking)",  // property plan
+            ])
     }
 
     @Test func firstMatchWinsAndDefaultsApply() throws {

@@ -4,6 +4,8 @@ import Testing
 
 @Suite struct RulesEventValidatorTests {
     static let now: Int64 = 1_795_842_000_000
+    /// 1971-01-01T00:00:00Z: the API's earliest accepted time (docs/rules.md).
+    static let earliest: Int64 = 31_536_000_000
 
     func event(
         name: String = "Purchase", distinctId: String = "u1", time: Int64 = now - 1000,
@@ -16,7 +18,7 @@ import Testing
         #expect(EventValidator.validate(event(), nowMs: Self.now).isEmpty)
         #expect(EventValidator.validate(event(distinctId: ""), nowMs: Self.now).isEmpty)  // empty is allowed
         #expect(EventValidator.validate(event(time: Self.now + 3_600_000), nowMs: Self.now).isEmpty)
-        #expect(EventValidator.validate(event(time: EventValidator.earliestTimeMs), nowMs: Self.now).isEmpty)
+        #expect(EventValidator.validate(event(time: Self.earliest), nowMs: Self.now).isEmpty)
     }
 
     @Test(arguments: ["", "   ", "\t\n"])
@@ -33,8 +35,14 @@ import Testing
                     EventProblem(
                         field: "properties.time", message: "'properties.time' is invalid: must not be in the future")
                 ])
-        let past = EventValidator.validate(event(time: EventValidator.earliestTimeMs - 1), nowMs: Self.now)
-        #expect(past.map(\.field) == ["properties.time"])
+        #expect(
+            EventValidator.validate(event(time: Self.earliest - 1), nowMs: Self.now)
+                == [
+                    EventProblem(
+                        field: "properties.time",
+                        message: "'properties.time' is invalid: must not be before 1971-01-01")
+                ])
+        #expect(EventValidator.validate(event(time: 0), nowMs: Self.now).map(\.field) == ["properties.time"])
     }
 
     @Test(arguments: [

@@ -110,21 +110,75 @@ import Testing
         #expect(ZoneOffsetCache(identifier: "Mars/Olympus") == nil)
     }
 
+    /// Instants with the UTC offset the tz database gives each, written out here (not asked of
+    /// Foundation or of another cache): the wall-clock time `utc + offset` must read back as `utc`.
+    @Test(arguments: [
+        ("UTC", Int64(1_768_478_400), Int64(0)),  // 2026-01-15T12:00Z
+        ("Europe/Paris", 1_768_478_400, 3600),  // 2026-01-15T12:00Z = 13:00 CET
+        ("Europe/Paris", 1_784_116_800, 7200),  // 2026-07-15T12:00Z = 14:00 CEST
+        ("America/New_York", 1_768_478_400, -18000),  // 07:00 EST
+        ("America/New_York", 1_784_116_800, -14400),  // 08:00 EDT
+        ("Australia/Sydney", 1_768_478_400, 39600),  // 23:00 AEDT: summer in January
+        ("Australia/Sydney", 1_784_116_800, 36000),  // 22:00 AEST
+        ("Asia/Kolkata", 1_768_478_400, 19800),  // 17:30 IST, not a whole hour
+        ("Asia/Kathmandu", 1_768_478_400, 20700),  // 17:45 NPT
+        ("America/New_York", -14_182_980, -14400),  // 1969-07-20T20:17Z = 16:17 EDT, before the epoch
+        // Paris springs forward at 2026-03-29T01:00Z (02:00 CET becomes 03:00 CEST).
+        ("Europe/Paris", 1_774_745_999, 3600),  // 01:59:59 CET, the last second before
+        ("Europe/Paris", 1_774_746_000, 7200),  // 03:00:00 CEST, the change
+        ("Europe/Paris", 1_774_747_800, 7200),  // 03:30 CEST, the hour after
+        // Paris falls back at 2026-10-25T01:00Z (03:00 CEST becomes 02:00 CET).
+        ("Europe/Paris", 1_792_886_399, 7200),  // 01:59:59 CEST, before the repeated hour
+        ("Europe/Paris", 1_792_893_600, 3600),  // 03:00 CET, the hour after it
+        // New York springs forward at 2026-03-08T07:00Z, falls back at 2026-11-01T06:00Z.
+        ("America/New_York", 1_772_953_199, -18000),  // 01:59:59 EST
+        ("America/New_York", 1_772_953_200, -14400),  // 03:00 EDT
+        ("America/New_York", 1_772_955_000, -14400),  // 03:30 EDT
+        ("America/New_York", 1_793_509_199, -14400),  // 00:59:59 EDT, before the repeated hour
+        ("America/New_York", 1_793_516_400, -18000),  // 02:00 EST, the hour after it
+        // Sydney falls back at 2026-04-04T16:00Z, springs forward at 2026-10-03T16:00Z.
+        ("Australia/Sydney", 1_775_318_399, 39600),  // 02:59:59 AEDT (the first of the two)
+        ("Australia/Sydney", 1_775_322_000, 36000),  // 03:00 AEST
+        ("Australia/Sydney", 1_791_043_199, 36000),  // 01:59:59 AEST
+        ("Australia/Sydney", 1_791_043_200, 39600),  // 03:00 AEDT
+    ])
+    func zoneCacheGivesTheKnownOffset(zone: String, utc: Int64, offset: Int64) throws {
+        let cache = try #require(ZoneOffsetCache(identifier: zone))
+        #expect(cache.utcSeconds(fromLocal: utc + offset) == utc)
+        // Asked again (from its cache now), the same answer.
+        #expect(cache.utcSeconds(fromLocal: utc + offset) == utc)
+    }
+
+    /// Wall-clock times that do not exist or exist twice, as `ZoneOffsetCache` documents them:
+    /// a skipped time is read with the offset before the change (02:30 reads as 03:30 summer
+    /// time), a repeated one as its earlier instant. Local times are counted as if UTC.
+    @Test(arguments: [
+        ("Europe/Paris", Int64(1_774_751_400), Int64(1_774_747_800)),  // 2026-03-29 02:30 -> 01:30Z (03:30 CEST)
+        ("Europe/Paris", 1_792_895_400, 1_792_888_200),  // 2026-10-25 02:30 -> 00:30Z (CEST)
+        ("America/New_York", 1_772_937_000, 1_772_955_000),  // 2026-03-08 02:30 -> 07:30Z (03:30 EDT)
+        ("America/New_York", 1_793_496_600, 1_793_511_000),  // 2026-11-01 01:30 -> 05:30Z (EDT)
+        ("Australia/Sydney", 1_775_356_200, 1_775_316_600),  // 2026-04-05 02:30 -> 04-04 15:30Z (AEDT)
+        ("Australia/Sydney", 1_791_081_000, 1_791_045_000),  // 2026-10-04 02:30 -> 10-03 16:30Z (03:30 AEDT)
+    ])
+    func zoneCacheReadsSkippedAndRepeatedTimesAsDocumented(zone: String, local: Int64, utc: Int64) throws {
+        let cache = try #require(ZoneOffsetCache(identifier: zone))
+        #expect(cache.utcSeconds(fromLocal: local) == utc)
+    }
+
     @Test func zoneCacheIsConsistentAcrossManyHours() throws {
         let cache = try #require(ZoneOffsetCache(identifier: "Europe/Paris"))
-        // Walk a week around the autumn change, twice: cached answers equal fresh ones.
-        let start = CivilTime.days(year: 2026, month: 10, day: 22) * 86_400
-        var first: [Int64] = []
-        for h in stride(from: Int64(0), to: 7 * 86_400, by: 1800) {
-            first.append(cache.utcSeconds(fromLocal: start + h))
+        // A week of wall-clock times around the autumn change, every half hour from
+        // 2026-10-22T00:00 local (counted as if UTC). Before 2026-10-25T03:00 local (the
+        // repeated hour included, read as its earlier instant) Paris is at +2 h, then at +1 h.
+        let start: Int64 = 1_792_627_200
+        let change: Int64 = 1_792_897_200
+        let locals = Array(stride(from: start, to: start + 7 * 86_400, by: 1800))
+        func expected(_ local: Int64) -> Int64 { local - (local < change ? 7200 : 3600) }
+        // Forwards, backwards, then scattered (index × 97 mod 336 visits each once): whatever
+        // the cache holds from earlier look-ups, every answer must be the right one.
+        let scattered = locals.indices.map { locals[$0 * 97 % locals.count] }
+        for local in locals + locals.reversed() + scattered {
+            #expect(cache.utcSeconds(fromLocal: local) == expected(local), "local \(local)")
         }
-        let fresh = try #require(ZoneOffsetCache(identifier: "Europe/Paris"))
-        var second: [Int64] = []
-        for h in stride(from: Int64(0), to: 7 * 86_400, by: 1800) {
-            second.append(fresh.utcSeconds(fromLocal: start + h))
-        }
-        #expect(first == second)
-        #expect(first.first == start - 7200)
-        #expect(first.last == start + 7 * 86_400 - 1800 - 3600)
     }
 }

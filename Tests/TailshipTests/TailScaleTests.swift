@@ -100,9 +100,102 @@ struct TailScaleTests {
         old.modifiedNs -= 5_000_000_000
         old.changedNs -= 5_000_000_000
         #expect(TailedFile.trustworthy(old))
-        #expect(fresh.isUnchanged(since: fresh))
+        // Both times count: a file whose data is old but whose inode changed just now (a
+        // truncate and refill with its mtime put back, as `cp -p` does) is not trusted yet.
+        var oldDataOnly = fresh
+        oldDataOnly.modifiedNs -= 5_000_000_000
+        #expect(!TailedFile.trustworthy(oldDataOnly))
+        var oldInodeOnly = fresh
+        oldInodeOnly.changedNs -= 5_000_000_000
+        #expect(!TailedFile.trustworthy(oldInodeOnly))
+    }
+
+    /// Sets `path`'s access and modification times to `seconds` since the epoch: the kernel
+    /// moves its change time to now whatever is set.
+    func setModified(_ path: String, seconds: Int) throws {
+        var times = [timespec(tv_sec: seconds, tv_nsec: 0), timespec(tv_sec: seconds, tv_nsec: 0)]
+        try #require(utimensat(AT_FDCWD, path, &times, 0) == 0, "utimensat: \(String(cString: strerror(errno)))")
+    }
+
+    /// Writes `text` over `path` from its start (same inode), truncating it first if asked.
+    func rewrite(_ path: String, _ text: String, truncating: Bool) throws {
+        let writer = try #require(FileHandle(forUpdatingAtPath: path))
+        if truncating { try writer.truncate(atOffset: 0) } else { try writer.seek(toOffset: 0) }
+        try writer.write(contentsOf: Data(text.utf8))
+        try writer.close()
+    }
+
+    @Test func isUnchangedHoldsBetweenTwoLooksAtAnUntouchedFile() throws {
+        let dir = try TailTempDir()
+        let path = dir.write("a.log", "one\n")
+        let first = try FileStatus.of(path: path)
+        usleep(30_000)  // past a tick of the kernel's file-time clock
+        let second = try FileStatus.of(path: path)
+        let reader = try ReadableFile(path: path)
+        var buffer = [UInt8](repeating: 0, count: 16)
+        #expect(try buffer.withUnsafeMutableBytes { try reader.read(into: $0, at: 0) } == 4)  // reading is no change
+        let third = try reader.status()
+        #expect(second.isUnchanged(since: first))
+        #expect(third.isUnchanged(since: first))
+        #expect(first.isUnchanged(since: third))
+    }
+
+    @Test func isUnchangedSeesAnAppendARewriteARefillAndAReplacement() throws {
+        let dir = try TailTempDir()
+        let path = dir.write("a.log", "one\n")
+        let original = try FileStatus.of(path: path)
+
+        // Appended: the size moves.
         dir.append("a.log", "two\n")
-        #expect(!(try FileStatus.of(path: path)).isUnchanged(since: fresh))
+        let appended = try FileStatus.of(path: path)
+        #expect(appended.size == original.size + 4)
+        #expect(!appended.isUnchanged(since: original))
+
+        // Rewritten in place with as many bytes, its mtime set to a distinct later time.
+        try rewrite(path, "ONE\nTWO\n", truncating: false)
+        let later = Int(appended.modifiedNs / 1_000_000_000) + 7
+        try setModified(path, seconds: later)
+        let rewritten = try FileStatus.of(path: path)
+        #expect(rewritten.size == appended.size && rewritten.inode == appended.inode)
+        #expect(rewritten.modifiedNs == Int64(later) * 1_000_000_000)
+        #expect(!rewritten.isUnchanged(since: appended))
+
+        // Truncated and refilled to the same size, the mtime put back as it was: only the
+        // change time tells (the kernel sets it on every truncate, write and utimensat).
+        usleep(30_000)
+        try rewrite(path, "one\ntwo\n", truncating: true)
+        try setModified(path, seconds: later)
+        let refilled = try FileStatus.of(path: path)
+        #expect(refilled.size == rewritten.size && refilled.inode == rewritten.inode)
+        #expect(refilled.modifiedNs == rewritten.modifiedNs)
+        try #require(refilled.changedNs != rewritten.changedNs, "the file system did not move st_ctim")
+        #expect(!refilled.isUnchanged(since: rewritten))
+
+        // Replaced by another file (another inode) of the same size and mtime.
+        let other = dir.write("b.log", "one\ntwo\n")
+        try setModified(other, seconds: later)
+        #expect(rename(other, path) == 0)
+        let replaced = try FileStatus.of(path: path)
+        #expect(replaced.inode != refilled.inode)
+        #expect(replaced.size == refilled.size && replaced.modifiedNs == refilled.modifiedNs)
+        #expect(!replaced.isUnchanged(since: refilled))
+    }
+
+    /// Each compared field on its own (the kernel cannot be made to move just one of them): a
+    /// difference in any one of them is a change.
+    @Test func isUnchangedComparesDeviceInodeSizeAndBothTimes() throws {
+        let dir = try TailTempDir()
+        let base = try FileStatus.of(path: dir.write("a.log", "one\n"))
+        let variants: [(String, (inout FileStatus) -> Void)] = [
+            ("device", { $0.device += 1 }), ("inode", { $0.inode += 1 }), ("size", { $0.size += 1 }),
+            ("modifiedNs", { $0.modifiedNs += 1 }), ("changedNs", { $0.changedNs += 1 }),
+        ]
+        for (field, change) in variants {
+            var changed = base
+            change(&changed)
+            #expect(!changed.isUnchanged(since: base), "a different \(field) is a change")
+            #expect(!base.isUnchanged(since: changed), "a different \(field) is a change")
+        }
     }
 
     @Test func aVerifiedIdleFileStillSeesTruncateAndRefillToTheSameSize() throws {
