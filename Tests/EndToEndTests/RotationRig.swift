@@ -126,7 +126,8 @@ final class RotationRig {
     let configPath: String
     private(set) var agent: AgentProcess?
 
-    init(_ name: String, paths: [String] = ["app.log"], exclude: [String] = []) throws {
+    /// `startAt` is the source's `start_at` (nil leaves it out: the default, `end`).
+    init(_ name: String, paths: [String] = ["app.log"], exclude: [String] = [], startAt: String? = "beginning") throws {
         dir = try makeTempDir("rot-\(name)")
         logs = dir + "/logs"
         server = try FaultEndToEndTests.server()
@@ -145,7 +146,7 @@ final class RotationRig {
               - name: app
                 paths: [\(globs)]
                 exclude: [\(excludes)]
-                start_at: beginning
+                \(startAt.map { "start_at: \($0)" } ?? "")
                 rules:
                   \(FaultEndToEndTests.orderRule)
             """
@@ -165,6 +166,12 @@ final class RotationRig {
         guard let agent else { return }
         #expect(agent.terminate() == 0, "agent log:\n\(log)")
         self.agent = nil
+    }
+
+    /// SIGKILL: no chance to flush or save anything.
+    func killAgent() {
+        agent?.kill9()
+        agent = nil
     }
 
     var log: String { (try? String(contentsOfFile: dir + "/agent.log", encoding: .utf8)) ?? "" }
