@@ -18,7 +18,7 @@ import Testing
     }
 
     func run(_ engine: RuleEngine, _ line: String, offset: UInt64 = 4096) -> RuleOutcome {
-        engine.process(line: line, identity: F.identity, offset: offset, nowMs: F.now)
+        engine.process(line: line, basis: F.basis, offset: offset, nowMs: F.now)
     }
 
     @Test func productExampleYieldsTheExactEvent() throws {
@@ -39,7 +39,7 @@ import Testing
     @Test func productExampleWithIpNeedsTheClientIpField() throws {
         let engine = try F.engine([Self.exampleRule(ip: "{{client_ip}}")], format: .logfmt)
         #expect(run(engine, Self.line) == .unmatched)
-        let traces = engine.explain(line: Self.line, identity: F.identity, offset: 0, nowMs: F.now)
+        let traces = engine.explain(line: Self.line, basis: F.basis, offset: 0, nowMs: F.now)
         #expect(traces == [RuleTrace(rule: "purchase", verdict: .fieldMissing(field: "client_ip", part: "ip"))])
         guard case .event(let event, _) = run(engine, Self.line + " client_ip=203.0.113.9") else {
             Issue.record("expected an event")
@@ -72,7 +72,7 @@ import Testing
         #expect(rule == "login")
         #expect(first.ip == "0")
         #expect(first.timeMs == F.now)  // no time: spec
-        #expect(first.insertId == InsertID.derive(identity: F.identity, offset: 77, rule: "login"))
+        #expect(first.insertId == "6e55afed-0765-8341-a42a-6e81cd397ba0")  // derive(F.basis, 77, "login"), pinned
         guard case .event(let second, "any-user") = run(engine, "logout user=bob") else {
             Issue.record("expected the second rule")
             return
@@ -109,7 +109,7 @@ import Testing
         }
         #expect(run(engine, "amount=10 user=u1") == .unmatched)
         #expect(run(engine, "amount=1000 user=x1") == .unmatched)
-        let traces = engine.explain(line: "amount=10 user=u1", identity: F.identity, offset: 0, nowMs: F.now)
+        let traces = engine.explain(line: "amount=10 user=u1", basis: F.basis, offset: 0, nowMs: F.now)
         #expect(traces == [RuleTrace(rule: "big", verdict: .conditionFailed(field: "amount", value: "10"))])
         #expect(traces[0].description == #"rule big: where amount: value "10" did not match"#)
     }
@@ -188,7 +188,7 @@ import Testing
     @Test func invalidUTF8IsAProblemNotAReplacement() throws {
         let engine = try F.engine([F.rule("r", match: #"user=(?<user>\S+)"#, event: "E", distinctId: "{{user}}")])
         let bytes: [UInt8] = Array("user=ab".utf8) + [0xff]
-        let outcome = bytes.withUnsafeBytes { engine.process(line: $0, identity: F.identity, offset: 0, nowMs: F.now) }
+        let outcome = bytes.withUnsafeBytes { engine.process(line: $0, basis: F.basis, offset: 0, nowMs: F.now) }
         #expect(
             outcome
                 == .invalid(
@@ -218,7 +218,7 @@ import Testing
             Issue.record("derived")
             return
         }
-        #expect(derived.insertId == InsertID.derive(identity: F.identity, offset: 9, rule: "r"))
+        #expect(derived.insertId == "2454329a-7a94-8c6b-8569-b62abc9f94e0")  // derive(F.basis, 9, "r"), pinned
     }
 
     @Test func explainListsEveryRuleUpToTheMatch() throws {
@@ -228,7 +228,7 @@ import Testing
             F.rule("c", match: "user", event: "C"),
             F.rule("d", match: "never", event: "D"),
         ])
-        let traces = engine.explain(line: "POST user=ann", identity: F.identity, offset: 0, nowMs: F.now)
+        let traces = engine.explain(line: "POST user=ann", basis: F.basis, offset: 0, nowMs: F.now)
         #expect(traces.map(\.rule) == ["a", "b", "c"])
         #expect(traces[0].verdict == .patternDidNotMatch)
         #expect(traces[1].verdict == .fieldMissing(field: "plan", part: "distinct_id"))

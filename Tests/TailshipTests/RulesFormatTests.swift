@@ -6,7 +6,7 @@ import Testing
     typealias F = RulesFixture
 
     func event(_ engine: RuleEngine, _ line: String) -> Event? {
-        if case .event(let e, _) = engine.process(line: line, identity: F.identity, offset: 0, nowMs: F.now) {
+        if case .event(let e, _) = engine.process(line: line, basis: F.basis, offset: 0, nowMs: F.now) {
             return e
         }
         return nil
@@ -43,7 +43,7 @@ import Testing
             ])
         // The rule's own match must also hold; lines in another format match no rule.
         #expect(event(engine, Self.nginx.replacingOccurrences(of: "GET", with: "POST")) == nil)
-        let traces = engine.explain(line: "not an access log line", identity: F.identity, offset: 0, nowMs: F.now)
+        let traces = engine.explain(line: "not an access log line", basis: F.basis, offset: 0, nowMs: F.now)
         #expect(traces == [RuleTrace(rule: "page", verdict: .lineNotInFormat("not a nginx_combined line"))])
     }
 
@@ -109,7 +109,7 @@ import Testing
                 EventProperty(name: "meta", value: .string(#"{"x":true}"#)),
             ])
         #expect(event(engine, line.replacingOccurrences(of: "signup", with: "login")) == nil)
-        let broken = engine.explain(line: #"{"kind":"signup""#, identity: F.identity, offset: 0, nowMs: F.now)
+        let broken = engine.explain(line: #"{"kind":"signup""#, basis: F.basis, offset: 0, nowMs: F.now)
         #expect(broken == [RuleTrace(rule: "j", verdict: .lineNotInFormat("not a JSON object"))])
     }
 

@@ -2,7 +2,8 @@
 
 /// Builders for rule configurations in tests (the YAML decoder is tested on its own).
 enum RulesFixture {
-    static let identity = FileIdentity(device: 0x803, inode: 42, fingerprint: 0xabc, fingerprintLength: 17)
+    /// The content basis lines are read with (see `Line.basis`).
+    static let basis: UInt64 = 0x0123_4567_89ab_cdef
     /// 2026-11-28T05:00:00Z.
     static let now: Int64 = 1_795_842_000_000
 

@@ -65,15 +65,16 @@ final class GatedTransport: MultiTransport, @unchecked Sendable {
 }
 
 @Suite struct ShipBackpressureTests {
-    /// One event per batch, a queue of 2 events, one request in flight, no jitter.
+    /// One event per batch, a queue of 2 test events' bytes, one request in flight, no jitter.
     static func shipper(_ transport: GatedTransport, _ recorder: AckRecorder) -> Shipper {
         var logger = Logger(label: "ship-test")
         logger.logLevel = .critical
         return Shipper(
             destination: ShipShipperTests.destination("http://127.0.0.1:9", maxEvents: 1),
             credentials: ShipShipperTests.credentials, stateDir: FileManager.default.temporaryDirectory.path,
-            logger: logger, tuning: ShipperTuning(queueCapacity: 2, jitterMs: 0...0),
-            transportFactory: { _ in transport }, onComplete: recorder.callback)
+            logger: logger,
+            tuning: ShipperTuning(queueBytes: 2 * ShipShipperTests.pending(0).estimatedBytes, jitterMs: 0...0),
+            transportFactory: { _ in transport }, acknowledgements: recorder)
     }
 
     @Test func submitBlocksWhileTheQueueIsFullAndResumes() throws {
@@ -82,7 +83,7 @@ final class GatedTransport: MultiTransport, @unchecked Sendable {
         let shipper = Self.shipper(transport, recorder)
         try shipper.start()
         // Capacity (max_in_flight 1): 1 request in flight, 1 closed batch waiting, 1 batch held by the batching
-        // thread, 2 events queued. The 6th submit must block.
+        // thread (waiting to hand it over), 2 events' bytes queued. The 6th submit must block: exactly 5 got in.
         let submitted = Atomic<Int>(0)
         let reader = Thread {
             for i in 0..<8 {
@@ -92,9 +93,7 @@ final class GatedTransport: MultiTransport, @unchecked Sendable {
         }
         reader.start()
         Thread.sleep(forTimeInterval: 0.5)
-        let whileStuck = submitted.load(ordering: .relaxed)
-        #expect(whileStuck < 8)
-        #expect(whileStuck >= 4)
+        #expect(submitted.load(ordering: .relaxed) == 5)
         #expect(recorder.all.isEmpty)
         transport.release()
         #expect(recorder.wait(for: 8))

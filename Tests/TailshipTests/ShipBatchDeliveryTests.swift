@@ -6,12 +6,12 @@ import Testing
 /// The per-batch state machine, driven by hand: no server, no threads, no clock.
 @Suite struct ShipBatchDeliveryTests {
     static func batch(_ range: Range<Int>, token: String? = nil) -> Batch<ShipItem> {
-        let group = EventGroup(range.map { ShipShipperTests.pending($0) })
+        let events = range.map { ShipShipperTests.pending($0) }
         let encoder = EventEncoder(token: token)
-        let items = group.events.indices.map {
-            ShipItem(group: group, index: $0, key: DedupeWindow.Key(group.events[$0].event))
+        let items = events.map {
+            ShipItem(origin: $0.origin, insertId: $0.event.insertId, key: DedupeWindow.Key($0.event))
         }
-        return Batch(items: items, encoded: group.events.map { encoder.encode($0.event) })
+        return Batch(items: items, encoded: events.map { encoder.encode($0.event) })
     }
 
     static func target(_ api: IngestionEndpoint = .import, credentials: ShipCredentials = ShipShipperTests.credentials)
@@ -65,9 +65,8 @@ import Testing
                 return
             }
             #expect(!unauthorized)
-            #expect(!delivery.isWaitingForCredentials)
             delays.append(delay)
-            #expect(Self.sentBody(delivery.retry(with: Self.target())) == [9, 8, 7])
+            #expect(Self.sentBody(delivery.retry()) == [9, 8, 7])
         }
         #expect(delays == [50, 100, 3000])
         guard case .accept(let attempts) = delivery.complete(Self.response(200), wallMs: 0) else {
@@ -89,7 +88,7 @@ import Testing
                 return
             }
             #expect(reason == "200 but only 2 of 3 records imported: OK")
-            #expect(Self.sentBody(delivery.retry(with: Self.target())) == [4, 5, 6])
+            #expect(Self.sentBody(delivery.retry()) == [4, 5, 6])
         }
         guard case .acceptUnconfirmed(let attempts, let reason) = delivery.complete(short, wallMs: 0) else {
             Issue.record("expected acceptUnconfirmed")
@@ -101,7 +100,7 @@ import Testing
         var other = Self.delivery(Self.batch(0..<3))
         _ = other.start(payload: [1], target: Self.target())
         _ = other.complete(short, wallMs: 0)
-        _ = other.retry(with: Self.target())
+        _ = other.retry()
         let full = Self.response(200, #"{"code":200,"num_records_imported":3,"status":"OK"}"#)
         guard case .accept(2) = other.complete(full, wallMs: 0) else {
             Issue.record("expected accept")
@@ -109,7 +108,7 @@ import Testing
         }
     }
 
-    @Test func unauthorizedWaitsTheLongestBackoffAndPicksUpNewCredentials() {
+    @Test func unauthorizedWaitsTheLongestBackoffAndResendsTheSameRequest() {
         var delivery = Self.delivery(Self.batch(0..<2))
         _ = delivery.start(payload: [1], target: Self.target())
         guard
@@ -121,15 +120,12 @@ import Testing
         }
         #expect(delay == 200)
         #expect(reason.contains("Invalid credentials"))
-        #expect(delivery.isWaitingForCredentials)
-        var fixed = ShipShipperTests.credentials
-        fixed.basicPassword = "fixed"
-        guard case .send(let request) = delivery.retry(with: Self.target(credentials: fixed)) else {
+        guard case .send(let request) = delivery.retry() else {
             Issue.record("expected a resend")
             return
         }
         #expect(request.body == [1])
-        #expect(request.basicAuth?.password == "fixed")
+        #expect(request.basicAuth?.password == "s3cret")
     }
 
     @Test func strictPartialDeadLettersTheFailedRecordsByIndexOrInsertId() {
@@ -188,31 +184,24 @@ import Testing
         #expect(letters.map(\.message) == Array(repeating: "400: data, missing or empty", count: 3))
     }
 
-    @Test func trackTokenErrorPausesAndANewTokenReencodesWithTheSameKeys() throws {
+    @Test func trackTokenErrorPausesAndResendsTheSameBytes() throws {
         var delivery = Self.delivery(Self.batch(0..<2, token: "tok"))
-        _ = delivery.start(payload: [], target: Self.target(.track))
-        guard
-            case .retryLater(_, _, _, true) = delivery.complete(
-                Self.response(200, #"{"status":0,"error":"token, missing or empty"}"#), wallMs: 0)
-        else {
-            Issue.record("a token error must pause like a 401")
-            return
+        let payload: [UInt8] = Array("[payload]".utf8)
+        _ = delivery.start(payload: payload, target: Self.target(.track))
+        for _ in 0..<2 {
+            guard
+                case .retryLater(let delay, _, _, true) = delivery.complete(
+                    Self.response(200, #"{"status":0,"error":"token, missing or empty"}"#), wallMs: 0)
+            else {
+                Issue.record("a token error must pause like a 401")
+                return
+            }
+            #expect(delay == 200, "at the longest backoff")
+            guard case .send(let request) = delivery.retry() else {
+                Issue.record("expected a resend")
+                return
+            }
+            #expect(request.body == payload)
         }
-        // Same token: the same bytes go again.
-        guard case .send = delivery.retry(with: Self.target(.track)) else {
-            Issue.record("expected a resend")
-            return
-        }
-        _ = delivery.complete(Self.response(200, #"{"status":0,"error":"token, missing or empty"}"#), wallMs: 0)
-        var fixed = ShipShipperTests.credentials
-        fixed.token = "new"
-        guard case .reencode(let batch) = delivery.retry(with: Self.target(.track, credentials: fixed)) else {
-            Issue.record("expected a re-encoded batch")
-            return
-        }
-        let events = try batch.encoded.map { try JSONSerialization.jsonObject(with: Data($0)) as! [String: Any] }
-        let properties = events.map { $0["properties"] as! [String: Any] }
-        #expect(properties.map { $0["token"] as? String } == ["new", "new"])
-        #expect(properties.map { $0["$insert_id"] as? String } == ["id-0", "id-1"])
     }
 }

@@ -5,12 +5,12 @@ import Testing
 
 @testable import Tailship
 
-/// Collects the shipper's completion callbacks.
-final class AckRecorder: Sendable {
+/// Collects the shipper's acknowledgements (in the checkpointer's place).
+final class AckRecorder: AcknowledgementSink {
     private let acks = Mutex<[(AckHandle, DeliveryResult)]>([])
 
-    var callback: @Sendable ([AckHandle], DeliveryResult) -> Void {
-        { handles, result in self.acks.withLock { list in list += handles.map { ($0, result) } } }
+    func acknowledge(_ handles: [AckHandle], result: DeliveryResult) {
+        acks.withLock { list in list += handles.map { ($0, result) } }
     }
 
     var all: [(AckHandle, DeliveryResult)] { acks.withLock { $0 } }
@@ -32,15 +32,37 @@ final class AckRecorder: Sendable {
 
 /// The shipper end to end against a real HTTP server on 127.0.0.1.
 @Suite struct ShipShipperTests {
-    static func pending(_ i: Int, insertId: String? = nil, name: String = "Purchase") -> PendingEvent {
+    static func pending(_ i: Int, insertId: String? = nil, name: String = "Purchase", source: SourceLog? = nil)
+        -> PendingEvent
+    {
         let event = Event(
             name: name, distinctId: "user-\(i)", timeMs: 1_700_000_000_000 + Int64(i),
             insertId: insertId ?? "id-\(i)", properties: [EventProperty(name: "n", value: .int(Int64(i)))])
         let origin = EventOrigin(
-            source: "app", path: "/var/log/app.log",
-            identity: FileIdentity(device: 1, inode: 2, fingerprint: 3, fingerprintLength: 4),
+            source: "app", path: source?.path ?? "/var/log/app.log",
+            identity: FileIdentity(device: 1, inode: source?.inode ?? 2, fingerprint: 3, fingerprintLength: 4),
             offset: UInt64(i * 100), rule: "purchase", ack: AckHandle(file: 1, segment: UInt64(i)))
-        return PendingEvent(event: event, origin: origin, rawLine: "line \(i) \"quoted\"")
+        return PendingEvent(event: event, origin: origin)
+    }
+
+    /// A log file on disk whose line `i` starts at offset 100 × i, for dead letters, which read
+    /// an event's line again from its file.
+    struct SourceLog {
+        let path: String
+        let inode: UInt64
+
+        static func line(_ i: Int) -> String {
+            let text = "line \(i) \"quoted\" "
+            return text + String(repeating: "x", count: 99 - text.utf8.count)
+        }
+
+        init(lines: Int) throws {
+            path =
+                FileManager.default.temporaryDirectory.appendingPathComponent("ship-src-\(UUID().uuidString).log").path
+            try (0..<lines).map { Self.line($0) + "\n" }.joined().write(
+                toFile: path, atomically: false, encoding: .utf8)
+            inode = try FileStatus.of(path: path).inode
+        }
     }
 
     static func destination(
@@ -70,7 +92,7 @@ final class AckRecorder: Sendable {
         logger.logLevel = .critical
         let shipper = Shipper(
             destination: destination, credentials: credentials, stateDir: stateDir, logger: logger,
-            tuning: tuning, onComplete: recorder.callback)
+            tuning: tuning, acknowledgements: recorder)
         try shipper.start()
         return (shipper, stateDir)
     }
@@ -119,7 +141,8 @@ final class AckRecorder: Sendable {
         let server = try ShipTestServer(script: [["fail_indices": [1, 3]]])
         let recorder = AckRecorder()
         let (shipper, stateDir) = try Self.shipper(Self.destination(server.baseURL), recorder)
-        shipper.submit((0..<5).map { Self.pending($0) })
+        let log = try SourceLog(lines: 5)
+        shipper.submit((0..<5).map { Self.pending($0, source: $0 == 3 ? nil : log) })
         shipper.flush()
         #expect(recorder.wait(for: 5))
         shipper.stop(deadline: Date(timeIntervalSinceNow: 5))
@@ -132,12 +155,15 @@ final class AckRecorder: Sendable {
         #expect(first["reason"] as? String == "api_rejected")
         #expect(first["field"] as? String == "properties.time")
         #expect(first["message"] as? String == "'properties.time' is invalid: must not be in the future")
-        #expect(first["path"] as? String == "/var/log/app.log")
+        #expect(first["path"] as? String == log.path)
         #expect((first["offset"] as? NSNumber)?.intValue == 100)
         #expect(first["rule"] as? String == "purchase")
         #expect(first["source"] as? String == "app")
-        #expect(first["identity"] as? String == "1:2:3:4")
-        #expect(first["line"] as? String == "line 1 \"quoted\"")
+        #expect(first["identity"] as? String == "1:\(String(log.inode, radix: 16)):3/4")
+        // The shipper keeps no lines: the line is read again from its file at its offset...
+        #expect(first["line"] as? String == SourceLog.line(1))
+        // ...and is null when that file is no longer there.
+        #expect(letters[1]["line"] is NSNull)
         #expect(
             ((first["event"] as? [String: Any])?["properties"] as? [String: Any])?["$insert_id"] as? String == "id-1")
         #expect((letters[1]["offset"] as? NSNumber)?.intValue == 300)

@@ -3,13 +3,31 @@ import Testing
 
 @testable import Tailship
 
-/// libcurl against a real HTTP server on 127.0.0.1.
+extension CurlMultiTransport {
+    /// Sends one request and polls until it completes, as `DeliveryLoop` drives the shipper's
+    /// own transport.
+    func post(
+        url: String, body: [UInt8], headers: [String], basicAuth: (user: String, password: String)?,
+        timeoutMs: Int, connectTimeoutMs: Int
+    ) -> Result<HTTPResponse, TransportError> {
+        start(
+            HTTPRequest(
+                url: url, body: body, headers: headers, basicAuth: basicAuth, timeoutMs: timeoutMs,
+                connectTimeoutMs: connectTimeoutMs), tag: 7)
+        while true {
+            if let finished = poll(timeoutMs: 200).first { return finished.result }
+        }
+    }
+}
+
+/// libcurl (the shipper's multi transport, one request at a time) against a real HTTP server
+/// on 127.0.0.1.
 @Suite struct ShipTransportTests {
     @Test func postsBodyHeadersAndBasicAuth() throws {
         let server = try ShipTestServer(script: [
             ["status": 429, "headers": ["Retry-After": "2", "X-Other": "y"], "body": "slow down"]
         ])
-        let transport = try CurlTransport()
+        let transport = try CurlMultiTransport(maxInFlight: 1, caFile: nil)
         let body = Array(#"[{"event":"e"}]"#.utf8)
         let result = transport.post(
             url: server.baseURL + "/import?strict=1", body: body,
@@ -34,7 +52,7 @@ import Testing
 
     @Test func reusesTheHandleAndSendsEmptyBodies() throws {
         let server = try ShipTestServer()
-        let transport = try CurlTransport()
+        let transport = try CurlMultiTransport(maxInFlight: 1, caFile: nil)
         for size in [0, 3, 200_000] {
             let body = [UInt8](repeating: 0x61, count: size)
             let response = try transport.post(
@@ -50,7 +68,7 @@ import Testing
 
     @Test func reportsAConnectionClosedWithoutAnswerAsReset() throws {
         let server = try ShipTestServer(script: [["drop": true]])
-        let result = try CurlTransport().post(
+        let result = try CurlMultiTransport(maxInFlight: 1, caFile: nil).post(
             url: server.baseURL + "/import", body: [1], headers: [], basicAuth: nil,
             timeoutMs: 5000, connectTimeoutMs: 2000)
         guard case .failure(let error) = result else {
@@ -63,28 +81,36 @@ import Testing
 
     @Test func reportsRefusedConnectionAndTimeout() throws {
         // Port 1 on loopback: nothing listens there.
-        let refused = try CurlTransport().post(
+        let refused = try CurlMultiTransport(maxInFlight: 1, caFile: nil).post(
             url: "http://127.0.0.1:1/import", body: [], headers: [], basicAuth: nil,
             timeoutMs: 2000, connectTimeoutMs: 1000)
         #expect((try? refused.get()) == nil)
         if case .failure(let error) = refused { #expect(error.kind == .connect) }
 
         let server = try ShipTestServer(script: [["delay_ms": 2000]])
-        let slow = try CurlTransport().post(
+        let slow = try CurlMultiTransport(maxInFlight: 1, caFile: nil).post(
             url: server.baseURL + "/import", body: [], headers: [], basicAuth: nil,
             timeoutMs: 300, connectTimeoutMs: 300)
         if case .failure(let error) = slow { #expect(error.kind == .timeout) } else { Issue.record("expected timeout") }
     }
 
-    @Test func abortStopsATransferInProgress() throws {
+    /// At the stop deadline the shipper drops what is in flight (`cancelAll`): nothing completes
+    /// afterwards, and the transport still works.
+    @Test func cancelAllDropsATransferInProgress() throws {
         let server = try ShipTestServer(script: [["delay_ms": 3000]])
-        let transport = try CurlTransport()
+        let transport = try CurlMultiTransport(maxInFlight: 1, caFile: nil)
+        transport.start(
+            HTTPRequest(
+                url: server.baseURL + "/import", body: [], headers: [], basicAuth: nil, timeoutMs: 10_000,
+                connectTimeoutMs: 1000), tag: 1)
+        #expect(transport.poll(timeoutMs: 300).isEmpty)
+        transport.cancelAll()
         let started = Date()
-        DispatchQueue.global().asyncAfter(deadline: .now() + 0.3) { transport.abort() }
-        let result = transport.post(
-            url: server.baseURL + "/import", body: [], headers: [], basicAuth: nil,
-            timeoutMs: 10_000, connectTimeoutMs: 1000)
-        if case .failure(let error) = result { #expect(error.kind == .aborted) } else { Issue.record("expected abort") }
-        #expect(Date().timeIntervalSince(started) < 2.5)
+        #expect(transport.poll(timeoutMs: 500).isEmpty)
+        #expect(Date().timeIntervalSince(started) < 2)
+        let again = transport.post(
+            url: server.baseURL + "/import", body: [1], headers: [], basicAuth: nil, timeoutMs: 5000,
+            connectTimeoutMs: 1000)
+        #expect((try? again.get())?.status == 200)
     }
 }

@@ -12,8 +12,8 @@ final class RoomSink: LineSink, @unchecked Sendable {
     let room = Atomic<Bool>(true)
     let waits = Atomic<Int>(0)
 
-    func fileOpened(file: Int, source: Int, path: String, identity: FileIdentity, offset: UInt64) {
-        inner.fileOpened(file: file, source: source, path: path, identity: identity, offset: offset)
+    func fileOpened(_ opening: FileOpening) {
+        inner.fileOpened(opening)
     }
 
     func lines(file: Int, _ batch: LineBatch) { inner.lines(file: file, batch) }

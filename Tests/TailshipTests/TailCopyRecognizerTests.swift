@@ -7,7 +7,7 @@ import Testing
 /// tailer reading a copy from where its original stopped.
 @Suite(.serialized)
 struct TailCopyRecognizerTests {
-    static func hash(_ bytes: ArraySlice<UInt8>) -> UInt64 { Array(bytes).withUnsafeBytes { FileIdentity.fnv1a64($0) } }
+    static func hash(_ bytes: ArraySlice<UInt8>) -> UInt64 { Array(bytes).withUnsafeBytes { FNV64.hash($0) } }
 
     /// A mark as the tailer records it after reading `content[0..<readEnd]`.
     static func mark(of content: [UInt8], readEnd: Int, lineStart: Int? = nil) -> ReadMark {

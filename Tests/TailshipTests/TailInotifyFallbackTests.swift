@@ -30,8 +30,8 @@ final class GateSink: LineSink, @unchecked Sendable {
     let blocked = Atomic<Bool>(false)
     private let once = Atomic<Bool>(false)
 
-    func fileOpened(file: Int, source: Int, path: String, identity: FileIdentity, offset: UInt64) {
-        inner.fileOpened(file: file, source: source, path: path, identity: identity, offset: offset)
+    func fileOpened(_ opening: FileOpening) {
+        inner.fileOpened(opening)
     }
 
     func lines(file: Int, _ batch: LineBatch) {

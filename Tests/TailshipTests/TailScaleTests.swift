@@ -204,9 +204,9 @@ struct TailScaleTests {
         usleep(1_100_000)  // older than the trust margin, so the check is cached
         let handle = try ReadableFile(path: path)
         let file = TailedFile(
-            id: 1, source: 0, path: path, file: handle, status: try handle.status(), start: .beginning,
+            id: 1, source: 0, path: path, file: handle, status: try handle.status(), start: .zero(.beginning),
             maxLineBytes: 1024)
-        #expect(try file.establish(resume: { _, _ in [] }, log: { _ in }))
+        #expect(try file.establish(path: path, resume: { _, _, _ in .unknown }, log: { _, _ in }).offset == 0)
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 4096, alignment: 16)
         defer { buffer.deallocate() }
         var lines = 0

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Synchronization
 import Testing
 
 @testable import Tailship
@@ -26,7 +27,7 @@ struct TailTailerTests {
 
     func makeTailer(
         _ dir: TailTempDir, _ sink: CollectingSink, startAt: StartAt = .beginning,
-        resume: @escaping ResumeLookup = { _, _ in [] }
+        resume: @escaping ResumeLookup = { _, _, _ in .unknown }
     ) -> Tailer {
         Tailer(
             sources: [TailSource(name: "app", paths: [dir.root + "/*.log"], startAt: startAt)], sink: sink,
@@ -83,20 +84,30 @@ struct TailTailerTests {
     @Test func resumesFromAMatchingCheckpointOnly() throws {
         let dir = try TailTempDir()
         let path = dir.write("a.log", "l1\nl2\n")
-        let recorded = try #require(try FileIdentity.compute(for: ReadableFile(path: path)))
+        let recorded = try FileIdentity.compute(for: ReadableFile(path: path))
         dir.append("a.log", "l3\nl4\n")
         let stale = FileIdentity(device: recorded.device, inode: recorded.inode, fingerprint: 1, fingerprintLength: 6)
+        let state = try TailTempDir()
+        var store = try CheckpointStore(directory: state.root)
+        let good = Checkpoint(identity: recorded, path: path, source: "app", offset: 3, updatedMs: 1)
+        store.update(Checkpoint(identity: stale, path: path, source: "app", offset: 0, updatedMs: 2))
+        store.update(good)
         let sink = CollectingSink()
-        let tailer = makeTailer(dir, sink, startAt: .end) { device, inode in
-            device == recorded.device && inode == recorded.inode
-                ? [ResumePoint(identity: stale, offset: 0), ResumePoint(identity: recorded, offset: 3)] : []
+        let tailer = makeTailer(dir, sink, startAt: .end) { [store] path, status, matches in
+            store.resumeDecision(path: path, device: status.device, inode: status.inode, fingerprintMatches: matches)
         }
         try tailer.start()
         defer { tailer.stop() }
         #expect(eventually { sink.texts.count >= 3 })
         #expect(sink.texts == ["l2", "l3", "l4"])
-        // The recorded identity (fingerprint over 6 bytes) is kept, not recomputed over 12.
-        #expect(sink.seen.withLock { $0.identities[1] } == recorded)
+        // The recorded key and identity are taken over (resumed: no new position to record)...
+        let opening = try #require(sink.seen.withLock { $0.openings[1] })
+        #expect(opening.key == good.key && opening.identity == recorded && opening.start == nil)
+        // ...and the fingerprint, over 6 bytes then, is extended in place to the 12 read since.
+        let upgraded = FileIdentity(
+            device: recorded.device, inode: recorded.inode, fingerprint: FNV64.hash(Array("l1\nl2\nl3\nl4\n".utf8)),
+            fingerprintLength: 12)
+        #expect(sink.seen.withLock { $0.identities[1] } == upgraded)
     }
 
     @Test func renameAndCreateDeliversBothFilesExactlyOnce() throws {
@@ -206,13 +217,48 @@ struct TailTailerTests {
         #expect(sink.records.last == .closed(file: 1, reason: .stopped))
     }
 
-    @Test func readOnceDeliversEveryLineIncludingTheLast() throws {
+    /// A file first seen is announced at once, but not one of its lines is read until the sink
+    /// says its position is durable (a full state disk keeps new files unread, not lost).
+    @Test func aFirstSeenFileIsNotReadUntilItsPositionIsDurable() throws {
+        final class DurabilityGate: LineSink, @unchecked Sendable {
+            let inner = CollectingSink()
+            let open = Mutex(false)
+            func fileOpened(_ opening: FileOpening) { inner.fileOpened(opening) }
+            func isDurable(file: Int) -> Bool { open.withLock { $0 } }
+            func waitUntilDurable(timeout: Duration) -> Bool { open.withLock { $0 } }
+            func lines(file: Int, _ batch: LineBatch) { inner.lines(file: file, batch) }
+            func fileClosed(file: Int, reason: FileCloseReason) { inner.fileClosed(file: file, reason: reason) }
+        }
+        let dir = try TailTempDir()
+        let sink = DurabilityGate()
+        let tailer = Tailer(
+            sources: [TailSource(name: "app", paths: [dir.root + "/*.log"], startAt: .end)], sink: sink,
+            options: Self.fastOptions, logger: Self.quietLogger)
+        try tailer.start()
+        defer { tailer.stop() }
+        dir.write("new.log", "one\ntwo\n")
+        #expect(eventually { sink.inner.records.contains(.opened(file: 1, path: dir.path("new.log"), offset: 0)) })
+        let opening = try #require(sink.inner.seen.withLock { $0.openings[1] })
+        #expect(opening.start == .appeared)
+        usleep(300_000)
+        #expect(sink.inner.texts.isEmpty, "read before its position was durable")
+        sink.open.withLock { $0 = true }
+        #expect(eventually { sink.inner.texts == ["one", "two"] })
+    }
+
+    @Test func aOneShotReadDeliversEveryLineIncludingTheLast() throws {
         let dir = try TailTempDir()
         let path = dir.write("a.log", (0..<1000).map { "row \($0)" }.joined(separator: "\n"))
         var texts: [String] = []
-        try Tailer.readOnce(path: path, chunkSize: 100) { batch in
+        var splitter = LineSplitter(maxLineBytes: 1024)
+        var bytes = FileBytes(try ReadableFile(path: path))
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 100, alignment: 16)
+        defer { buffer.deallocate() }
+        let collect = { (batch: LineBatch) in
             for line in batch { texts.append(String(decoding: line.bytes, as: UTF8.self)) }
         }
+        #expect(try splitter.read(from: &bytes, buffer: buffer, deliver: collect) == .atEnd)
+        splitter.flush(collect)
         #expect(texts == (0..<1000).map { "row \($0)" })
     }
 }

@@ -55,25 +55,41 @@ final class CollectingSink: LineSink {
         var records: [SinkRecord] = []
         var paths: [Int: String] = [:]
         var identities: [Int: FileIdentity] = [:]
+        var openings: [Int: FileOpening] = [:]
         var endOffsets: [Int: UInt64] = [:]
+        var bases: [Int: [UInt64]] = [:]
     }
 
     let seen = Mutex(Seen())
 
-    func fileOpened(file: Int, source: Int, path: String, identity: FileIdentity, offset: UInt64) {
+    func fileOpened(_ opening: FileOpening) {
         seen.withLock {
-            $0.records.append(.opened(file: file, path: path, offset: offset))
-            $0.paths[file] = path
-            $0.identities[file] = identity
+            $0.records.append(.opened(file: opening.file, path: opening.path, offset: opening.offset))
+            $0.paths[opening.file] = opening.path
+            $0.identities[opening.file] = opening.identity
+            $0.openings[opening.file] = opening
         }
+    }
+
+    func identityChanged(file: Int, identity: FileIdentity) {
+        seen.withLock { $0.identities[file] = identity }
+    }
+
+    func skipped(file: Int, to offset: UInt64) {
+        seen.withLock { $0.endOffsets[file] = offset }
     }
 
     func lines(file: Int, _ batch: LineBatch) {
         var copied: [(Int, UInt64, String)] = []
-        for line in batch { copied.append((file, line.offset, String(decoding: line.bytes, as: UTF8.self))) }
+        var bases: [UInt64] = []
+        for line in batch {
+            copied.append((file, line.offset, String(decoding: line.bytes, as: UTF8.self)))
+            bases.append(line.basis)
+        }
         seen.withLock {
             $0.lines.append(contentsOf: copied.map { (file: $0.0, offset: $0.1, text: $0.2) })
             $0.endOffsets[file] = batch.endOffset
+            $0.bases[file, default: []].append(contentsOf: bases)
         }
     }
 
@@ -97,4 +113,21 @@ func eventually(_ seconds: Double = 5, _ condition: () -> Bool) -> Bool {
         usleep(10_000)
     }
     return condition()
+}
+
+extension Checkpoint {
+    /// A checkpoint as the tests build them: its key derived from the identity (so a test can
+    /// look it up), first seen when last updated.
+    init(identity: FileIdentity, path: String, source: String, offset: UInt64, updatedMs: Int64) {
+        self.init(
+            key: .forTest(identity), identity: identity, path: path, source: source, offset: offset, start: .beginning,
+            firstSeenMs: updatedMs, updatedMs: updatedMs)
+    }
+}
+
+extension FileKey {
+    /// A key that is a function of `identity`, for tests that build checkpoints by hand.
+    static func forTest(_ identity: FileIdentity) -> FileKey {
+        FileKey(raw: identity.device &* 1_000_003 &+ identity.inode &* 7_919 &+ identity.fingerprint)
+    }
 }

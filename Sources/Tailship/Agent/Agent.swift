@@ -8,7 +8,8 @@ public final class Agent {
     /// How long shutdown may wait for in-flight batches before abandoning them (they are
     /// simply not acknowledged, so their lines are read again on the next start).
     public static let shutdownGraceMs = 10_000
-    static let checkpointIntervalMs = 1_000
+    /// How often the signal wait wakes up (for the periodic stats line).
+    static let tickMs = 1_000
     static let statsIntervalMs = 60_000
 
     private let configPath: String
@@ -34,7 +35,7 @@ public final class Agent {
         let signals = SignalWaiter()
         var sinceStats = 0
         while true {
-            switch signals.wait(timeoutMs: Self.checkpointIntervalMs) {
+            switch signals.wait(timeoutMs: Self.tickMs) {
             case .terminate(let sig):
                 logger.info(.agentStopping, metadata: ["signal": "\(sig)"])
                 running.stop(graceMs: Self.shutdownGraceMs)
@@ -59,8 +60,7 @@ public final class Agent {
             case nil:
                 break
             }
-            running.pipeline.saveCheckpoints()
-            sinceStats += Self.checkpointIntervalMs
+            sinceStats += Self.tickMs
             if sinceStats >= Self.statsIntervalMs {
                 sinceStats = 0
                 logger.info(.agentStats, metadata: running.statsMetadata())

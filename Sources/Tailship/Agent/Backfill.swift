@@ -6,10 +6,11 @@ import Synchronization
 /// shipper as `run`, once, from the beginning.
 ///
 /// Progress is checkpointed in `import-checkpoints.json` (the live agent's checkpoints are
-/// never touched), keyed by the file's identity, so an interrupted import resumes where its
-/// acknowledged events end. Offsets of a `.gz` file count decompressed bytes; the default
-/// `$insert_id`s derive from the file's own identity, so a resumed or repeated import of the
-/// same file sends the same ids and the API deduplicates them.
+/// never touched), found again by the file's identity, so an interrupted import resumes where
+/// its acknowledged events end. Offsets of a `.gz` file count decompressed bytes. The default
+/// `$insert_id`s derive from the decompressed bytes alone (see `InsertID`), so a resumed or
+/// repeated import sends the same ids, and so does an import of a rotated file (plain or
+/// compressed) that `run` already shipped: the API deduplicates them.
 public final class Backfill: Sendable {
     /// What the progress display shows.
     public struct Progress: Sendable {
@@ -60,6 +61,7 @@ public final class Backfill: Sendable {
     /// Imports `files` in order, calling `progress` now and then (on the calling thread).
     public func run(files: [String], progress: (Progress) -> Void) throws -> Outcome {
         let stages = try PipelineStages(plan: plan, storeName: CheckpointStore.importStoreName, logger: logger)
+        defer { stages.checkpointer.stop() }
         try stages.shipper.start()
         shipper.withLock { $0 = stages.shipper }
         if stopping.load(ordering: .acquiring) { stages.shipper.stop(deadline: Date()) }
@@ -68,17 +70,12 @@ public final class Backfill: Sendable {
             file: "", fileIndex: 0, fileCount: files.count, bytesRead: 0,
             bytesTotal: sizes.reduce(0, +), lines: 0, eventsDelivered: 0)
         var lastReport = Date.distantPast
-        var lastSave = Date()
         func report(_ force: Bool) {
             guard force || Date().timeIntervalSince(lastReport) > 0.2 else { return }
             lastReport = Date()
             state.lines = stages.metrics.value(.linesRead)
             state.eventsDelivered = stages.metrics.value(.eventsDelivered)
             progress(state)
-            if Date().timeIntervalSince(lastSave) > 1 {
-                stages.pipeline.saveCheckpoints()
-                lastSave = Date()
-            }
         }
         var failure: Error?
         for (index, path) in files.enumerated() where !stopping.load(ordering: .acquiring) {
@@ -97,7 +94,7 @@ public final class Backfill: Sendable {
             state.bytesRead = before + sizes[index]
         }
         // Wait for every event: an import has nowhere else to be (Ctrl-C stops it).
-        while !stopping.load(ordering: .acquiring), failure == nil, stages.pipeline.outstandingSegments > 0 {
+        while !stopping.load(ordering: .acquiring), failure == nil, stages.checkpointer.settle() > 0 {
             stages.shipper.flush()
             report(false)
             usleep(50_000)
@@ -108,60 +105,65 @@ public final class Backfill: Sendable {
         } else {
             stages.shipper.stop(deadline: Date(timeIntervalSinceNow: 60))
         }
-        stages.pipeline.saveCheckpoints()
+        _ = stages.checkpointer.settle()
         report(true)
         logger.info(.importFinished, metadata: stages.statsMetadata())
         if let failure { throw failure }
         return interrupted ? .interrupted : .completed
     }
 
-    /// Reads one file from its import checkpoint to its end into the pipeline.
+    /// Reads one file from its import checkpoint to its end into the rule stage.
     private func importFile(
         _ path: String, id: Int, stages: PipelineStages,
         consumed: (UInt64) -> Void
     ) throws {
         let file = try ReadableFile(path: path)
-        guard let identity = try FileIdentity.compute(for: file) else { return }  // empty file
-        let resume = stages.store[identity]?.offset ?? 0
-        let maxLine = plan.config.sources[sourceIndex].maxLineBytes
-        stages.pipeline.fileOpened(file: id, source: sourceIndex, path: path, identity: identity, offset: resume)
-        defer { stages.pipeline.fileClosed(file: id, reason: .stopped) }
-        var splitter = LineSplitter(startOffset: resume, maxLineBytes: maxLine)
+        let status = try file.status()
+        guard status.size > 0 else { return }
+        var opening = FileOpening(
+            file: id, source: sourceIndex, path: path, key: .random(), identity: try FileIdentity.compute(for: file),
+            offset: 0, start: .beginning)
+        let decision = stages.checkpointer.resumeDecision(path: path, status: status) {
+            (try? $0.matches(file, status: status)) ?? false
+        }
+        if case .resume(let point) = decision {
+            opening.key = point.key
+            opening.offset = point.offset
+            opening.start = nil
+        }
+        stages.rules.fileOpened(opening)
+        defer { stages.rules.fileClosed(file: id, reason: .stopped) }
+        var splitter = LineSplitter(
+            startOffset: opening.offset, maxLineBytes: plan.config.sources[sourceIndex].maxLineBytes)
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 256 * 1024, alignment: 16)
         defer { buffer.deallocate() }
         // Backpressure: no further chunk is read until the shipping queue has taken this one's
         // events (or the import is interrupted: unshipped events are never checkpointed).
         let deliver: (LineBatch) -> Void = { batch in
-            stages.pipeline.lines(file: id, batch)
-            while !stages.pipeline.waitForRoom(timeout: .milliseconds(100)) && !self.stopping.load(ordering: .acquiring)
-            {}
+            stages.rules.lines(file: id, batch)
+            while !stages.rules.waitForRoom(timeout: .milliseconds(100)) && !self.stopping.load(ordering: .acquiring) {}
         }
+        let proceed = { !self.stopping.load(ordering: .acquiring) }
         if GzipFileReader.isGzip(path: path) {
+            // The stream is decompressed from its start; up to the checkpoint it only fills the head.
             let reader = try GzipFileReader(path: path)
-            var position: UInt64 = 0
-            while !stopping.load(ordering: .acquiring) {
-                let count = try reader.read(into: buffer)
-                if count == 0 { break }
-                let end = position + UInt64(count)
-                // Decompress and skip up to the checkpoint, then feed from there.
-                if end > resume {
-                    let skip = Int(resume > position ? resume - position : 0)
-                    splitter.feed(UnsafeRawBufferPointer(rebasing: buffer[skip..<count]), deliver)
-                }
-                position = end
-                consumed(reader.compressedOffset)
-            }
+            var bytes = GzipBytes(reader)
+            _ = try splitter.read(
+                from: &bytes, buffer: buffer, proceed: proceed, onChunk: { _ in consumed(reader.compressedOffset) },
+                deliver: deliver)
         } else {
-            var offset = resume
-            while !stopping.load(ordering: .acquiring) {
-                let count = try file.read(into: buffer, at: offset)
-                if count == 0 { break }
-                splitter.feed(UnsafeRawBufferPointer(rebasing: buffer[0..<count]), deliver)
-                offset += UInt64(count)
-                consumed(offset)
-            }
+            let headLength = Int(min(opening.offset, UInt64(LineSplitter.headCapacity)))
+            splitter.prime(head: try file.bytes(at: 0, length: headLength) ?? [])
+            var position = opening.offset
+            var bytes = FileBytes(file)
+            _ = try splitter.read(
+                from: &bytes, buffer: buffer, proceed: proceed,
+                onChunk: {
+                    position += UInt64($0.count)
+                    consumed(position)
+                }, deliver: deliver)
         }
         // A historical file is complete: its last line counts even without a newline.
-        if !stopping.load(ordering: .acquiring) { splitter.flush(deliver) }
+        if proceed() { splitter.flush(deliver) }
     }
 }

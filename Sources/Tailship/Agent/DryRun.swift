@@ -40,50 +40,47 @@ public struct DryRun {
         self.err = err
     }
 
-    /// Processes every line of `input`; throws when the input cannot be read.
+    /// Processes every line of `input` (a plain or gzip file, or standard input); throws when
+    /// it cannot be read. Lines are framed by the same loop as `run` and `import`, so the
+    /// default `$insert_id`s are the ones they would send for the same bytes.
     public func run(_ input: Input, summary: inout Summary) throws {
         let now = Int64(Date().timeIntervalSince1970 * 1000)
+        var splitter = LineSplitter(startOffset: 0, maxLineBytes: source.maxLineBytes)
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 256 * 1024, alignment: 16)
+        defer { buffer.deallocate() }
+        var number = 0
+        let name: String
         switch input {
-        case .file(let path):
-            // The file's real identity, so default `$insert_id`s equal what `run` would send.
-            let identity =
-                try FileIdentity.compute(for: ReadableFile(path: path))
-                ?? FileIdentity(device: 0, inode: 0, fingerprint: 0, fingerprintLength: 0)
-            var number = 0
-            try Tailer.readOnce(path: path, maxLineBytes: source.maxLineBytes) { batch in
-                for line in batch {
-                    number += 1
-                    handle(line, name: path, number: number, identity: identity, now: now, summary: &summary)
-                }
-            }
-        case .standardInput:
-            let identity = FileIdentity(device: 0, inode: 0, fingerprint: 0, fingerprintLength: 0)
-            var splitter = LineSplitter(startOffset: 0, maxLineBytes: source.maxLineBytes)
-            let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
-            defer { buffer.deallocate() }
-            var number = 0
-            let body: (LineBatch) -> Void = { batch in
-                for line in batch {
-                    number += 1
-                    handle(line, name: "stdin", number: number, identity: identity, now: now, summary: &summary)
-                }
-            }
-            while true {
-                let count = read(STDIN_FILENO, buffer.baseAddress, buffer.count)
-                if count < 0, errno == EINTR { continue }
-                guard count > 0 else { break }
-                splitter.feed(UnsafeRawBufferPointer(rebasing: buffer[0..<count]), body)
-            }
-            splitter.flush(body)
+        case .file(let path): name = path
+        case .standardInput: name = "stdin"
         }
+        let body: (LineBatch) -> Void = { batch in
+            for line in batch {
+                number += 1
+                handle(line, name: name, number: number, now: now, summary: &summary)
+            }
+        }
+        switch input {
+        case .file(let path) where GzipFileReader.isGzip(path: path):
+            var bytes = GzipBytes(try GzipFileReader(path: path))
+            _ = try splitter.read(from: &bytes, buffer: buffer, deliver: body)
+        case .file(let path):
+            var bytes = FileBytes(try ReadableFile(path: path))
+            _ = try splitter.read(from: &bytes, buffer: buffer, deliver: body)
+        case .standardInput:
+            var bytes = DescriptorBytes(STDIN_FILENO)
+            _ = try splitter.read(from: &bytes, buffer: buffer, deliver: body)
+        }
+        // A file read once is complete: its last line counts even without a newline.
+        splitter.flush(body)
     }
 
     private func handle(
-        _ line: Line, name: String, number: Int, identity: FileIdentity, now: Int64,
+        _ line: Line, name: String, number: Int, now: Int64,
         summary: inout Summary
     ) {
         summary.lines += 1
-        let outcome = engine.process(line: line.bytes, identity: identity, offset: line.offset, nowMs: now)
+        let outcome = engine.process(line: line.bytes, basis: line.basis, offset: line.offset, nowMs: now)
         if explain {
             var text = "\(name):\(number): "
             switch outcome {
@@ -94,7 +91,7 @@ public struct DryRun {
             }
             if line.truncated { text += " (line cut at max_line_bytes)" }
             err(text)
-            for trace in engine.explain(line: line.bytes, identity: identity, offset: line.offset, nowMs: now) {
+            for trace in engine.explain(line: line.bytes, basis: line.basis, offset: line.offset, nowMs: now) {
                 err("  \(trace)")
                 if case .matched = trace.verdict { break }
                 if case .dropped = trace.verdict { break }

@@ -1,26 +1,30 @@
 import Foundation
 import Logging
 
-/// The live stages of one configuration: tailer, pipeline and shipper, started together and
-/// stopped in reverse order (stop reading, drain shipping, save checkpoints).
+/// The live stages of one configuration, in the order a line travels: tailer → rule stage →
+/// shipper → checkpointer. Started together (the checkpointer first, so positions can be
+/// recorded from the first file seen) and stopped in that order: stop reading, drain shipping,
+/// then let the checkpointer apply the last acknowledgements and save.
 struct RunningPipeline {
     let stages: PipelineStages
     let tailer: Tailer
 
-    var pipeline: Pipeline { stages.pipeline }
-
     static func start(plan: AgentPlan, logger: Logger) throws -> RunningPipeline {
         let stages = try PipelineStages(plan: plan, storeName: CheckpointStore.liveStoreName, logger: logger)
-        let store = stages.store
+        let checkpointer = stages.checkpointer
         let tailer = Tailer(
-            sources: plan.config.sources.map(TailSource.init), sink: stages.pipeline,
-            resume: { device, inode in
-                store.checkpoints(device: device, inode: inode).map {
-                    ResumePoint(identity: $0.identity, offset: $0.offset)
-                }
+            sources: plan.config.sources.map(TailSource.init), sink: stages.rules,
+            resume: { path, status, matches in
+                checkpointer.resumeDecision(path: path, status: status, matches: matches)
             }, logger: logger)
-        try stages.shipper.start()
-        try tailer.start()
+        do {
+            try stages.shipper.start()
+            try tailer.start()
+        } catch {
+            stages.shipper.stop(deadline: Date())
+            checkpointer.stop()
+            throw error
+        }
         return RunningPipeline(stages: stages, tailer: tailer)
     }
 
@@ -38,55 +42,40 @@ struct RunningPipeline {
         let stoppedEarly = tailStopped.wait(timeout: .now() + .milliseconds(500)) == .success
         // Events read but held back by a full queue go out with the rest when the queue drains in
         // time (during an outage it does not: they stay unacknowledged and are read again).
-        if stoppedEarly { _ = stages.pipeline.waitForRoom(timeout: .milliseconds(min(500, graceMs / 4))) }
+        if stoppedEarly { _ = stages.rules.waitForRoom(timeout: .milliseconds(min(500, graceMs / 4))) }
         stages.shipper.stop(deadline: Date(timeIntervalSinceNow: Double(graceMs) / 1000))
         if !stoppedEarly { tailStopped.wait() }
-        pipeline.saveCheckpoints()
+        stages.checkpointer.stop()
     }
 
     func statsMetadata() -> Logger.Metadata { stages.statsMetadata() }
 }
 
-/// The pipeline and shipper of one plan, wired to each other and to a checkpoint store:
-/// what `run` puts behind its tailer and `import` behind its file reader.
+/// The rule stage, shipper and checkpointer of one plan, each wired to the next: what `run`
+/// puts behind its tailer and `import` behind its file reader.
 struct PipelineStages {
-    let pipeline: Pipeline
+    let rules: RuleStage
     let shipper: Shipper
-    let store: CheckpointStore
-    let metrics = AgentMetrics()
+    let checkpointer: Checkpointer
+    let metrics: AgentMetrics
 
     init(plan: AgentPlan, storeName: String, logger: Logger) throws {
         let config = plan.config
-        store = try CheckpointStore(directory: config.stateDir, name: storeName)
-        // The shipper reports acknowledgements to the pipeline, which is created after it.
-        let relay = AckRelay()
+        let metrics = AgentMetrics()
+        self.metrics = metrics
+        checkpointer = try Checkpointer(directory: config.stateDir, name: storeName, metrics: metrics, logger: logger)
         shipper = Shipper(
-            destination: config.destination, credentials: plan.credentials,
-            stateDir: config.stateDir, logger: logger
-        ) { handles, result in
-            relay.forward(handles, deadLettered: result == .deadLettered)
-        }
-        pipeline = Pipeline(
-            sources: config.sources, engines: plan.engines, shipper: shipper, store: store,
-            deadLetters: DeadLetterWriter(
-                stateDir: config.stateDir,
-                maxBytes: config.destination.deadLetterMaxBytes), metrics: metrics, logger: logger)
-        relay.target = pipeline
+            destination: config.destination, credentials: plan.credentials, stateDir: config.stateDir,
+            logger: logger, acknowledgements: checkpointer)
+        rules = RuleStage(
+            sources: config.sources, engines: plan.engines, shipper: shipper, checkpointer: checkpointer,
+            deadLetters: DeadLetterWriter(stateDir: config.stateDir, maxBytes: config.destination.deadLetterMaxBytes),
+            metrics: metrics, logger: logger)
     }
 
     func statsMetadata() -> Logger.Metadata {
         var metadata: Logger.Metadata = [:]
         for (name, value) in metrics.snapshot() { metadata[name] = "\(value)" }
         return metadata
-    }
-}
-
-/// Breaks the construction cycle between the shipper (which needs a callback) and the
-/// pipeline (which needs the shipper). Set once before any event flows.
-final class AckRelay: @unchecked Sendable {
-    weak var target: Pipeline?
-
-    func forward(_ handles: [AckHandle], deadLettered: Bool) {
-        target?.resolved(handles, deadLettered: deadLettered)
     }
 }

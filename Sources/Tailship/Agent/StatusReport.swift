@@ -75,8 +75,8 @@ public struct StatusReport {
 
     /// Size of the file at `path` when it is the file with `identity`.
     private static func size(of identity: FileIdentity, at path: String) -> UInt64? {
-        guard let status = try? FileStatus.of(path: path), status.device == identity.device,
-            status.inode == identity.inode, let file = try? ReadableFile(path: path),
+        guard let status = try? FileStatus.of(path: path), status.inode == identity.inode,
+            let file = try? ReadableFile(path: path),
             (try? identity.matches(file)) == true
         else { return nil }
         return try? file.status().size

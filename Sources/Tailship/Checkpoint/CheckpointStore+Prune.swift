@@ -17,10 +17,10 @@
             _ checkpoint: Checkpoint, scan: FileScan, nowMs: Int64, graceMs: Int64 = pruneGraceMs,
             pathHolds: (Checkpoint) -> Bool
         ) -> Bool {
-            guard !scan.live.contains(checkpoint.identity), nowMs - checkpoint.updatedMs >= graceMs else {
+            guard !scan.live.contains(checkpoint.key), nowMs - checkpoint.updatedMs >= graceMs else {
                 return false
             }
-            if let end = scan.readEnds[checkpoint.identity] {
+            if let end = scan.readEnds[checkpoint.key] {
                 guard checkpoint.offset >= end else { return false }
             } else {
                 guard nowMs - scan.watchingSinceMs >= graceMs else { return false }
@@ -36,14 +36,14 @@
             let gone = checkpoints.values.filter {
                 Self.isPrunable($0, scan: scan, nowMs: nowMs, graceMs: graceMs, pathHolds: pathHolds)
             }
-            for checkpoint in gone { remove(checkpoint.identity) }
+            for checkpoint in gone { remove(checkpoint.key) }
             return gone
         }
 
-        /// Whether the checkpoint's last path still names a file with its device and inode.
+        /// Whether the checkpoint's last path still names a file with its inode.
         public static func pathHoldsFile(_ checkpoint: Checkpoint) -> Bool {
             guard let status = try? FileStatus.of(path: checkpoint.path) else { return false }
-            return status.device == checkpoint.identity.device && status.inode == checkpoint.identity.inode
+            return status.inode == checkpoint.identity.inode
         }
     }
 #endif

@@ -8,15 +8,16 @@ public struct CheckpointError: Error, Sendable, CustomStringConvertible {
     public var description: String { "\(path): \(message)" }
 }
 
-/// Per-file checkpoints keyed by identity, saved atomically as one versioned JSON document.
+/// Per-file checkpoints keyed by `FileKey`, saved atomically as one versioned JSON document.
 ///
 /// Saving writes `<name>.tmp`, fsyncs it, renames it over `<name>` and fsyncs the directory, so
 /// after a crash the file is either the old or the new document, never a torn mix. A `.tmp`
-/// left by a crash is the unfinished newer write and is discarded at load.
+/// left by a crash is the unfinished newer write and is discarded at load. A version-1 document
+/// (before stable identities) is migrated on load and rewritten in version 2 at the next save.
 public struct CheckpointStore: Sendable {
     public let directory: String
     public let name: String
-    public private(set) var checkpoints: [FileIdentity: Checkpoint] = [:]
+    public private(set) var checkpoints: [FileKey: Checkpoint] = [:]
 
     public var path: String { directory + "/" + name }
 
@@ -35,50 +36,101 @@ public struct CheckpointStore: Sendable {
         if createIfMissing { try AtomicFile.createDirectory(directory) }
         if createIfMissing { try? FileManager.default.removeItem(atPath: path + ".tmp") }
         guard let data = FileManager.default.contents(atPath: path) else { return }
-        let file: CheckpointFile
+        for checkpoint in try Self.decode(data, path: path) { checkpoints[checkpoint.key] = checkpoint }
+    }
+
+    private struct VersionOnly: Codable { var version: Int }
+
+    private static func decode(_ data: Data, path: String) throws(CheckpointError) -> [Checkpoint] {
         do {
-            file = try JSONDecoder().decode(CheckpointFile.self, from: data)
+            let version = try JSONDecoder().decode(VersionOnly.self, from: data).version
+            switch version {
+            case CheckpointFile.currentVersion:
+                return try JSONDecoder().decode(CheckpointFile.self, from: data).checkpoints
+            case 1:
+                return try JSONDecoder().decode(CheckpointFileV1.self, from: data).checkpoints.map {
+                    Checkpoint(
+                        key: .random(), identity: $0.identity, path: $0.path, source: $0.source, offset: $0.offset,
+                        start: .migrated, firstSeenMs: $0.updatedMs, updatedMs: $0.updatedMs)
+                }
+            default:
+                throw CheckpointError(
+                    path: path,
+                    message:
+                        "checkpoint format version \(version) is not supported by this tailship (expects \(CheckpointFile.currentVersion) or 1)"
+                )
+            }
+        } catch let error as CheckpointError {
+            throw error
         } catch {
             throw CheckpointError(
                 path: path, message: "unreadable checkpoint file (\(error)); move it aside to start over")
         }
-        guard file.version == CheckpointFile.currentVersion else {
-            throw CheckpointError(
-                path: path,
-                message:
-                    "checkpoint format version \(file.version) is not supported by this tailship (expects \(CheckpointFile.currentVersion))"
-            )
-        }
-        for checkpoint in file.checkpoints { checkpoints[checkpoint.identity] = checkpoint }
     }
 
-    /// The checkpoints recorded for a device and inode: usually zero or one, more after inode
-    /// reuse. The tailer picks the one whose fingerprint still matches the file.
-    public func checkpoints(device: UInt64, inode: UInt64) -> [Checkpoint] {
-        checkpoints.values.filter { $0.identity.device == device && $0.identity.inode == inode }
+    /// The checkpoints recorded for an inode, on any device: usually zero or one, more after
+    /// inode reuse. `resumePoint` picks the one that is this file.
+    public func checkpoints(inode: UInt64) -> [Checkpoint] {
+        checkpoints.values.filter { $0.identity.inode == inode }
     }
 
-    public subscript(identity: FileIdentity) -> Checkpoint? { checkpoints[identity] }
+    public subscript(key: FileKey) -> Checkpoint? { checkpoints[key] }
 
     public mutating func update(_ checkpoint: Checkpoint) {
-        checkpoints[checkpoint.identity] = checkpoint
+        checkpoints[checkpoint.key] = checkpoint
     }
 
-    public mutating func remove(_ identity: FileIdentity) {
-        checkpoints[identity] = nil
+    public mutating func remove(_ key: FileKey) {
+        checkpoints[key] = nil
+    }
+
+    /// The document's bytes: version 2, checkpoints sorted by path then offset.
+    func encoded() throws(CheckpointError) -> Data {
+        let document = CheckpointFile(
+            version: CheckpointFile.currentVersion,
+            checkpoints: checkpoints.values.sorted {
+                ($0.path, $0.offset, $0.key.raw) < ($1.path, $1.offset, $1.key.raw)
+            })
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        do { return try encoder.encode(document) } catch {
+            throw CheckpointError(path: path, message: "cannot encode checkpoints: \(error)")
+        }
     }
 
     /// Writes the document atomically (tmp, fsync, rename, fsync the directory).
     public func save() throws(CheckpointError) {
-        let document = CheckpointFile(
-            version: CheckpointFile.currentVersion,
-            checkpoints: checkpoints.values.sorted { $0.path == $1.path ? $0.offset < $1.offset : $0.path < $1.path })
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        let data: Data
-        do { data = try encoder.encode(document) } catch {
-            throw CheckpointError(path: path, message: "cannot encode checkpoints: \(error)")
-        }
-        try AtomicFile.write(data, to: path)
+        try AtomicFile.write(encoded(), to: path)
     }
+}
+
+extension CheckpointStore {
+    /// Which recorded file, if any, the file at `path` (`device`, `inode`) is. A checkpoint is
+    /// this file when its inode is the file's and its fingerprint matches the file's first bytes
+    /// (`fingerprintMatches`), and either its device is the file's, or (a device renumbered
+    /// across a reboot) its recorded path is `path`. Several candidates (inode reuse): the one on
+    /// this device, with the longest fingerprint, most recently updated.
+    public func resumeDecision(
+        path: String, device: UInt64, inode: UInt64, fingerprintMatches: (FileIdentity) -> Bool
+    ) -> ResumeDecision {
+        let candidates = checkpoints(inode: inode)
+        let matching = candidates.filter {
+            ($0.identity.device == device || $0.path == path) && fingerprintMatches($0.identity)
+        }
+        if let best = matching.max(by: { a, b in
+            (a.identity.device == device ? 1 : 0, a.identity.fingerprintLength, a.updatedMs)
+                < (b.identity.device == device ? 1 : 0, b.identity.fingerprintLength, b.updatedMs)
+        }) {
+            return .resume(best.resumePoint)
+        }
+        if let same = candidates.first(where: { $0.identity.device == device && $0.path == path }) {
+            return .rewritten(same.resumePoint)
+        }
+        return .unknown
+    }
+}
+
+extension Checkpoint {
+    /// The position the tailer resumes from.
+    public var resumePoint: ResumePoint { ResumePoint(key: key, identity: identity, offset: offset) }
 }

@@ -2,25 +2,54 @@
 ///
 /// The API deduplicates on (event, distinct_id, time, `$insert_id`) and accepts only ids of at
 /// most 36 characters of `[A-Za-z0-9-]` that are not placeholders (INGESTION_API.md 2.4, 3).
-/// tailship's ids are FNV-1a-128 hashes (the published FNV parameters: offset basis
-/// `0x6c62272e07bb014262b821756295c58d`, prime `2^88 + 0x13b`) printed in UUID layout
-/// (8-4-4-4-12 lowercase hex, 36 characters) with the RFC 9562 version-8 ("custom") and
-/// variant bits set. The hash is fixed forever: changing it would make a line re-read after an
-/// upgrade a new event. Swift's `Hasher` is seeded per process and so is never used here.
+///
+/// A default id is a pure function of the file's bytes: the line's *content basis* (`basis`,
+/// see `LineBatch`: the FNV-1a-64 hash of the file's first min(line end, 1 KiB) bytes), its byte
+/// offset and the rule's name. Nothing about where the file lives (device, inode, path) or when
+/// it was first seen goes in, so the id of a line never changes: not as a young file grows, not
+/// across restarts, reboots that renumber devices or renames, and `run`, `test` and `import`
+/// (plain or gzip) of the same bytes give the same ids. The hash is FNV-1a-128 (the published
+/// parameters) printed in UUID layout (8-4-4-4-12 lowercase hex, 36 characters) with the
+/// RFC 9562 version-8 ("custom") and variant bits set. Fixed forever: `RulesInsertIDTests` pins
+/// literal ids, because changing any of this would make a line re-read after an upgrade a new
+/// event. Swift's `Hasher` is seeded per process and so is never used here.
 public enum InsertID {
     /// Maximum length the API accepts.
     public static let maxLength = 36
 
-    /// The id of the event produced from the line at `offset` of the file `identity` by `rule`.
-    ///
-    /// Hashes `"<identity.description>\n<offset>\n<rule>"`; the same line of the same file gives
-    /// the same id across restarts, so a re-read line deduplicates.
-    public static func derive(identity: FileIdentity, offset: UInt64, rule: String) -> String {
+    /// The id of the event produced by `rule` from the line at `offset` whose content basis is
+    /// `basis`: FNV-1a-128 of `"<basis as 16 lowercase hex digits>\n<offset in decimal>\n<rule>"`.
+    public static func derive(basis: UInt64, offset: UInt64, rule: String) -> String {
         var hash = FNV128()
-        hash.add(identity.description.utf8)
-        hash.add(CollectionOfOne(0x0a))
-        hash.add(String(offset).utf8)
-        hash.add(CollectionOfOne(0x0a))
+        // 16 hex digits, a newline, at most 20 decimal digits and a newline: 38 bytes.
+        var digits: (UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0)
+        withUnsafeMutableBytes(of: &digits) { buffer in
+            var n = 0
+            for shift in stride(from: 60, through: 0, by: -4) {
+                let nibble = UInt8((basis >> UInt64(shift)) & 0xf)
+                buffer[n] = nibble < 10 ? 0x30 + nibble : 0x57 + nibble
+                n += 1
+            }
+            buffer[n] = 0x0a
+            n += 1
+            // Decimal offset, written backwards then reversed in place.
+            let start = n
+            var value = offset
+            repeat {
+                buffer[n] = 0x30 + UInt8(value % 10)
+                value /= 10
+                n += 1
+            } while value > 0
+            var (a, b) = (start, n - 1)
+            while a < b {
+                buffer.swapAt(a, b)
+                a += 1
+                b -= 1
+            }
+            buffer[n] = 0x0a
+            n += 1
+            hash.add(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
+        }
         hash.add(rule.utf8)
         return hash.uuidString
     }
@@ -52,47 +81,6 @@ public enum InsertID {
         var hash = FNV128()
         hash.add(value.utf8)
         return hash.uuidString
-    }
-}
-
-/// FNV-1a with the 128-bit parameters, on two 64-bit halves (no UInt128 needed).
-struct FNV128 {
-    var high: UInt64 = 0x6c62_272e_07bb_0142
-    var low: UInt64 = 0x62b8_2175_6295_c58d
-
-    mutating func add<S: Sequence>(_ bytes: S) where S.Element == UInt8 {
-        for b in bytes {
-            low ^= UInt64(b)
-            // x * (2^88 + 0x13b) mod 2^128 = x * 0x13b + (x << 88)
-            let (carry, lowProduct) = low.multipliedFullWidth(by: 0x13b)
-            let highProduct = high &* 0x13b &+ carry &+ (low << 24)
-            high = highProduct
-            low = lowProduct
-        }
-    }
-
-    /// The digest as 8-4-4-4-12 lowercase hex with version 8 and the RFC 9562 variant.
-    var uuidString: String {
-        let h = (high & 0xffff_ffff_ffff_0fff) | 0x0000_0000_0000_8000
-        let l = (low & 0x3fff_ffff_ffff_ffff) | 0x8000_0000_0000_0000
-        var out = [UInt8]()
-        out.reserveCapacity(36)
-        func hex(_ v: UInt64, _ nibbles: Int) {
-            for i in stride(from: nibbles - 1, through: 0, by: -1) {
-                let n = UInt8((v >> (UInt64(i) * 4)) & 0xf)
-                out.append(n < 10 ? 0x30 + n : 0x57 + n)
-            }
-        }
-        hex(h >> 32, 8)
-        out.append(0x2d)
-        hex(h >> 16, 4)
-        out.append(0x2d)
-        hex(h, 4)
-        out.append(0x2d)
-        hex(l >> 48, 4)
-        out.append(0x2d)
-        hex(l, 12)
-        return String(decoding: out, as: UTF8.self)
     }
 }
 

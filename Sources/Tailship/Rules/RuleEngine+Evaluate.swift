@@ -9,7 +9,7 @@ extension RuleEngine {
     /// One rule against one line (the source-level parse already done).
     /// `tracing` builds the strings `explain` shows; `process` skips that work.
     func evaluate(
-        _ rule: CompiledRule, line: UnsafeRawBufferPointer, identity: FileIdentity, offset: UInt64,
+        _ rule: CompiledRule, line: UnsafeRawBufferPointer, basis: UInt64, offset: UInt64,
         nowMs: Int64, tracing: Bool
     ) -> RuleVerdict {
         if let pattern = rule.pattern {
@@ -68,7 +68,7 @@ extension RuleEngine {
             }
         }
 
-        let derived = { InsertID.derive(identity: identity, offset: offset, rule: rule.name) }
+        let derived = { InsertID.derive(basis: basis, offset: offset, rule: rule.name) }
         var insertId: String
         if let t = rule.insertId {
             guard let raw = required(t, "$insert_id", default: "") else {

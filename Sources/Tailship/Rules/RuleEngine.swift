@@ -41,10 +41,11 @@ public final class RuleEngine {
         renderBuffer.reserveCapacity(256)
     }
 
-    /// The outcome for `line` (without its newline), read at byte `offset` of file `identity`.
-    /// `nowMs` bounds the time window and fills in a missing year or `time`.
+    /// The outcome for `line` (without its newline), read at byte `offset` of a file, with the
+    /// content `basis` its default `$insert_id` derives from (`Line.basis`). `nowMs` bounds the
+    /// time window and fills in a missing year or `time`.
     public func process(
-        line: UnsafeRawBufferPointer, identity: FileIdentity, offset: UInt64,
+        line: UnsafeRawBufferPointer, basis: UInt64, offset: UInt64,
         nowMs: Int64
     ) -> RuleOutcome {
         switch readLine(line) {
@@ -54,7 +55,7 @@ public final class RuleEngine {
         }
         var limitRule: String?
         for rule in rules {
-            let verdict = evaluate(rule, line: line, identity: identity, offset: offset, nowMs: nowMs, tracing: false)
+            let verdict = evaluate(rule, line: line, basis: basis, offset: offset, nowMs: nowMs, tracing: false)
             switch verdict {
             case .matched(let event): return .event(event, rule: rule.name)
             case .dropped: return .dropped(rule: rule.name)
@@ -68,7 +69,7 @@ public final class RuleEngine {
 
     /// Each rule's verdict on `line`, in order, up to and including the one that takes it.
     public func explain(
-        line: UnsafeRawBufferPointer, identity: FileIdentity, offset: UInt64,
+        line: UnsafeRawBufferPointer, basis: UInt64, offset: UInt64,
         nowMs: Int64
     ) -> [RuleTrace] {
         switch readLine(line) {
@@ -80,7 +81,7 @@ public final class RuleEngine {
         }
         var traces: [RuleTrace] = []
         for rule in rules {
-            let verdict = evaluate(rule, line: line, identity: identity, offset: offset, nowMs: nowMs, tracing: true)
+            let verdict = evaluate(rule, line: line, basis: basis, offset: offset, nowMs: nowMs, tracing: true)
             traces.append(RuleTrace(rule: rule.name, verdict: verdict))
             switch verdict {
             case .matched, .dropped, .invalid: return traces
@@ -90,19 +91,19 @@ public final class RuleEngine {
         return traces
     }
 
-    /// `process` for a String line (tests, `tailship test` on small inputs).
-    public func process(line: String, identity: FileIdentity, offset: UInt64, nowMs: Int64) -> RuleOutcome {
+    /// `process` for a String line (tests).
+    public func process(line: String, basis: UInt64 = 0, offset: UInt64 = 0, nowMs: Int64) -> RuleOutcome {
         var copy = line
         return copy.withUTF8 {
-            process(line: UnsafeRawBufferPointer($0), identity: identity, offset: offset, nowMs: nowMs)
+            process(line: UnsafeRawBufferPointer($0), basis: basis, offset: offset, nowMs: nowMs)
         }
     }
 
-    /// `explain` for a String line.
-    public func explain(line: String, identity: FileIdentity, offset: UInt64, nowMs: Int64) -> [RuleTrace] {
+    /// `explain` for a String line (tests).
+    public func explain(line: String, basis: UInt64 = 0, offset: UInt64 = 0, nowMs: Int64) -> [RuleTrace] {
         var copy = line
         return copy.withUTF8 {
-            explain(line: UnsafeRawBufferPointer($0), identity: identity, offset: offset, nowMs: nowMs)
+            explain(line: UnsafeRawBufferPointer($0), basis: basis, offset: offset, nowMs: nowMs)
         }
     }
 

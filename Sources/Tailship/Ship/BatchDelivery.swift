@@ -11,9 +11,8 @@
 /// | unauthorized (401/403, `/track` token error) | `.retryLater` at the longest backoff, `unauthorized: true` |
 /// | rejected (whole batch) | `.deadLetter` every event with the reason |
 ///
-/// On a retry, a `/track` batch whose token was replaced by a reload is handed back
-/// re-encoded (`.reencode`: same `time` and `$insert_id`); otherwise the payload is resent
-/// byte for byte with the current credentials.
+/// A retry resends the payload byte for byte (same `time` and `$insert_id`, so the API
+/// deduplicates whatever an earlier attempt may have landed).
 struct BatchDelivery: Sendable {
     /// What the delivery loop must do next for this batch.
     enum Action: Sendable {
@@ -33,8 +32,6 @@ struct BatchDelivery: Sendable {
         case deadLetter([DeadLetter], items: [ShipItem])
         /// Finished (413): deliver these two halves, in this order, instead.
         case split(Batch<ShipItem>, Batch<ShipItem>)
-        /// Finished (`/track` token reloaded): deliver this re-encoded batch instead.
-        case reencode(Batch<ShipItem>)
     }
 
     private enum State {
@@ -57,12 +54,6 @@ struct BatchDelivery: Sendable {
     init(batch: Batch<ShipItem>, backoff: Backoff) {
         self.batch = batch
         self.backoff = backoff
-    }
-
-    /// Whether the batch waits for its retry because its credentials were refused.
-    var isWaitingForCredentials: Bool {
-        if case .waiting(_, true) = state { return true }
-        return false
     }
 
     /// First attempt: `payload` is the body as it goes on the wire, built once.
@@ -126,21 +117,11 @@ struct BatchDelivery: Sendable {
         }
     }
 
-    /// The retry time has come. `fresh` is the target built from the current credentials:
-    /// a reload applies from this attempt. The body stays byte-identical, except that
-    /// `/track` events carry the token, so a new token re-encodes the batch.
-    mutating func retry(with fresh: IngestionTarget) -> Action {
-        guard case .waiting(let attempt, _) = state, var target else {
-            preconditionFailure("retry(with:) on a batch that is not waiting")
+    /// The retry time has come: the same bytes, to the same target.
+    mutating func retry() -> Action {
+        guard case .waiting(let attempt, _) = state, let target else {
+            preconditionFailure("retry() on a batch that is not waiting")
         }
-        if target.endpoint == .track, fresh.token != target.token {
-            state = .finished
-            let encoder = EventEncoder(token: fresh.token)
-            return .reencode(Batch(items: batch.items, encoded: batch.items.map { encoder.encode($0.pending.event) }))
-        }
-        target.basicAuth = fresh.basicAuth
-        target.url = fresh.url
-        self.target = target
         state = .sending(attempt: attempt + 1)
         return .send(target.request(body: payload))
     }
@@ -166,8 +147,8 @@ struct BatchDelivery: Sendable {
     private func matchIndex(_ record: FailedRecord) -> Int? {
         let inRange = batch.items.indices.contains(record.index)
         guard let insertId = record.insertId, !insertId.isEmpty else { return inRange ? record.index : nil }
-        if inRange && batch.items[record.index].pending.event.insertId == insertId { return record.index }
-        if let i = batch.items.firstIndex(where: { $0.pending.event.insertId == insertId }) { return i }
+        if inRange && batch.items[record.index].insertId == insertId { return record.index }
+        if let i = batch.items.firstIndex(where: { $0.insertId == insertId }) { return i }
         return inRange ? record.index : nil
     }
 
@@ -175,9 +156,8 @@ struct BatchDelivery: Sendable {
         _ i: Int, reason: DeadLetter.Reason, field: String, message: String,
         wallMs: Int64
     ) -> DeadLetter {
-        let pending = batch.items[i].pending
-        return DeadLetter(
-            reason: reason, field: field, message: message, origin: pending.origin,
-            rawLine: pending.rawLine, eventJSON: batch.encoded[i], timeMs: wallMs)
+        DeadLetter(
+            reason: reason, field: field, message: message, origin: batch.items[i].origin, rawLine: nil,
+            eventJSON: batch.encoded[i], timeMs: wallMs)
     }
 }

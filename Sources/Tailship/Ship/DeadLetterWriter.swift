@@ -21,7 +21,8 @@ public struct DeadLetter: Sendable {
     /// The API's (or the validator's) message.
     public var message: String
     public var origin: EventOrigin
-    public var rawLine: String
+    /// The line the event came from; nil when it could not be read again (see `LineRecall`).
+    public var rawLine: String?
     /// The event JSON exactly as it was (or would have been) sent.
     public var eventJSON: [UInt8]
     /// When it was dead-lettered, in ms since the epoch.
@@ -29,7 +30,7 @@ public struct DeadLetter: Sendable {
 
     /// Creates a dead letter.
     public init(
-        reason: Reason, field: String, message: String, origin: EventOrigin, rawLine: String,
+        reason: Reason, field: String, message: String, origin: EventOrigin, rawLine: String?,
         eventJSON: [UInt8], timeMs: Int64
     ) {
         self.reason = reason
@@ -45,7 +46,7 @@ public struct DeadLetter: Sendable {
     /// "path":…,"identity":…,"offset":…,"line":…,"event":{…}}` plus a newline.
     public func line() -> [UInt8] {
         var out = [UInt8]()
-        out.reserveCapacity(256 + rawLine.utf8.count + eventJSON.count)
+        out.reserveCapacity(256 + (rawLine?.utf8.count ?? 0) + eventJSON.count)
         func key(_ name: String, first: Bool = false) {
             if !first { out.append(UInt8(ascii: ",")) }
             JSONWriter.appendString(name, to: &out)
@@ -71,7 +72,11 @@ public struct DeadLetter: Sendable {
         key("offset")
         JSONWriter.appendInt(Int64(clamping: origin.offset), to: &out)
         key("line")
-        JSONWriter.appendString(rawLine, to: &out)
+        if let rawLine {
+            JSONWriter.appendString(rawLine, to: &out)
+        } else {
+            out.append(contentsOf: Array("null".utf8))
+        }
         key("event")
         if eventJSON.isEmpty { out.append(contentsOf: Array("null".utf8)) } else { out.append(contentsOf: eventJSON) }
         out.append(contentsOf: [UInt8(ascii: "}"), UInt8(ascii: "\n")])

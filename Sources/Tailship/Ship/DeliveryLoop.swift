@@ -6,7 +6,7 @@ import Synchronization
 ///
 /// Each batch's lifecycle is a `BatchDelivery`; this loop performs its actions: start a
 /// transfer, arm a retry timer, acknowledge, dead-letter, or replace the batch by its 413
-/// halves or its re-encoded form. A batch waiting for its retry time holds its slot (its
+/// halves. A batch waiting for its retry time holds its slot (its
 /// memory) but blocks nothing: the other batches keep going.
 ///
 /// The loop owns at most `maxInFlight` batches (plus the extra half of a 413 split) and
@@ -16,8 +16,8 @@ import Synchronization
 /// 401/403 (and `/track` token errors) pause ALL shipping: no new batch is started while
 /// paused, and the refused batches retry at the longest backoff, one log line per attempt.
 /// Shipping resumes when a request gets through (any answer but a credentials refusal or
-/// a transient failure) or when the credentials are replaced, which also retries the
-/// refused batches at once.
+/// a transient failure). New credentials come with a reload (SIGHUP), which replaces the
+/// whole pipeline: the refused events, never acknowledged, are read and sent again by it.
 final class DeliveryLoop: @unchecked Sendable {
     // @unchecked: `run()` is the only user of the mutable state, on the one delivery thread;
     // other threads only call `wakeup()`, which goes to the Sendable transport.
@@ -27,15 +27,12 @@ final class DeliveryLoop: @unchecked Sendable {
     private let maxInFlight: Int
     private let compressor: GzipCompressor?
     private var compressed: [UInt8] = []
-    /// The target from the current credentials, and their version (bumped by each reload).
-    private let currentTarget: @Sendable () -> (target: IngestionTarget, version: Int)
+    private let target: IngestionTarget
 
     private struct Slot {
         var delivery: BatchDelivery
         /// When a waiting batch may retry (monotonic).
         var retryAt: ContinuousClock.Instant?
-        /// The credentials version its last request was sent with.
-        var sentWith = 0
         /// Stopping: its retry was moved up to now, once (see `run()`).
         var hurried = false
     }
@@ -46,7 +43,6 @@ final class DeliveryLoop: @unchecked Sendable {
     private var inFlight = 0
     private var nextId = 0
     private var paused = false
-    private var seenVersion = 0
     /// Events of the failing batches given up when the shipper stopped (see `run()`).
     let gaveUp = Atomic<Int>(0)
     /// Set by `Shipper.stop`. The batch queue may never close meanwhile: during an outage the
@@ -55,19 +51,17 @@ final class DeliveryLoop: @unchecked Sendable {
 
     init(
         transport: any MultiTransport, batches: BlockingQueue<Batch<ShipItem>>, context: ShipperContext,
-        maxInFlight: Int, gzipLevel: Int?, target: @escaping @Sendable () -> (target: IngestionTarget, version: Int)
-    )
-        throws
-    {
+        maxInFlight: Int, gzipLevel: Int?, target: IngestionTarget
+    ) throws {
         self.transport = transport
         self.batches = batches
         self.context = context
         self.maxInFlight = max(1, maxInFlight)
-        self.currentTarget = target
+        self.target = target
         compressor = try gzipLevel.map { level throws(GzipError) in try GzipCompressor(level: level) }
     }
 
-    /// Wakes the loop: a batch was queued, the queue closed, credentials changed, or stop.
+    /// Wakes the loop: a batch was queued, the queue closed, or stop.
     func wakeup() {
         transport.wakeup()
     }
@@ -83,7 +77,6 @@ final class DeliveryLoop: @unchecked Sendable {
     /// is acknowledged and the transfers in progress are dropped).
     func run() {
         var inputClosed = false
-        seenVersion = currentTarget().version
         while true {
             if context.stop.isAbandoned { return abandon() }
             while !inputClosed && slots.count < maxInFlight {
@@ -98,15 +91,16 @@ final class DeliveryLoop: @unchecked Sendable {
             // With every slot taken nothing was taken above; the queue may be finished all the same.
             if !inputClosed && batches.isFinished { inputClosed = true }
             let stopping = inputClosed || stopRequested.load(ordering: .acquiring)
-            if stopping && inFlight == 0 && fresh.isEmpty && !slots.isEmpty {
-                // Stopping, and every batch left failed and waits for a retry. Each gets one more
-                // attempt now (a passing failure then costs nothing); one that fails again (an
-                // outage, bad credentials) is given up rather than waiting out the grace, which
-                // would only hold up the stop or a reload. Its events stay unacknowledged: read
-                // again, with the same `$insert_id`s, next run.
+            if stopping && inFlight == 0 && (fresh.isEmpty || paused) && !slots.isEmpty {
+                // Stopping, and every batch left failed and waits for a retry (or, paused on refused
+                // credentials, waits behind one that does). Each gets one more attempt now (a
+                // passing failure then costs nothing); one that fails again (an outage, bad
+                // credentials) is given up rather than waiting out the grace, which would only hold
+                // up the stop or a reload. Its events stay unacknowledged: read again, with the same
+                // `$insert_id`s, next run.
                 let now = ContinuousClock.now
                 var hurried = false
-                for (id, slot) in slots where !slot.hurried {
+                for (id, slot) in slots where !slot.hurried && slot.retryAt != nil {
                     slots[id]?.hurried = true
                     slots[id]?.retryAt = now
                     hurried = true
@@ -119,7 +113,6 @@ final class DeliveryLoop: @unchecked Sendable {
                     return abandon()
                 }
             }
-            noticeReload()
             startDue()
             let completions = transport.poll(timeoutMs: pollTimeoutMs())
             for completion in completions {
@@ -147,18 +140,6 @@ final class DeliveryLoop: @unchecked Sendable {
         if first { fresh.insert(id, at: 0) } else { fresh.append(id) }
     }
 
-    /// A reload ends a credentials pause at once: refused batches retry now.
-    private func noticeReload() {
-        let version = currentTarget().version
-        guard version != seenVersion else { return }
-        seenVersion = version
-        paused = false
-        let now = ContinuousClock.now
-        for (id, slot) in slots where slot.delivery.isWaitingForCredentials {
-            slots[id]?.retryAt = now
-        }
-    }
-
     /// Starts due retries first (oldest timers first), then fresh batches unless paused.
     private func startDue() {
         let now = ContinuousClock.now
@@ -166,18 +147,14 @@ final class DeliveryLoop: @unchecked Sendable {
             .sorted { $0.value.retryAt! < $1.value.retryAt! }.map(\.key)
         for id in due where inFlight < maxInFlight {
             guard var slot = slots[id] else { continue }
-            let (target, version) = currentTarget()
             slot.retryAt = nil
-            slot.sentWith = version
-            let action = slot.delivery.retry(with: target)
+            let action = slot.delivery.retry()
             slots[id] = slot
             _ = perform(action, id: id)
         }
         while !paused, inFlight < maxInFlight, !fresh.isEmpty {
             let id = fresh.removeFirst()
             guard var slot = slots[id] else { continue }
-            let (target, version) = currentTarget()
-            slot.sentWith = version
             let (body, sendTo) = prepared(slot.delivery.batch, target: target)
             let action = slot.delivery.start(payload: body, target: sendTo)
             slots[id] = slot
@@ -224,12 +201,9 @@ final class DeliveryLoop: @unchecked Sendable {
         case .send(let request):
             inFlight += 1
             transport.start(request, tag: id)
-        case .retryLater(let delayMs, let reason, let attempt, let unauthorized):
-            var delay = delayMs
+        case .retryLater(let delay, let reason, let attempt, let unauthorized):
             if unauthorized {
                 paused = true
-                // Credentials replaced while this request was out: no reason to wait.
-                if slot.sentWith != currentTarget().version { delay = 0 }
                 context.logger.error(
                     .shipCredentialsRefused,
                     """
@@ -295,16 +269,6 @@ final class DeliveryLoop: @unchecked Sendable {
                 ])
             add(second, first: true)
             add(first, first: true)
-        case .reencode(let reencoded):
-            slots[id] = nil
-            context.logger.info(
-                .shipTrackTokenChanged, "re-encoding the batch",
-                metadata: ["batch.events": "\(batch.count)"])
-            add(reencoded, first: true)
-            // A re-encode means the token changed since the refusal: the pause it caused no
-            // longer applies. (When the refusal lands after the reload was noticed, nothing
-            // else would lift it, and the re-encoded batch would wait forever.)
-            paused = false
         }
         return true
     }

@@ -71,28 +71,3 @@ public struct TransportError: Error, Sendable, Equatable, CustomStringConvertibl
 
     public var description: String { "\(kind.rawValue): \(message) (code \(code))" }
 }
-
-/// Something that can POST a body and block until the response: `CurlTransport`, for
-/// one-off requests and tests of the libcurl layer. The shipper itself sends over a
-/// `MultiTransport` (several requests at once from one thread). Each instance is used by
-/// one thread at a time.
-public protocol HTTPTransport: AnyObject, Sendable {
-    /// Sends `request` and waits for the complete response or a transport error.
-    func post(_ request: HTTPRequest) -> Result<HTTPResponse, TransportError>
-    /// Makes the request in progress (from another thread) and later ones fail fast with
-    /// `.aborted`; used to stop within a deadline.
-    func abort()
-}
-
-extension HTTPTransport {
-    /// Convenience form of `post(_:)` with the parameters spelled out.
-    public func post(
-        url: String, body: [UInt8], headers: [String], basicAuth: (user: String, password: String)?,
-        timeoutMs: Int, connectTimeoutMs: Int
-    ) -> Result<HTTPResponse, TransportError> {
-        post(
-            HTTPRequest(
-                url: url, body: body, headers: headers, basicAuth: basicAuth, timeoutMs: timeoutMs,
-                connectTimeoutMs: connectTimeoutMs))
-    }
-}

@@ -22,18 +22,11 @@ public struct ShipCredentials: Sendable, Equatable {
     }
 }
 
-/// How a group of events left the shipper; either way their lines are done with.
-public enum DeliveryResult: Sendable, Equatable {
-    /// Accepted by the destination (or already accepted earlier in this run).
-    case accepted
-    /// Refused for good and written (fsynced) to the dead-letter file.
-    case deadLettered
-}
-
 /// Internal knobs with production defaults; tests shrink them to run fast.
 public struct ShipperTuning: Sendable {
-    /// Events the submit queue holds before `submit` blocks; nil = max(1000, 2 × max_events).
-    public var queueCapacity: Int?
+    /// Bytes of events (`PendingEvent.estimatedBytes`) the submit queue holds before `submit`
+    /// waits; nil = max(256 KiB, `batch.max_bytes`).
+    public var queueBytes: Int?
     /// Accepted events remembered for within-run dedupe.
     public var dedupeCapacity: Int
     /// Jitter added to every backoff (Mixpanel advises 1–5 s).
@@ -43,43 +36,36 @@ public struct ShipperTuning: Sendable {
 
     /// Creates tuning values; the defaults are the production ones.
     public init(
-        queueCapacity: Int? = nil, dedupeCapacity: Int = 100_000, jitterMs: ClosedRange<Int> = 1000...5000,
+        queueBytes: Int? = nil, dedupeCapacity: Int = 100_000, jitterMs: ClosedRange<Int> = 1000...5000,
         connectTimeoutMs: Int = 10_000
     ) {
-        self.queueCapacity = queueCapacity
+        self.queueBytes = queueBytes
         self.dedupeCapacity = dedupeCapacity
         self.jitterMs = jitterMs
         self.connectTimeoutMs = connectTimeoutMs
     }
 }
 
-/// The events of one `submit` call, shared by reference: queueing and batching them moves
-/// one pointer per group and one per event instead of copying every event's strings.
-final class EventGroup: Sendable {
+/// The events of one `submit` call and their weight in the submit queue.
+struct EventGroup: Sendable {
     let events: [PendingEvent]
+    let bytes: Int
 
     init(_ events: [PendingEvent]) {
         self.events = events
+        bytes = events.reduce(0) { $0 + $1.estimatedBytes }
     }
 }
 
-/// An event inside the shipper: where its `PendingEvent` sits, its acknowledgement handle and
-/// its dedupe key, computed once.
+/// An event inside the shipper once encoded: only what delivery needs after that (its
+/// acknowledgement handle, dedupe key, `$insert_id` for matching a 400's failed records, and
+/// origin for a dead letter). The event's values live on only as the batch's JSON.
 struct ShipItem: Sendable {
-    let group: EventGroup
-    let index: Int
-    let ack: AckHandle
+    let origin: EventOrigin
+    let insertId: String
     let key: DedupeWindow.Key
 
-    init(group: EventGroup, index: Int, key: DedupeWindow.Key) {
-        self.group = group
-        self.index = index
-        self.ack = group.events[index].origin.ack
-        self.key = key
-    }
-
-    /// The event with its origin and raw line (dead letters and 400 matching only).
-    var pending: PendingEvent { group.events[index] }
+    var ack: AckHandle { origin.ack }
 }
 
 /// Where and how requests go, derived from the destination and credentials.

@@ -2,8 +2,8 @@ import Foundation
 import Logging
 import Synchronization
 
-/// Ships `PendingEvent`s to the configured destination and reports, per group of events,
-/// when they are delivered or dead-lettered; the agent advances checkpoints from that.
+/// Ships `PendingEvent`s to the configured destination and sends each event's acknowledgement
+/// (delivered or dead-lettered) forward to an `AcknowledgementSink`, the checkpointer.
 ///
 /// Threads (all owned here, none from the concurrency pool):
 /// - one batching thread: takes submitted events, skips those already accepted in this
@@ -12,12 +12,14 @@ import Synchronization
 ///   requests at once over libcurl's multi interface (pooled easy handles, kept-alive
 ///   connections, one gzip stream); for `stdout` / `file`, one writer (`LocalSinkWorker`).
 ///
-/// Memory is bounded: `submit` blocks while the submit queue is full, one closed batch
-/// waits in a queue, and the delivery loop holds at most `max_in_flight` batches. When the
-/// API is down, the loop retries forever, the queues fill and the reading thread stops in
-/// `submit`.
+/// Memory is bounded in bytes: the submit queue holds at most `queueBytes` of events (a group
+/// larger than that only when the queue is empty), the open batch and the one closed batch
+/// waiting for a slot at most `batch.max_bytes` of JSON each, and the delivery loop at most
+/// `max_in_flight` batches (each its JSON and its gzip payload; a 413 split adds a half). Once
+/// encoded, an event is only its JSON and its origin. When the API is down, the loop retries
+/// forever, the queues fill and the reading thread pauses (`submit` refuses with `.full`).
 ///
-/// `onComplete` is called from shipper threads, possibly concurrently, with one
+/// Acknowledgements are sent from shipper threads, possibly concurrently, with one
 /// `AckHandle` per event (repeated when several events share a segment).
 public final class Shipper: Sendable {
     private let destination: DestinationConfig
@@ -28,8 +30,7 @@ public final class Shipper: Sendable {
     private let maxInFlight: Int
     private let flushRequested = Atomic<Bool>(false)
     private let started = Atomic<Bool>(false)
-    /// The credentials and their version, bumped by every `update(credentials:)`.
-    private let credentials: Mutex<(value: ShipCredentials, version: Int)>
+    private let credentials: ShipCredentials
     private let tuning: ShipperTuning
     private let transportFactory: @Sendable (_ maxInFlight: Int) throws -> any MultiTransport
     /// The API delivery loop once started; woken when batches arrive, on reload and on stop.
@@ -41,38 +42,36 @@ public final class Shipper: Sendable {
     ///   - destination: the validated `destination:` section.
     ///   - credentials: secrets resolved by the caller.
     ///   - stateDir: where `dead-letters.ndjson` lives.
-    ///   - onComplete: told which events are done with, and how.
+    ///   - acknowledgements: told which events are done with, and how (the checkpointer).
     public convenience init(
         destination: DestinationConfig, credentials: ShipCredentials, stateDir: String,
-        logger: Logger, tuning: ShipperTuning = ShipperTuning(),
-        onComplete: @escaping @Sendable ([AckHandle], DeliveryResult) -> Void
+        logger: Logger, tuning: ShipperTuning = ShipperTuning(), acknowledgements: any AcknowledgementSink
     ) {
         let caFile = destination.caFile
         self.init(
             destination: destination, credentials: credentials, stateDir: stateDir, logger: logger,
             tuning: tuning, transportFactory: { try CurlMultiTransport(maxInFlight: $0, caFile: caFile) },
-            onComplete: onComplete)
+            acknowledgements: acknowledgements)
     }
 
     /// Creates a shipper over another transport (tests script one).
     init(
         destination: DestinationConfig, credentials: ShipCredentials, stateDir: String, logger: Logger,
         tuning: ShipperTuning, transportFactory: @escaping @Sendable (_ maxInFlight: Int) throws -> any MultiTransport,
-        onComplete: @escaping @Sendable ([AckHandle], DeliveryResult) -> Void
+        acknowledgements: any AcknowledgementSink
     ) {
         self.destination = destination
         self.tuning = tuning
         self.transportFactory = transportFactory
-        self.credentials = Mutex((value: credentials, version: 0))
+        self.credentials = credentials
         context = ShipperContext(
-            logger: logger, onComplete: onComplete, dedupeCapacity: tuning.dedupeCapacity,
+            logger: logger, acknowledgements: acknowledgements, dedupeCapacity: tuning.dedupeCapacity,
             deadLetters: DeadLetterWriter(
                 stateDir: stateDir,
                 maxBytes: destination.deadLetterMaxBytes), retry: destination.retry,
             jitterMs: tuning.jitterMs)
         events = BlockingQueue(
-            capacity: tuning.queueCapacity ?? max(1000, destination.batch.maxEvents),
-            weight: { $0.events.count })
+            capacity: tuning.queueBytes ?? max(256 * 1024, destination.batch.maxBytes), weight: { $0.bytes })
         maxInFlight = max(1, destination.maxInFlight)
         // One closed batch waits for a free slot: more would only hold memory while every
         // slot is busy (or retrying through an outage), not add throughput.
@@ -89,7 +88,8 @@ public final class Shipper: Sendable {
             let delivery = try DeliveryLoop(
                 transport: try transportFactory(maxInFlight), batches: batches, context: context,
                 maxInFlight: maxInFlight, gzipLevel: destination.gzip ? destination.gzipLevel : nil,
-                target: { [self] in currentTarget() })
+                target: IngestionTarget(
+                    destination: destination, credentials: credentials, connectTimeoutMs: tuning.connectTimeoutMs))
             loop.withLock { $0 = delivery }
             deliver = { delivery.run() }
         case .stdout, .file:
@@ -145,15 +145,6 @@ public final class Shipper: Sendable {
         events.wake()
     }
 
-    /// Replaces the credentials (a reload); retries use them from their next attempt, and
-    /// batches paused because the old ones were refused are retried at once. For
-    /// `api: track` new events carry the new token, and a batch paused on a token error is
-    /// re-encoded with it (same `time` and `$insert_id`) before its next attempt.
-    public func update(credentials new: ShipCredentials) {
-        credentials.withLock { $0 = (value: new, version: $0.version + 1) }
-        loop.withLock { $0 }?.wakeup()
-    }
-
     /// Stops: refuses new events, ships what is queued, and returns once everything is
     /// delivered (true) or at `deadline` (false), when in-flight work is abandoned:
     /// requests are aborted and abandoned events are simply never acknowledged, so their
@@ -188,18 +179,9 @@ public final class Shipper: Sendable {
         return false
     }
 
-    private func currentTarget() -> (target: IngestionTarget, version: Int) {
-        let (value, version) = credentials.withLock { $0 }
-        return (
-            IngestionTarget(destination: destination, credentials: value, connectTimeoutMs: tuning.connectTimeoutMs),
-            version
-        )
-    }
-
     /// The batching thread: queue → dedupe → encode → batches.
     private func runBatching() {
-        let isTrack = destination.api == .track
-        var encoder = EventEncoder(token: isTrack ? credentials.withLock { $0.value.token } : nil)
+        let encoder = EventEncoder(token: destination.api == .track ? credentials.token : nil)
         var batcher = Batcher<ShipItem>(destination.batch)
         let clockStart = ContinuousClock.now
         func nowMs() -> UInt64 {
@@ -217,8 +199,6 @@ public final class Shipper: Sendable {
             let taken = events.take(max: 1, until: wait)
             var duplicates: [AckHandle] = []
             for group in taken ?? [] {
-                // A reloaded /track token applies from the next group on (one lock per group).
-                if isTrack { encoder.token = credentials.withLock { $0.value.token } }
                 let keys = group.events.map { DedupeWindow.Key($0.event) }
                 // One lock per group, not per event: the delivery threads insert under it too.
                 let seen = context.dedupe.withLock { window in keys.map { window.contains($0) } }
@@ -227,15 +207,14 @@ public final class Shipper: Sendable {
                         duplicates.append(group.events[i].origin.ack)
                         continue
                     }
-                    let json = encoder.encode(group.events[i].event)
-                    for batch in batcher.add(
-                        ShipItem(group: group, index: i, key: keys[i]), encoded: json, nowMs: nowMs())
-                    {
+                    let event = group.events[i]
+                    let item = ShipItem(origin: event.origin, insertId: event.event.insertId, key: keys[i])
+                    for batch in batcher.add(item, encoded: encoder.encode(event.event), nowMs: nowMs()) {
                         if !hand(batch) { return }
                     }
                 }
             }
-            if !duplicates.isEmpty { context.onComplete(duplicates, .accepted) }
+            if !duplicates.isEmpty { context.acknowledgements.acknowledge(duplicates, result: .accepted) }
             if flushRequested.exchange(false, ordering: .acquiringAndReleasing) {
                 if !hand(batcher.flush()) { return }
             }

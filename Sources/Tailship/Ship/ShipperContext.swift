@@ -2,11 +2,11 @@ import Foundation
 import Logging
 import Synchronization
 
-/// What the shipper's threads share: the completion callback, the dedupe window, the dead
+/// What the shipper's threads share: where acknowledgements go, the dedupe window, the dead
 /// letter file, the stop signal and the retry policy.
 final class ShipperContext: Sendable {
     let logger: Logger
-    let onComplete: @Sendable ([AckHandle], DeliveryResult) -> Void
+    let acknowledgements: any AcknowledgementSink
     let dedupe: Mutex<DedupeWindow>
     let stop = StopSignal()
     let deadLetters: DeadLetterWriter
@@ -14,11 +14,11 @@ final class ShipperContext: Sendable {
     let jitterMs: ClosedRange<Int>
 
     init(
-        logger: Logger, onComplete: @escaping @Sendable ([AckHandle], DeliveryResult) -> Void,
+        logger: Logger, acknowledgements: any AcknowledgementSink,
         dedupeCapacity: Int, deadLetters: DeadLetterWriter, retry: RetryConfig, jitterMs: ClosedRange<Int>
     ) {
         self.logger = logger
-        self.onComplete = onComplete
+        self.acknowledgements = acknowledgements
         dedupe = Mutex(DedupeWindow(capacity: dedupeCapacity))
         self.deadLetters = deadLetters
         self.retry = retry
@@ -35,13 +35,19 @@ final class ShipperContext: Sendable {
         dedupe.withLock { window in
             for item in items { window.insert(item.key) }
         }
-        onComplete(items.map(\.ack), .accepted)
+        acknowledgements.acknowledge(items.map(\.ack), result: .accepted)
     }
 
     /// Writes dead letters (retrying with backoff until durable), then acknowledges them.
-    /// Returns false, acknowledging nothing, if shipping was abandoned first.
-    func deadLetter(_ letters: [DeadLetter], items: [ShipItem]) -> Bool {
-        guard !letters.isEmpty else { return true }
+    /// Returns false, acknowledging nothing, if shipping was abandoned first. Each letter's
+    /// line is read again from its file (the shipper keeps no lines; see `LineRecall`).
+    func deadLetter(_ pending: [DeadLetter], items: [ShipItem]) -> Bool {
+        guard !pending.isEmpty else { return true }
+        let letters = pending.map { letter in
+            var letter = letter
+            if letter.rawLine == nil { letter.rawLine = LineRecall.line(at: letter.origin) }
+            return letter
+        }
         var backoff = makeBackoff()
         while true {
             do {
@@ -66,7 +72,7 @@ final class ShipperContext: Sendable {
                     "file.offset": "\(letter.origin.offset)",
                 ])
         }
-        onComplete(items.map(\.ack), .deadLettered)
+        acknowledgements.acknowledge(items.map(\.ack), result: .deadLettered)
         return true
     }
 

@@ -32,6 +32,7 @@ final class AppendFile {
     /// Writes all of `bytes` (`write(2)` until done).
     func write(_ bytes: [UInt8]) throws(SyscallError) {
         let fd = self.fd
+        DurabilityTrace.record("write", path)
         var done = 0
         while done < bytes.count {
             done += try syscallRetrying("write", path: path) {
@@ -44,6 +45,7 @@ final class AppendFile {
     /// standard output) and EROFS are not errors: there is nothing to sync.
     func sync() throws(SyscallError) {
         let fd = self.fd
+        DurabilityTrace.record("fsync", path)
         do {
             _ = try syscallRetrying("fsync", path: path) { fsync(fd) }
         } catch  where error.errno.rawValue == EINVAL || error.errno.rawValue == EROFS {
@@ -55,6 +57,7 @@ final class AppendFile {
         let dir = path.lastIndex(of: "/").map { String(path[..<$0]) }.flatMap { $0.isEmpty ? "/" : $0 } ?? "."
         let fd = try syscallRetrying("open", path: dir) { open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) }
         defer { close(fd) }
+        DurabilityTrace.record("fsync", dir)
         do {
             _ = try syscallRetrying("fsync", path: dir) { fsync(fd) }
         } catch  where error.errno.rawValue == EINVAL {

@@ -12,6 +12,7 @@ enum AtomicFile {
             let file = try AppendFile(path: tmp, mode: 0o644, truncating: true)
             try file.write([UInt8](data))
             try file.sync()
+            DurabilityTrace.record("rename", tmp)
             _ = try syscallRetrying("rename", path: path) { rename(tmp, path) }
             try AppendFile.syncDirectory(of: path)
         } catch {

@@ -24,6 +24,7 @@ public enum LogName: String, CaseIterable, Sendable {
     case tailFileGoneWhileClosed = "tail.file_gone_while_closed"
     case tailCopyRecognised = "tail.copy_recognised"
     case tailCheckpointPastEnd = "tail.checkpoint_past_end"
+    case tailFileRewritten = "tail.file_rewritten"
     case tailOpenFailed = "tail.open_failed"
     case tailReadFailed = "tail.read_failed"
     case tailWatchFailed = "tail.watch_failed"
@@ -34,6 +35,7 @@ public enum LogName: String, CaseIterable, Sendable {
     // Checkpoints and dead letters on the reading side.
     case checkpointPruned = "checkpoint.pruned"
     case checkpointSaveFailed = "checkpoint.save_failed"
+    case checkpointSaveRecovered = "checkpoint.save_recovered"
     case deadLettersNotWritten = "checkpoint.dead_letters_not_written"
 
     // Shipping.
@@ -49,7 +51,6 @@ public enum LogName: String, CaseIterable, Sendable {
     case shipCredentialsRefused = "ship.credentials_refused"
     case shipFailedRecordUnmatched = "ship.failed_record_unmatched"
     case shipGzipFailed = "ship.gzip_failed"
-    case shipTrackTokenChanged = "ship.track_token_changed"
     case shipEventDeadLettered = "ship.event_dead_lettered"
     case shipDeadLetterWriteFailed = "ship.dead_letter_write_failed"
     case shipLocalWriteFailed = "ship.local_write_failed"

@@ -40,7 +40,7 @@ struct TailWindow {
         self.bytes = Array(bytes.suffix(Self.capacity))
     }
 
-    var hash: UInt64 { bytes.withUnsafeBytes { FileIdentity.fnv1a64($0) } }
+    var hash: UInt64 { bytes.withUnsafeBytes { FNV64.hash($0) } }
 }
 
 /// Remembers where recently truncated or closed files stopped being read, and recognises a new
@@ -71,10 +71,10 @@ struct CopyRecognizer {
         for (mark, at) in recent.reversed() where now - at <= lifetime {
             guard size >= mark.readEnd, UInt64(mark.fingerprintLength) <= size else { continue }
             guard let head = try read(0, mark.fingerprintLength),
-                head.withUnsafeBytes({ FileIdentity.fnv1a64($0) }) == mark.fingerprint
+                head.withUnsafeBytes({ FNV64.hash($0) }) == mark.fingerprint
             else { continue }
             guard let tail = try read(mark.readEnd - UInt64(mark.tailLength), mark.tailLength),
-                tail.withUnsafeBytes({ FileIdentity.fnv1a64($0) }) == mark.tailHash
+                tail.withUnsafeBytes({ FNV64.hash($0) }) == mark.tailHash
             else { continue }
             return mark
         }

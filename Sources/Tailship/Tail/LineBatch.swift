@@ -7,6 +7,19 @@ public struct Line {
     public var bytes: UnsafeRawBufferPointer
     /// The line was longer than `maxLineBytes`; `bytes` holds only its first `maxLineBytes`.
     public var truncated: Bool
+    /// The line's content basis, the input of its default `$insert_id` (see `InsertID`): the
+    /// FNV-1a-64 hash of the file's first min(`end`, 1 KiB) bytes, where `end` is the offset just
+    /// past the line's terminator (where the next line starts). A line in the first KiB is thus
+    /// told apart by its own bytes and everything before it; a later one by the file's first KiB
+    /// (and, in the id, by its offset).
+    public var basis: UInt64
+
+    public init(offset: UInt64, bytes: UnsafeRawBufferPointer, truncated: Bool = false, basis: UInt64) {
+        self.offset = offset
+        self.bytes = bytes
+        self.truncated = truncated
+        self.basis = basis
+    }
 }
 
 /// The lines produced by one chunk of a file, handed to a sink in one call. Valid only during
@@ -27,6 +40,9 @@ public struct LineBatch: RandomAccessCollection {
     let entries: UnsafeBufferPointer<Entry>
     /// The offset just past the last line's `\n`: where reading resumes after these lines.
     public let endOffset: UInt64
+    /// The file's first bytes as far as read (at most 1 KiB), and their hash once complete.
+    let head: UnsafeRawBufferPointer
+    let fullHeadHash: UInt64?
 
     /// Number of lines.
     public var count: Int { entries.count }
@@ -37,7 +53,15 @@ public struct LineBatch: RandomAccessCollection {
         let entry = entries[index]
         let base = entry.inCarry ? carry : chunk
         let bytes = UnsafeRawBufferPointer(rebasing: base[entry.start..<entry.start + entry.count])
-        return Line(offset: entry.offset, bytes: bytes, truncated: entry.truncated)
+        let end = index + 1 < entries.count ? entries[index + 1].offset : endOffset
+        return Line(offset: entry.offset, bytes: bytes, truncated: entry.truncated, basis: basis(end: end))
+    }
+
+    /// FNV-1a-64 of the file's bytes [0, min(`end`, 1 KiB)) (see `Line.basis`).
+    func basis(end: UInt64) -> UInt64 {
+        if end >= UInt64(LineSplitter.headCapacity), let fullHeadHash { return fullHeadHash }
+        let length = Int(Swift.min(end, UInt64(head.count)))
+        return FNV64.hash(UnsafeRawBufferPointer(rebasing: head[0..<length]))
     }
 
     /// Always 0: lines are indexed in file order.

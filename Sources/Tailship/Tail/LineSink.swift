@@ -19,14 +19,30 @@ public enum FileCloseReason: String, Sendable, Hashable {
 /// keeps watching, so files that appear meanwhile are opened and held by their descriptors; a
 /// sink may instead block in `lines`, which pauses everything.
 ///
+/// Positions first: a file is announced (`fileOpened`) before any of its lines, and none of its
+/// lines is read until the sink says its position is durable (`isDurable`), so a crash at any
+/// moment finds every file the tailer ever read recorded at or before its first unacknowledged
+/// line.
+///
 /// File ids are small integers, unique for the life of one `Tailer`, and a file keeps its id
 /// while it stays open (even when renamed); a truncated file gets a new id.
 public protocol LineSink: AnyObject, Sendable {
-    /// A file is being read from `offset` (resumed from a checkpoint, or first seen).
-    func fileOpened(file: Int, source: Int, path: String, identity: FileIdentity, offset: UInt64)
+    /// A file is tracked from now on, read from `opening.offset`: resumed from its checkpoint,
+    /// or first seen (`opening.start` says why it starts there; that position must be made
+    /// durable before `isDurable` says yes).
+    func fileOpened(_ opening: FileOpening)
+    /// Whether `file`'s starting position is durable, so its lines may be read.
+    func isDurable(file: Int) -> Bool
+    /// Waits up to `timeout` for every announced position to be durable; returns whether they are.
+    func waitUntilDurable(timeout: Duration) -> Bool
     /// Complete lines of `file`, in order. `batch.endOffset` is just past the last line's `\n`.
     /// The batch and its bytes are valid only during this call.
     func lines(file: Int, _ batch: LineBatch)
+    /// `file`'s position moves on to `offset` over bytes that produce nothing (a copy of content
+    /// already read).
+    func skipped(file: Int, to offset: UInt64)
+    /// `file`'s identity changed: its fingerprint grew with it.
+    func identityChanged(file: Int, identity: FileIdentity)
     /// An open file was renamed to another path that still matches its source.
     func fileMoved(file: Int, path: String)
     /// The file was read to its end and closed, or truncated (see `FileCloseReason`); no more
@@ -43,7 +59,12 @@ public protocol LineSink: AnyObject, Sendable {
 }
 
 extension LineSink {
-    /// Default: renames do not matter to the sink.
+    /// Default: positions need no saving.
+    public func isDurable(file: Int) -> Bool { true }
+    public func waitUntilDurable(timeout: Duration) -> Bool { true }
+    /// Default: skipped bytes, identities and renames do not matter to the sink.
+    public func skipped(file: Int, to offset: UInt64) {}
+    public func identityChanged(file: Int, identity: FileIdentity) {}
     public func fileMoved(file: Int, path: String) {}
     /// Default: nothing to prune.
     public func filesScanned(_ scan: FileScan) {}
@@ -52,31 +73,12 @@ extension LineSink {
     public func waitForRoom(timeout: Duration) -> Bool { true }
 }
 
-/// A checkpointed position: the identity it was recorded for, and the offset of the first
-/// line not yet delivered.
-public struct ResumePoint: Sendable, Hashable {
-    public var identity: FileIdentity
-    public var offset: UInt64
-
-    public init(identity: FileIdentity, offset: UInt64) {
-        self.identity = identity
-        self.offset = offset
-    }
-}
-
-/// Given a file's device and inode, the checkpoints recorded for them (usually zero or one;
-/// more after inode reuse). The tailer resumes from the one whose fingerprint still matches
-/// the file's first `fingerprintLength` bytes, adopting that identity. Lookup is by device and
-/// inode, not by a computed identity, because a recorded fingerprint may cover fewer bytes than
-/// the file now has (see `FileIdentity.fingerprintLength`).
-public typealias ResumeLookup = @Sendable (_ device: UInt64, _ inode: UInt64) -> [ResumePoint]
-
 /// One open file as shown by `Tailer.currentFiles()`.
 public struct TailedFileStatus: Sendable, Hashable {
     public var file: Int
     public var source: Int
     public var path: String
-    /// Nil while the file is still empty.
+    /// Nil until the file is established (its first turn).
     public var identity: FileIdentity?
     /// Offset of the first line not yet handed to the sink.
     public var offset: UInt64
@@ -86,16 +88,16 @@ public struct TailedFileStatus: Sendable, Hashable {
 
 /// What a rescan found, for pruning checkpoints of files that are gone (`LineSink.filesScanned`).
 public struct FileScan: Sendable {
-    /// Identities the tailer holds now: every matched file, open or idle, draining or not.
-    public var live: Set<FileIdentity>
+    /// The files the tailer holds now: every matched file, open or idle, draining or not.
+    public var live: Set<FileKey>
     /// For files the tailer stopped reading this run (drained after a rename or delete, or
     /// truncated): the offset where reading ended. A checkpoint at or past it is fully read.
-    public var readEnds: [FileIdentity: UInt64]
+    public var readEnds: [FileKey: UInt64]
     /// When this tailer started watching (ms since the epoch): a checkpoint not sighted since
     /// then, for longer than the grace period, belongs to a file that went away while stopped.
     public var watchingSinceMs: Int64
 
-    public init(live: Set<FileIdentity>, readEnds: [FileIdentity: UInt64], watchingSinceMs: Int64) {
+    public init(live: Set<FileKey>, readEnds: [FileKey: UInt64], watchingSinceMs: Int64) {
         self.live = live
         self.readEnds = readEnds
         self.watchingSinceMs = watchingSinceMs

@@ -15,6 +15,11 @@
 /// stored, and `truncatedLines` counts it. Memory per file is thus bounded by `maxLineBytes`,
 /// and the file is never abandoned. The line's offset is that of its true start, and the
 /// batch's `endOffset` lies past its `\n`, so a restart does not re-read its tail as a line.
+///
+/// The head: the file's first `FileIdentity.maxFingerprintBytes` bytes, kept as they are fed
+/// (or `prime`d from the file when reading starts further on), so that every line's *content
+/// basis* (`Line.basis`, the input of its default `$insert_id`) is a function of the bytes
+/// alone, whichever reader (`run`, `test`, `import`) framed them.
 public struct LineSplitter {
     public let maxLineBytes: Int
     /// File offset of the next byte to be fed.
@@ -32,6 +37,11 @@ public struct LineSplitter {
     private var skipping = false
     /// Reused between calls so a batch costs no allocation once warmed up.
     private var entries: [LineBatch.Entry] = []
+    /// The file's bytes [0, head.count), at most `headCapacity`.
+    public private(set) var head: [UInt8] = []
+    /// FNV-1a-64 of the whole head once it holds `headCapacity` bytes.
+    private var fullHeadHash: UInt64?
+    public static let headCapacity = FileIdentity.maxFingerprintBytes
 
     /// A splitter whose first fed byte sits at `startOffset` in the file.
     public init(startOffset: UInt64 = 0, maxLineBytes: Int) {
@@ -44,12 +54,37 @@ public struct LineSplitter {
     /// Bytes held for the pending line.
     public var pendingByteCount: Int { carry.count }
 
-    /// Forgets any pending line and continues at `offset` (after a truncation, or a seek).
-    public mutating func reset(to offset: UInt64) {
+    /// Forgets any pending line and continues at `offset` (after a truncation, or a seek). The
+    /// head is kept up to `offset` (it describes the same file) unless `head` replaces it.
+    public mutating func reset(to offset: UInt64, head: [UInt8]? = nil) {
         carry = []
         skipping = false
         nextOffset = offset
         lineStartOffset = offset
+        if let head { prime(head: head) }
+        if UInt64(self.head.count) > offset { self.head.removeLast(self.head.count - Int(offset)) }
+        if self.head.count < Self.headCapacity { fullHeadHash = nil }
+    }
+
+    /// Sets the file's first bytes: those before the offset reading starts at (or the first
+    /// `headCapacity`, when it starts beyond them).
+    public mutating func prime(head bytes: [UInt8]) {
+        head = Array(bytes.prefix(Self.headCapacity))
+        fullHeadHash = head.count == Self.headCapacity ? FNV64.hash(head) : nil
+    }
+
+    /// Records bytes at `offset` that are not fed (skipped up to a resume point), for the head.
+    public mutating func observe(_ bytes: UnsafeRawBufferPointer, at offset: UInt64) {
+        extendHead(bytes, at: offset)
+    }
+
+    private mutating func extendHead(_ chunk: UnsafeRawBufferPointer, at offset: UInt64) {
+        let have = UInt64(head.count)
+        guard have < UInt64(Self.headCapacity), offset <= have, offset + UInt64(chunk.count) > have else { return }
+        let from = Int(have - offset)
+        let to = min(chunk.count, Self.headCapacity - Int(offset))
+        head.append(contentsOf: UnsafeRawBufferPointer(rebasing: chunk[from..<to]))
+        if head.count == Self.headCapacity { fullHeadHash = FNV64.hash(head) }
     }
 
     /// Feeds the next chunk of the file and calls `body` once with its complete lines (not at
@@ -58,6 +93,7 @@ public struct LineSplitter {
         guard chunk.count > 0 else { return }
         entries.removeAll(keepingCapacity: true)
         let chunkOffset = nextOffset
+        extendHead(chunk, at: chunkOffset)
         nextOffset += UInt64(chunk.count)
         var position = 0
         let pending = !carry.isEmpty || skipping
@@ -97,12 +133,7 @@ public struct LineSplitter {
 
         if !entries.isEmpty {
             let end = chunkOffset + UInt64(position)
-            try carry.withUnsafeBytes { carryBytes in
-                try entries.withUnsafeBufferPointer { list in
-                    try body(LineBatch(carry: carryBytes, chunk: chunk, entries: list, endOffset: end))
-                }
-            }
-            entries.removeAll(keepingCapacity: true)
+            try withBatch(chunk: chunk, endOffset: end, body)
         }
         if pending {
             // The carried line was emitted; drop it, and its memory if a long line grew it.
@@ -130,16 +161,26 @@ public struct LineSplitter {
         entries.removeAll(keepingCapacity: true)
         entries.append(.init(inCarry: true, start: 0, count: content, offset: lineStartOffset, truncated: truncated))
         let end = nextOffset
+        try withBatch(chunk: UnsafeRawBufferPointer(start: nil, count: 0), endOffset: end, body)
+        reset(to: end)
+    }
+
+    /// Calls `body` with the batch of `entries` (then emptied).
+    private mutating func withBatch(
+        chunk: UnsafeRawBufferPointer, endOffset: UInt64, _ body: (LineBatch) throws -> Void
+    ) rethrows {
+        let fullHeadHash = self.fullHeadHash
         try carry.withUnsafeBytes { carryBytes in
-            try entries.withUnsafeBufferPointer { list in
-                try body(
-                    LineBatch(
-                        carry: carryBytes, chunk: UnsafeRawBufferPointer(start: nil, count: 0), entries: list,
-                        endOffset: end))
+            try head.withUnsafeBytes { headBytes in
+                try entries.withUnsafeBufferPointer { list in
+                    try body(
+                        LineBatch(
+                            carry: carryBytes, chunk: chunk, entries: list, endOffset: endOffset, head: headBytes,
+                            fullHeadHash: fullHeadHash))
+                }
             }
         }
         entries.removeAll(keepingCapacity: true)
-        reset(to: end)
     }
 
     /// Adds bytes of the pending line, keeping at most `maxLineBytes + 1`; past that the line is

@@ -4,13 +4,24 @@
 
     /// Recognising copies of content already read (copytruncate), on the tail thread.
     extension TailLoop {
-        enum CopyCheck { case wait, established, notACopy }
+        /// `empty`: nothing to judge yet (a copy starts empty); `wait`: may be a copy of a file whose
+        /// truncation is not seen yet; `established`: a copy, repositioned past what was read.
+        enum CopyCheck { case empty, wait, established, notACopy }
+
+        /// Moves a copy on past the content already read, and the sink's position with it.
+        private func reposition(_ file: TailedFile, at offset: UInt64) throws(SyscallError) {
+            try file.repositionAsCopy(at: offset)
+            file.copyWaitSince = nil
+            sink.skipped(file: file.id, to: offset)
+        }
 
         /// Whether `handle`'s first bytes hash to the recorded fingerprint of another file held
         /// now. Judged from the recorded fingerprints alone: the other file may be truncated.
         func beginsLikeAnOpenFile(_ head: FileIdentity.Head, except file: TailedFile) -> Bool {
             files.contains { other in
-                guard other !== file, let identity = other.identity else { return false }
+                guard other !== file, let identity = other.identity, identity.fingerprintLength > 0 else {
+                    return false
+                }
                 return head.hash(identity.fingerprintLength) == identity.fingerprint
             }
         }
@@ -22,15 +33,14 @@
         func recognizeCopy(_ file: TailedFile) throws(SyscallError) -> CopyCheck {
             let handle = try file.file
             let size = try handle.status().size
-            guard size > 0 else { return .wait }  // decided at its first bytes (a copy starts empty)
-            guard resume(file.device, file.inode).isEmpty else { return .notACopy }
+            guard size > 0 else { return .empty }  // decided at its first bytes (a copy starts empty)
+            guard !file.resumed else { return .notACopy }
             let now = clock.now
             let read = { (offset: UInt64, length: Int) throws(SyscallError) -> [UInt8]? in
                 try handle.bytes(at: offset, length: length)
             }
             if let mark = try copies.match(size: size, now: now, read: read) {
-                guard try file.establishAsCopy(at: mark.lineStart) else { return .wait }
-                file.copyWaitSince = nil
+                try reposition(file, at: mark.lineStart)
                 logger.info(
                     .tailCopyRecognised,
                     metadata: ["file.path": "\(file.path)", "file.offset": "\(mark.lineStart)"])
@@ -69,8 +79,7 @@
             file.copyWaitSince = since
             guard now - since >= Self.copyWait else { return .wait }
             // Never truncated: all of the copy is also in the original, read there.
-            guard try file.establishAsCopy(at: size) else { return .wait }
-            file.copyWaitSince = nil
+            try reposition(file, at: size)
             logger.info(
                 .tailCopyRecognised,
                 metadata: [

@@ -29,10 +29,10 @@
             // must still hold this file's content (the inode may have been freed and reused by a
             // file no glob matches, or one excluded: never to be read).
             var candidates = [file.movedTo].compactMap { $0 }
-            if file.identity != nil {
+            if file.key != nil {
                 candidates += Glob.entries(in: Discovery.parent(of: file.path), inode: file.inode)
             }
-            for destination in candidates where unpark(file, at: destination, sameContent: file.identity != nil) {
+            for destination in candidates where unpark(file, at: destination, sameContent: file.key != nil) {
                 file.path = destination
                 return  // now open: the draining pass below takes it
             }
@@ -56,10 +56,11 @@
             openCounts[source] > discovery.sources[source].maxOpenFiles
         }
 
-        /// Parks `file` if it is idle and read to its end; keeps the count.
+        /// Parks `file` if it is idle and read to its end (with `unread`, if it is established,
+        /// whatever it holds); keeps the count.
         @discardableResult
-        func park(_ file: TailedFile) -> Bool {
-            guard (try? file.park()) == true else { return false }
+        func park(_ file: TailedFile, unread: Bool = false) -> Bool {
+            guard (try? file.park(unread: unread)) == true else { return false }
             openCounts[file.source] -= 1
             return true
         }

@@ -55,9 +55,13 @@
         static let copyWait: Duration = .seconds(5)
         /// The longest wait for room in the sink per turn while reading is paused.
         static let roomWait: Duration = .milliseconds(100)
+        /// The longest wait, after a scan announced new files, for their positions to be saved
+        /// (one save, normally milliseconds); files still waiting after it (a full disk) are not
+        /// read, and are tried again every turn.
+        static let durableWait: Duration = .seconds(2)
         /// Where reading ended for files stopped this run (see `FileScan.readEnds`), kept for
         /// `readEndLifetime` (longer than the checkpoint store's prune grace).
-        private var readEnds: [FileIdentity: (offset: UInt64, at: ContinuousClock.Instant)] = [:]
+        private var readEnds: [FileKey: (offset: UInt64, at: ContinuousClock.Instant)] = [:]
         static let readEndLifetime: Duration = .seconds(3 * 3600)
         private let watchingSinceMs = Int64(time(nil)) * 1000
         /// The kernel's queue overflowed (or, in `watches`, its watch table is full): said once in
@@ -103,7 +107,10 @@
                 // Backpressure: while the sink has no room, the wait is for room (bounded, so that
                 // events are still handled: files that appear are opened, though not read).
                 let room = sink.hasRoom || sink.waitForRoom(timeout: Self.roomWait)
-                let busy = !room || files.contains { $0.hasMore }
+                // New positions are saved by the sink's own stage; their files wait (bounded) for it.
+                let awaiting = files.contains { $0.awaitingDurability }
+                if awaiting { _ = sink.waitUntilDurable(timeout: Self.roomWait) }
+                let busy = !room || awaiting || files.contains { $0.hasMore }
                 var touched = Set<ObjectIdentifier>()
                 var needScan = false
                 do {
@@ -129,7 +136,8 @@
                 } else {
                     changed = false
                     for file in files
-                    where file.hasMore || file.drainingSince != nil || file.copyWaitSince != nil
+                    where file.hasMore || file.awaitingDurability || file.drainingSince != nil
+                        || file.copyWaitSince != nil
                         || (!touched.isEmpty && touched.contains(ObjectIdentifier(file)))
                     {
                         service(file)
@@ -140,7 +148,7 @@
                 if boundDirty { enforceOpenBound() }
                 if changed { publish() }
             }
-            for file in files where file.identity != nil { sink.fileClosed(file: file.id, reason: .stopped) }
+            for file in files where file.key != nil { sink.fileClosed(file: file.id, reason: .stopped) }
             files.removeAll()
             byPath.removeAll()
             publish()
@@ -215,12 +223,12 @@
             }
             var seen = Set<ObjectIdentifier>()
             var newByPath: [String: TailedFile] = [:]
-            var held: [FileKey: TailedFile] = [:]
+            var held: [HeldKey: TailedFile] = [:]
             var reopen = Set<ObjectIdentifier>()
-            for file in files { held[FileKey(file.device, file.inode)] = file }
+            for file in files { held[HeldKey(file.device, file.inode)] = file }
             for (path, source) in snapshot.files.sorted(by: { $0.key < $1.key }) {
                 guard let status = snapshot.statuses[path] ?? (try? FileStatus.of(path: path)) else { continue }
-                if let open = held[FileKey(status.device, status.inode)] {
+                if let open = held[HeldKey(status.device, status.inode)] {
                     guard !seen.contains(ObjectIdentifier(open)) else { continue }  // a second link to it
                     seen.insert(ObjectIdentifier(open))
                     newByPath[path] = open
@@ -229,31 +237,35 @@
                         logger.info(
                             .tailFileMoved, metadata: ["file.path": "\(path)", "file.previous": "\(open.path)"])
                         open.path = path
-                        if open.identity != nil { sink.fileMoved(file: open.id, path: path) }
+                        if open.key != nil { sink.fileMoved(file: open.id, path: path) }
                     }
                     open.drainingSince = nil
                     continue
                 }
                 guard let opened = open(path: path, source: source, initial: initial) else { continue }
-                if let twin = held[FileKey(opened.device, opened.inode)] {
+                if let twin = held[HeldKey(opened.device, opened.inode)] {
                     // Replaced between stat and open by a file we already hold: keep the one we have.
                     seen.insert(ObjectIdentifier(twin))
                     continue
                 }
                 files.append(opened)
-                held[FileKey(opened.device, opened.inode)] = opened
+                held[HeldKey(opened.device, opened.inode)] = opened
                 boundDirty = true
                 seen.insert(ObjectIdentifier(opened))
                 newByPath[path] = opened
                 openCounts[source] += 1
                 if !initial && isOverBound(source) {
-                    // Many files appeared at once: read this one now, so that it (or else an older
-                    // idle file) can be closed before the next is opened. (Not in the initial scan, which
-                    // must not call the sink before `sighted`: files present at start are all
-                    // opened once, then closed down to the bound after their first read.)
+                    // Many files appeared at once: establish this one now (its position is announced)
+                    // and close it, unread, so that the next can be opened within the bound; it is
+                    // read below, one at a time, once the positions are durable. (Not in the initial
+                    // scan, which must not call the sink before `sighted`: files present at start are
+                    // all opened once, then closed down to the bound after their first read.)
                     byPath[path] = opened
-                    service(opened)
-                    if !park(opened) { parkIdle(source: source, excess: 1) }
+                    if establish(opened), park(opened, unread: true) {
+                        reopen.insert(ObjectIdentifier(opened))
+                    } else {
+                        parkIdle(source: source, excess: 1)
+                    }
                 }
             }
             for file in files where !seen.contains(ObjectIdentifier(file)) && !file.isOpen && inScope(file) {
@@ -272,6 +284,13 @@
             }
             byPath = newByPath
             sighted()
+            // Every new file's position is announced, then saved at once by the sink's stage: one
+            // save for a whole scan's worth of files, before any of them is read.
+            var announced = false
+            for file in files where file.isOpen && file.key == nil && inScope(file) {
+                announced = establish(file) || announced
+            }
+            if announced { _ = sink.waitUntilDurable(timeout: Self.durableWait) }
             // Parked files that changed are reopened one at a time inside `service`.
             for file in files where (file.isOpen || reopen.contains(ObjectIdentifier(file))) && inScope(file) {
                 service(file)
@@ -280,16 +299,16 @@
             guard only == nil else { return }
             sink.filesScanned(
                 FileScan(
-                    live: Set(files.compactMap(\.identity)), readEnds: readEnds.mapValues(\.offset),
+                    live: Set(files.compactMap(\.key)), readEnds: readEnds.mapValues(\.offset),
                     watchingSinceMs: watchingSinceMs))
         }
 
         /// Records where reading of a file ended, for checkpoint pruning.
         func noteReadEnd(_ file: TailedFile) {
-            guard let identity = file.identity else { return }
+            guard let key = file.key else { return }
             let now = clock.now
             if readEnds.count >= 1024 { readEnds = readEnds.filter { now - $0.value.at < Self.readEndLifetime } }
-            readEnds[identity] = (file.splitter.lineStartOffset, now)
+            readEnds[key] = (file.splitter.lineStartOffset, now)
         }
 
         private func open(path: String, source: Int, initial: Bool) -> TailedFile? {
@@ -298,7 +317,9 @@
                 let status = try handle.status()
                 guard status.isRegular else { return nil }
                 let start: TailedFile.FirstSightStart =
-                    initial && discovery.sources[source].startAt == .end ? .end(status.size) : .beginning
+                    !initial
+                    ? .zero(.appeared)
+                    : discovery.sources[source].startAt == .end ? .end(status.size) : .zero(.beginning)
                 let file = TailedFile(
                     id: nextID, source: source, path: path, file: handle, status: status, start: start,
                     maxLineBytes: discovery.sources[source].maxLineBytes)
@@ -311,7 +332,34 @@
             }
         }
 
-        /// Reads what the file has; handles first bytes, truncation, and closing a drained file.
+        /// Decides which file `file` is and where it starts, and announces that to the sink (the
+        /// position must be durable before the file is read: `awaitingDurability`). False when
+        /// the file could not be read (it is then closed, to be found again by a later rescan).
+        @discardableResult
+        func establish(_ file: TailedFile) -> Bool {
+            let path = file.path
+            do {
+                let opening = try file.establish(
+                    path: path, resume: resume,
+                    log: { self.logger.warning($0, $1, metadata: ["file.path": "\(path)"]) })
+                logger.info(
+                    .tailFileOpened,
+                    metadata: [
+                        "file.path": "\(path)", "file.identity": "\(opening.identity)",
+                        "file.offset": "\(opening.offset)", "file.start": "\(opening.start?.rawValue ?? "checkpoint")",
+                    ])
+                sink.fileOpened(opening)
+                file.awaitingDurability = opening.start != nil
+                return true
+            } catch {
+                logger.error(.tailReadFailed, metadata: ["file.path": "\(path)", "error": "\(error)"])
+                remove(file, reason: .failed)
+                return false
+            }
+        }
+
+        /// Reads what the file has; handles its first turn, copies, truncation, and closing a
+        /// drained file.
         private func service(_ file: TailedFile) {
             // A parked file is serviced when it changed: reopen it, and close it again after this
             // read if the source is at its bound (many files written at once stay within it).
@@ -325,47 +373,40 @@
                 }
                 guard unpark(file, at: file.path) else { return }
             }
-            defer { if wasParked && isOverBound(file.source) { park(file) } }
+            defer {
+                // Parked again at the bound; one whose position is not saved yet, unread.
+                if wasParked && isOverBound(file.source) && !park(file) && file.awaitingDurability {
+                    park(file, unread: true)
+                }
+            }
             // Set again below while something is left to read (or reading is paused).
             file.hasMore = false
+            if file.key == nil {
+                guard establish(file) else { return }
+                if file.awaitingDurability { _ = sink.waitUntilDurable(timeout: Self.roomWait) }
+            }
+            if file.awaitingDurability {
+                // Not read before its position is on disk; the loop comes back (bounded waits).
+                guard sink.isDurable(file: file.id) else { return }
+                file.awaitingDurability = false
+            }
             do {
-                if file.identity == nil {
-                    let path = file.path
-                    if file.mayBeCopy {
-                        // Not judged while paused: the original's truncation cannot be seen before
-                        // it is read again, so the wait for it must not run out meanwhile.
-                        guard sink.hasRoom else {
-                            if file.copyWaitSince != nil { file.copyWaitSince = clock.now }
-                            file.hasMore = true
-                            return
-                        }
-                        switch try recognizeCopy(file) {
-                        case .wait: return
-                        case .established: break
-                        case .notACopy: file.mayBeCopy = false
-                        }
-                    }
-                    guard
-                        try file.identity != nil
-                            || (file.establish(
-                                resume: resume,
-                                log: {
-                                    self.logger.warning(.tailCheckpointPastEnd, $0, metadata: ["file.path": "\(path)"])
-                                })),
-                        let identity = file.identity
-                    else {
-                        closeIfDrained(file)
+                if file.mayBeCopy {
+                    // Not judged while paused: the original's truncation cannot be seen before
+                    // it is read again, so the wait for it must not run out meanwhile.
+                    guard sink.hasRoom else {
+                        if file.copyWaitSince != nil { file.copyWaitSince = clock.now }
+                        file.hasMore = true
                         return
                     }
-                    logger.info(
-                        .tailFileOpened,
-                        metadata: [
-                            "file.path": "\(file.path)", "file.identity": "\(identity)",
-                            "file.offset": "\(file.splitter.nextOffset)",
-                        ])
-                    sink.fileOpened(
-                        file: file.id, source: file.source, path: file.path, identity: identity,
-                        offset: file.splitter.nextOffset)
+                    switch try recognizeCopy(file) {
+                    case .empty:
+                        closeIfDrained(file)
+                        return
+                    case .wait: return
+                    case .established: break
+                    case .notACopy: file.mayBeCopy = false
+                    }
                 }
                 // Paused by backpressure: the file stays open (a rotated-away one is drained later).
                 guard sink.hasRoom else {
@@ -373,9 +414,12 @@
                     return
                 }
                 let id = file.id
-                let outcome = try file.readAvailable(
+                var outcome = try file.readAvailable(
                     buffer: buffer, budget: options.chunksPerTurn, proceed: { sink.hasRoom },
                     deliver: { batch in sink.lines(file: id, batch) })
+                let (upgraded, rewritten) = file.upgradeIdentity()
+                if let upgraded { sink.identityChanged(file: id, identity: upgraded) }
+                if rewritten { outcome = .truncated }
                 file.hasMore = outcome == .more
                 switch outcome {
                 case .more: return
@@ -405,13 +449,13 @@
             guard let since = file.drainingSince, clock.now - since >= options.drainGrace else { return }
             // Nothing can complete a renamed-away or deleted file's unterminated last line now.
             let id = file.id
-            if file.identity != nil { file.splitter.flush { sink.lines(file: id, $0) } }
+            if file.key != nil, !file.awaitingDurability { file.splitter.flush { sink.lines(file: id, $0) } }
             remove(file, reason: file.closeReason)
         }
 
         func remove(_ file: TailedFile, reason: FileCloseReason) {
             logger.info(.tailFileClosed, metadata: ["file.path": "\(file.path)", "reason": "\(reason)"])
-            if file.identity != nil { sink.fileClosed(file: file.id, reason: reason) }
+            if file.key != nil { sink.fileClosed(file: file.id, reason: reason) }
             if reason == .rotated || reason == .deleted, let mark = file.readMark {
                 copies.remember(mark, now: clock.now)
                 noteReadEnd(file)
@@ -428,7 +472,7 @@
         }
 
         /// Device and inode, the key of a held file.
-        private struct FileKey: Hashable {
+        private struct HeldKey: Hashable {
             var device: UInt64
             var inode: UInt64
             init(_ device: UInt64, _ inode: UInt64) {

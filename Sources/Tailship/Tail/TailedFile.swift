@@ -3,12 +3,12 @@
 
     /// One open file being tailed. Confined to the tail thread.
     final class TailedFile {
-        /// Where to start once the file has an identity and no checkpoint matches it.
+        /// Where to start when no checkpoint is this file: decided when it was opened.
         enum FirstSightStart {
             /// `start_at: end` for a file present at startup: its size when first sighted.
             case end(UInt64)
-            /// From byte 0: a file that appeared after start, or `start_at: beginning`.
-            case beginning
+            /// From byte 0, for the reason given (`beginning`, `appeared` or `truncated`).
+            case zero(StartReason)
         }
 
         /// What one `readAvailable` call found.
@@ -30,8 +30,12 @@
         private(set) var handle: ReadableFile?
         let device: UInt64
         let inode: UInt64
-        /// Nil until the file has at least one byte.
-        var identity: FileIdentity? {
+        /// The file's name in the checkpoint store; nil until `establish` (its first service).
+        private(set) var key: FileKey?
+        /// Established from a checkpoint recorded earlier (not a file first seen now).
+        private(set) var resumed = false
+        /// Nil until `establish`; its fingerprint grows with the file (`upgradeIdentity`).
+        private(set) var identity: FileIdentity? {
             didSet {
                 let length = min(identity?.fingerprintLength ?? 0, Self.headSampleLength)
                 headSample = length == 0 ? [] : ((try? handle?.bytes(at: 0, length: length)) ?? nil) ?? []
@@ -51,6 +55,11 @@
         /// After a truncation the content is new by definition: an old checkpoint for the same
         /// inode must not be resumed even if the new first bytes happen to hash the same.
         var ignoreCheckpoints = false
+        /// Established, but its starting position not yet durable: not read until it is.
+        var awaitingDurability = false
+        /// Parked before it was read to its end (many files appeared at once): reopened and read
+        /// by the next rescan whether or not it changes.
+        private(set) var parkedUnread = false
         /// The last bytes read (for the tail check of a `ReadMark`).
         var tail = TailWindow()
         /// Appeared after start: it may be a copy of content already read (copytruncate), checked
@@ -103,27 +112,31 @@
         /// Whether the file may be closed to bound open descriptors: it is not renamed away or
         /// deleted (those are drained through the descriptor they hold, never closed while bytes
         /// remain), not being read or waited on as a copy, and (checked by `park()`) read to its
-        /// end — for a file without identity yet, still empty.
+        /// end (a copy candidate not judged yet is therefore parked only while empty).
         var isParkable: Bool {
             handle != nil && !removed && drainingSince == nil && !hasMore && copyWaitSince == nil
-                && (identity == nil || !mayBeCopy)
+                && !awaitingDurability
         }
 
-        /// Closes the descriptor if the file is still read to its end now. Its identity, offset
-        /// and pending partial line stay; `reopen(at:)` continues from there.
-        func park() throws(SyscallError) -> Bool {
-            guard isParkable else { return false }
+        /// Closes the descriptor if the file is still read to its end now (or, with `unread`, an
+        /// established file whatever it holds: it is then reopened by the next rescan). Its
+        /// identity, offset and pending partial line stay; `reopen(at:)` continues from there.
+        func park(unread: Bool = false) throws(SyscallError) -> Bool {
+            guard handle != nil, !removed, drainingSince == nil, copyWaitSince == nil else { return false }
+            guard unread ? key != nil : isParkable else { return false }
             let status = try file.status()
-            guard status.size == splitter.nextOffset else { return false }
+            guard unread || status.size == splitter.nextOffset else { return false }
             parkedStatus = status
+            parkedUnread = unread && status.size != splitter.nextOffset
             handle = nil
             movedTo = nil
             return true
         }
 
-        /// Whether a path `stat` of a parked file says it was written, truncated or replaced since.
+        /// Whether a path `stat` of a parked file says it was written, truncated or replaced since
+        /// (or it was parked with bytes still to read).
         func changedWhileParked(_ status: FileStatus) -> Bool {
-            guard let parkedStatus else { return true }
+            guard let parkedStatus, !parkedUnread else { return true }
             return !status.isUnchanged(since: parkedStatus)
         }
 
@@ -145,6 +158,7 @@
             }
             handle = opened
             parkedStatus = nil
+            parkedUnread = false
             movedTo = nil
             lastActive = .now
             return true
@@ -156,43 +170,84 @@
                 draining: drainingSince != nil)
         }
 
-        /// Chooses the identity and start offset once the file is non-empty: a matching
-        /// checkpoint's, or a fresh identity at the first-sight start. False while still empty.
-        func establish(resume: ResumeLookup, log: (String) -> Void) throws(SyscallError) -> Bool {
-            let points = ignoreCheckpoints ? [] : resume(device, inode)
+        /// Decides, once, which file this is and where reading starts: the checkpoint recorded for
+        /// it (`ResumeDecision.resume`), or a fresh key and identity at the first-sight start (from
+        /// 0 when it was found rewritten since its checkpoint). Returns what the sink must be told.
+        func establish(path: String, resume: ResumeLookup, log: (LogName, String) -> Void) throws(SyscallError)
+            -> FileOpening
+        {
             let file = try self.file
-            for point in points where try point.identity.matches(file) {
-                identity = point.identity
-                var offset = point.offset
-                let size = try file.status().size
-                if offset > size {
-                    log("checkpoint offset \(offset) is past the end (\(size)): the file was truncated; reading from 0")
+            let status = try file.status()
+            let decision =
+                ignoreCheckpoints
+                ? .unknown
+                : resume(path, status) { identity in (try? identity.matches(file, status: status)) ?? false }
+            var start: StartReason
+            var offset: UInt64 = 0
+            switch decision {
+            case .resume(let checkpoint):
+                identity = checkpoint.identity
+                identity?.device = status.device
+                key = checkpoint.key
+                resumed = true
+                offset = checkpoint.offset
+                if offset > status.size {
+                    log(
+                        .tailCheckpointPastEnd,
+                        "checkpoint offset \(offset) is past the end (\(status.size)): truncated while stopped; reading from 0"
+                    )
                     offset = 0
                 }
                 try seek(to: offset)
-                return true
+                return opening(offset: offset, start: nil)
+            case .rewritten(let old):
+                log(
+                    .tailFileRewritten,
+                    "first bytes changed since checkpoint \(old.key) at offset \(old.offset); reading from 0")
+                start = .rewritten
+            case .unknown:
+                switch firstSightStart {
+                case .end(let size):
+                    start = .end
+                    offset = min(size, status.size)
+                case .zero(let reason): start = reason
+                }
             }
-            guard let fresh = try FileIdentity.compute(for: file) else { return false }
-            identity = fresh
-            switch firstSightStart {
-            case .end(let size): try seek(to: size)
-            case .beginning: try seek(to: 0)
-            }
-            return true
+            key = .random()
+            identity = try FileIdentity.compute(for: file)
+            try seek(to: offset)
+            return opening(offset: offset, start: start)
         }
 
-        /// Gives the file a fresh identity of its own and starts reading it at `offset`: it was
-        /// recognised as a copy of content already read up to there. False while still empty.
-        func establishAsCopy(at offset: UInt64) throws(SyscallError) -> Bool {
-            guard let fresh = try FileIdentity.compute(for: self.file) else { return false }
-            identity = fresh
+        private func opening(offset: UInt64, start: StartReason?) -> FileOpening {
+            FileOpening(
+                file: id, source: source, path: path, key: key!, identity: identity!, offset: offset, start: start)
+        }
+
+        /// Moves reading on to `offset` without reading what lies before it: the file was
+        /// recognised as a copy of content already read up to there.
+        func repositionAsCopy(at offset: UInt64) throws(SyscallError) {
             try seek(to: offset)
-            return true
+            mayBeCopy = false
+        }
+
+        /// Extends the fingerprint over the bytes read since (while it covers less than 1 KiB).
+        /// Returns the new identity when it changed, and `rewritten` when the bytes read no longer
+        /// begin with the fingerprinted ones (the file was rewritten between two reads).
+        func upgradeIdentity() -> (changed: FileIdentity?, rewritten: Bool) {
+            guard let identity, !identity.isComplete, splitter.head.count > identity.fingerprintLength else {
+                return (nil, false)
+            }
+            guard let upgraded = splitter.head.withUnsafeBytes({ identity.upgraded(head: $0) }) else {
+                return (nil, true)
+            }
+            self.identity = upgraded
+            return (upgraded, false)
         }
 
         /// Where reading stands, for recognising a later copy of this file; nil without identity.
         var readMark: ReadMark? {
-            guard let identity else { return nil }
+            guard let identity, splitter.nextOffset > 0 else { return nil }
             return ReadMark(
                 fingerprint: identity.fingerprint, fingerprintLength: identity.fingerprintLength,
                 lineStart: splitter.lineStartOffset, readEnd: splitter.nextOffset, tailHash: tail.hash,
@@ -203,7 +258,8 @@
         /// first bytes, and the same bytes just before min(`size`, read offset). A copy still being
         /// written passes too. Both are read now, so this file must not be truncated yet.
         func isCopied(by candidate: ReadableFile, size: UInt64) throws(SyscallError) -> Bool {
-            guard let identity, size > 0 else { return false }
+            // An empty original (no fingerprinted bytes) holds nothing a copy could repeat.
+            guard let identity, identity.fingerprintLength > 0, size > 0 else { return false }
             let head = Int(min(UInt64(identity.fingerprintLength), size))
             guard let theirs = try candidate.bytes(at: 0, length: head), try file.bytes(at: 0, length: head) == theirs
             else { return false }
@@ -219,7 +275,7 @@
         /// without this file's descriptor (it may be parked): for a candidate too short to hash, by the
         /// head sample (true when even that cannot tell).
         func headMayMatch(_ candidate: FileIdentity.Head) -> Bool {
-            guard let identity else { return false }
+            guard let identity, identity.fingerprintLength > 0 else { return false }
             guard let hash = candidate.hash(identity.fingerprintLength) else {
                 // Too short to hash: its first bytes must at least agree with the head sample.
                 let length = min(candidate.bytes.count, headSample.count)
@@ -229,9 +285,11 @@
             return hash == identity.fingerprint
         }
 
-        /// Continues reading at `offset`, priming the tail window with the bytes just before it.
+        /// Continues reading at `offset`, priming the head (the file's bytes before it, up to
+        /// 1 KiB) and the tail window (the bytes just before it).
         private func seek(to offset: UInt64) throws(SyscallError) {
-            splitter.reset(to: offset)
+            let headLength = Int(min(offset, UInt64(LineSplitter.headCapacity)))
+            splitter.reset(to: offset, head: try file.bytes(at: 0, length: headLength) ?? [])
             let length = Int(min(offset, UInt64(TailWindow.capacity)))
             tail.reset(try file.bytes(at: offset - UInt64(length), length: length) ?? [])
         }
@@ -253,21 +311,18 @@
                 verified = nil
                 if try !identity.matches(file, status: status) { return .truncated }
             }
-            for _ in 0..<budget {
-                let count = try file.read(into: buffer, at: splitter.nextOffset)
-                if count == 0 {
-                    if try file.status().size < splitter.nextOffset { return .truncated }
-                    // Anything changed after `status` was taken moves the times or the size.
-                    if TailedFile.trustworthy(status) { verified = status }
-                    return .atEnd
-                }
-                lastActive = .now
-                let chunk = UnsafeRawBufferPointer(rebasing: buffer[0..<count])
-                splitter.feed(chunk, deliver)
-                tail.append(chunk)
-                if !proceed() { return .more }
-            }
-            return .more
+            var source = FileBytes(file)
+            let end = try splitter.read(
+                from: &source, buffer: buffer, budget: budget, proceed: proceed,
+                onChunk: {
+                    lastActive = .now
+                    tail.append($0)
+                }, deliver: deliver)
+            guard end == .atEnd else { return .more }
+            if try file.status().size < splitter.nextOffset { return .truncated }
+            // Anything changed after `status` was taken moves the times or the size.
+            if TailedFile.trustworthy(status) { verified = status }
+            return .atEnd
         }
 
         /// Whether a check made now against `status` can be trusted to cover every later change:
@@ -285,7 +340,9 @@
         func restartAfterTruncation(newID: Int) {
             id = newID
             identity = nil
-            firstSightStart = .beginning
+            key = nil
+            resumed = false
+            firstSightStart = .zero(.truncated)
             ignoreCheckpoints = true
             splitter.reset(to: 0)
             tail.reset()

@@ -49,9 +49,9 @@
 
         /// - Parameters:
         ///   - sources: what to tail; a source's index in this array identifies it to the sink.
-        ///   - resume: the checkpoints known for a device and inode (see `ResumeLookup`).
+        ///   - resume: which recorded file, if any, a file found is (see `ResumeLookup`).
         public init(
-            sources: [TailSource], sink: any LineSink, resume: @escaping ResumeLookup = { _, _ in [] },
+            sources: [TailSource], sink: any LineSink, resume: @escaping ResumeLookup = { _, _, _ in .unknown },
             options: Options = Options(), logger: Logger = Logger(label: "tailship.tail")
         ) {
             self.sources = sources
@@ -118,24 +118,6 @@
         /// The files open now, as of the tail thread's last turn.
         public func currentFiles() -> [TailedFileStatus] {
             state.withLock { $0.loop }?.published.withLock { $0 } ?? []
-        }
-
-        /// Reads `path` once from offset 0 to its end without watching (for `tailship test`),
-        /// calling `body` with each chunk's lines; a last line without `\n` is delivered too.
-        public static func readOnce(
-            path: String, maxLineBytes: Int = ConfigDefaults.maxLineBytes, chunkSize: Int = 256 * 1024,
-            _ body: (LineBatch) throws -> Void
-        ) throws {
-            let file = try ReadableFile(path: path)
-            var splitter = LineSplitter(startOffset: 0, maxLineBytes: maxLineBytes)
-            let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(chunkSize, 1), alignment: 16)
-            defer { buffer.deallocate() }
-            while true {
-                let count = try file.read(into: buffer, at: splitter.nextOffset)
-                if count == 0 { break }
-                try splitter.feed(UnsafeRawBufferPointer(rebasing: buffer[0..<count]), body)
-            }
-            try splitter.flush(body)
         }
     }
 #endif

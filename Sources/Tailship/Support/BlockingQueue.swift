@@ -1,8 +1,7 @@
 import Foundation
 
-/// A bounded FIFO shared between threads the shipper owns: `put` blocks while the queue is
-/// full (this is how backpressure reaches the reading thread), `take` blocks while it is
-/// empty. Capacity counts elements, or the sum of their `weight`s (a queue of event groups
+/// A bounded FIFO shared between threads tailship owns: `put` blocks while the queue is full
+/// (this is how backpressure reaches the reading thread), `take` blocks while it is empty. Capacity counts elements, or the sum of their `weight`s (a queue of event groups
 /// counts events). After `close()`, `put` refuses new elements and `take` drains what is
 /// left, then returns nil.
 final class BlockingQueue<Element: Sendable>: @unchecked Sendable {
@@ -133,63 +132,5 @@ final class BlockingQueue<Element: Sendable>: @unchecked Sendable {
         load = 0
         condition.broadcast()
         condition.unlock()
-    }
-}
-
-/// An interruptible sleep and a count of running threads, for bounded-time shutdown.
-final class StopSignal: @unchecked Sendable {
-    // @unchecked: guarded by `condition`.
-    private let condition = NSCondition()
-    private var abandoned = false
-    private var running = 0
-
-    var isAbandoned: Bool {
-        condition.lock()
-        defer { condition.unlock() }
-        return abandoned
-    }
-
-    /// Sleeps `ms` milliseconds unless abandoned first; returns false when abandoned.
-    func sleep(ms: Int) -> Bool {
-        let deadline = Date(timeIntervalSinceNow: Double(ms) / 1000)
-        condition.lock()
-        defer { condition.unlock() }
-        while !abandoned {
-            if !condition.wait(until: deadline) { return !abandoned }
-        }
-        return false
-    }
-
-    func abandon() {
-        condition.lock()
-        abandoned = true
-        condition.broadcast()
-        condition.unlock()
-    }
-
-    /// Starts a named thread running `body`, counted until it returns.
-    func spawn(name: String, _ body: @escaping @Sendable () -> Void) {
-        condition.lock()
-        running += 1
-        condition.unlock()
-        let thread = Thread { [self] in
-            body()
-            condition.lock()
-            running -= 1
-            condition.broadcast()
-            condition.unlock()
-        }
-        thread.name = name
-        thread.start()
-    }
-
-    /// Waits until every spawned thread has returned, or `deadline`; true if they all did.
-    func waitForThreads(until deadline: Date) -> Bool {
-        condition.lock()
-        defer { condition.unlock() }
-        while running > 0 {
-            if !condition.wait(until: deadline) { return running == 0 }
-        }
-        return true
     }
 }

@@ -1,0 +1,227 @@
+import CZlib
+import Foundation
+import Logging
+import Synchronization
+
+/// The stage after the tailer, on its thread: lines go through each source's rules; events go
+/// forward to the shipper; what each read segment holds, and where each file starts, goes
+/// forward to the checkpointer. It writes the dead letters of events the API's own rules refuse
+/// locally, and counts.
+///
+/// It never waits for the shipper: events the shipping queue has no room for are held back (at
+/// most one read chunk's worth, since the tailer stops reading while `hasRoom` is false) and
+/// handed on by `waitForRoom`. That is how reading pauses while the API is slow or down, with
+/// the tailer still watching for files that appear.
+final class RuleStage: LineSink, @unchecked Sendable {
+    // @unchecked: `files` is touched only on the reading thread (the tailer's, or `import`'s);
+    // `held` is behind its own mutex because `waitForRoom` runs on the same thread too, and
+    // everything else is immutable or Sendable.
+    private let sources: [SourceConfig]
+    /// One engine per source, used only on the reading thread (PCRE2 match data is per engine).
+    private let engines: [RuleEngine]
+    private let shipper: Shipper
+    private let checkpointer: Checkpointer
+    private let deadLetters: DeadLetterWriter
+    private let metrics: AgentMetrics
+    private let logger: Logger
+    /// Groups of events the shipping queue had no room for, in order (see `waitForRoom`).
+    private let held = Mutex<[[PendingEvent]]>([])
+
+    private struct OpenFile {
+        var path: String
+        var identity: FileIdentity
+        var source: Int
+        var nextSegment: UInt64 = 0
+        /// The checkpointer's sequence number of its first-sight position (0: already on disk).
+        var durableAt: UInt64
+    }
+
+    private var files: [Int: OpenFile] = [:]
+
+    init(
+        sources: [SourceConfig], engines: [RuleEngine], shipper: Shipper, checkpointer: Checkpointer,
+        deadLetters: DeadLetterWriter, metrics: AgentMetrics, logger: Logger
+    ) {
+        self.sources = sources
+        self.engines = engines
+        self.shipper = shipper
+        self.checkpointer = checkpointer
+        self.deadLetters = deadLetters
+        self.metrics = metrics
+        self.logger = logger
+        Self.limitMallocArenas()
+    }
+
+    /// glibc gives each thread that allocates its own arena; events are allocated on the
+    /// reading thread and freed on shipper threads, so memory parks in several arenas and RSS
+    /// grows with the thread count. Two arenas, and batch-sized buffers always mmapped (so
+    /// freeing one returns it), keep it bounded at no measurable cost.
+    private static func limitMallocArenas() {
+        _ = tailship_tune_malloc(2, 128 * 1024)
+    }
+
+    /// At most this many events, and about this many bytes, per `Shipper.submit`: the shipping
+    /// queue admits a whole group, so groups are kept small (see `Shipper`'s memory bound).
+    static let submitGroup = 256
+    static let submitGroupBytes = 256 * 1024
+
+    // MARK: LineSink
+
+    func fileOpened(_ opening: FileOpening) {
+        let sequence = checkpointer.open(opening, source: sources[opening.source].name)
+        files[opening.file] = OpenFile(
+            path: opening.path, identity: opening.identity, source: opening.source, durableAt: sequence)
+    }
+
+    func isDurable(file: Int) -> Bool {
+        guard let info = files[file] else { return true }
+        return checkpointer.isDurable(info.durableAt)
+    }
+
+    func waitUntilDurable(timeout: Duration) -> Bool {
+        checkpointer.waitUntilDurable(timeout: timeout)
+    }
+
+    func lines(file: Int, _ batch: LineBatch) {
+        guard var info = files[file] else { return }
+        let engine = engines[info.source]
+        let sourceName = sources[info.source].name
+        let handle = AckHandle(file: file, segment: info.nextSegment)
+        info.nextSegment += 1
+        files[file] = info
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        var events: [PendingEvent] = []
+        var letters: [DeadLetter] = []
+        var counts = (read: 0, unmatched: 0, dropped: 0, limit: 0, invalid: 0, truncated: 0)
+        for line in batch {
+            counts.read += 1
+            if line.truncated { counts.truncated += 1 }
+            let origin = { (rule: String) in
+                EventOrigin(
+                    source: sourceName, path: info.path, identity: info.identity, offset: line.offset, rule: rule,
+                    ack: handle)
+            }
+            switch engine.process(line: line.bytes, basis: line.basis, offset: line.offset, nowMs: now) {
+            case .event(let event, let rule):
+                events.append(PendingEvent(event: event, origin: origin(rule)))
+            case .dropped:
+                counts.dropped += 1
+            case .unmatched:
+                counts.unmatched += 1
+            case .limitHit:
+                counts.limit += 1
+            case .invalid(let rule, let problems):
+                counts.invalid += 1
+                // Refused locally by the API's own rules: dead-letter it rather than spend a request.
+                letters.append(
+                    DeadLetter(
+                        reason: .localValidation, field: problems.first?.field ?? "",
+                        message: problems.map(\.message).joined(separator: "; "), origin: origin(rule),
+                        rawLine: String(decoding: line.bytes, as: UTF8.self), eventJSON: [], timeMs: now))
+            }
+        }
+        // A dead letter that cannot be written (disk full) stays pending for this run, so the
+        // checkpoint stops before its line and the next start reads it again: nothing is lost.
+        var unwritten = 0
+        if !letters.isEmpty {
+            do {
+                try deadLetters.write(letters)
+            } catch {
+                unwritten = letters.count
+                logger.error(
+                    .deadLettersNotWritten, "checkpoint held before them",
+                    metadata: ["file.path": "\(info.path)", "error": "\(error)"])
+            }
+        }
+        metrics.add(.linesRead, counts.read)
+        metrics.add(.linesTruncated, counts.truncated)
+        metrics.add(.linesUnmatched, counts.unmatched)
+        metrics.add(.linesDropped, counts.dropped)
+        metrics.add(.linesLimitHit, counts.limit)
+        metrics.add(.eventsInvalid, counts.invalid)
+        metrics.add(.eventsDeadLettered, counts.invalid - unwritten)
+        metrics.add(.eventsProduced, events.count)
+        // Before the events go out, so the checkpointer knows the segment before any of their
+        // acknowledgements.
+        checkpointer.segment(handle, endOffset: batch.endOffset, pending: events.count + unwritten)
+        guard !events.isEmpty else { return }
+        held.withLock { $0.append(contentsOf: Self.groups(of: events)) }
+        _ = handOn(until: Date.distantPast)
+    }
+
+    /// `events` cut into submit groups (see `submitGroup`).
+    static func groups(of events: [PendingEvent]) -> [[PendingEvent]] {
+        var groups: [[PendingEvent]] = []
+        var group: [PendingEvent] = []
+        var bytes = 0
+        for event in events {
+            let size = event.estimatedBytes
+            if !group.isEmpty && (group.count >= submitGroup || bytes + size > submitGroupBytes) {
+                groups.append(group)
+                group = []
+                bytes = 0
+            }
+            group.append(event)
+            bytes += size
+        }
+        if !group.isEmpty { groups.append(group) }
+        return groups
+    }
+
+    func skipped(file: Int, to offset: UInt64) {
+        guard var info = files[file] else { return }
+        let handle = AckHandle(file: file, segment: info.nextSegment)
+        info.nextSegment += 1
+        files[file] = info
+        checkpointer.segment(handle, endOffset: offset, pending: 0)
+    }
+
+    func identityChanged(file: Int, identity: FileIdentity) {
+        files[file]?.identity = identity
+        checkpointer.identityChanged(file: file, identity: identity)
+    }
+
+    var hasRoom: Bool { held.withLock { $0.isEmpty } }
+
+    func waitForRoom(timeout: Duration) -> Bool {
+        handOn(until: Date(timeIntervalSinceNow: timeout.seconds))
+    }
+
+    /// Submits the held groups in order, waiting for room at most until `deadline`; true when
+    /// none is left. When the shipper is stopping they are dropped: never acknowledged, so the
+    /// checkpoints stay before their lines and the next run reads them again.
+    private func handOn(until deadline: Date) -> Bool {
+        held.withLock { groups in
+            var submitted = 0
+            defer { groups.removeFirst(submitted) }
+            for group in groups {
+                switch shipper.submit(group, until: deadline) {
+                case .accepted: submitted += 1
+                case .full: return false
+                case .stopped:
+                    submitted = groups.count
+                    return true
+                }
+            }
+            return true
+        }
+    }
+
+    func fileMoved(file: Int, path: String) {
+        files[file]?.path = path
+        checkpointer.moved(file: file, path: path)
+    }
+
+    /// A truncated file comes back under a new id and key, so every close is final for this
+    /// id: its outstanding events still resolve and move its checkpoint.
+    func fileClosed(file: Int, reason: FileCloseReason) {
+        // The tailer logs the close (`tail.file_closed`); here only the bookkeeping ends.
+        files[file] = nil
+        checkpointer.closed(file: file)
+    }
+
+    /// Drops the checkpoints of files that are gone and done with (`CheckpointStore.prune`).
+    func filesScanned(_ scan: FileScan) {
+        checkpointer.scanned(scan)
+    }
+}

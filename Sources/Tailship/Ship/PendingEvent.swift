@@ -1,0 +1,47 @@
+/// Where an event came from: enough to acknowledge it once delivered and to write a useful
+/// dead letter (path, identity, byte offset, rule; the line itself is read again from there).
+public struct EventOrigin: Sendable {
+    public var source: String
+    public var path: String
+    public var identity: FileIdentity
+    /// Byte offset of the start of the line in the file.
+    public var offset: UInt64
+    public var rule: String
+    /// The read segment the event's line belongs to; handed back to the checkpointer when the
+    /// event is accepted or dead-lettered.
+    public var ack: AckHandle
+
+    public init(source: String, path: String, identity: FileIdentity, offset: UInt64, rule: String, ack: AckHandle) {
+        self.source = source
+        self.path = path
+        self.identity = identity
+        self.offset = offset
+        self.rule = rule
+        self.ack = ack
+    }
+}
+
+/// An event on its way to the destination, with its origin. It does not keep the line it came
+/// from (a line may be a megabyte): memory between reading and sending is bounded in bytes.
+public struct PendingEvent: Sendable {
+    public var event: Event
+    public var origin: EventOrigin
+
+    public init(event: Event, origin: EventOrigin) {
+        self.event = event
+        self.origin = origin
+    }
+
+    /// About what it costs in memory (and, near enough, in JSON): its strings and a fixed
+    /// overhead per value. The shipping queue is bounded by the sum of these.
+    public var estimatedBytes: Int {
+        var bytes =
+            160 + event.name.utf8.count + event.distinctId.utf8.count + event.insertId.utf8.count
+            + event.ip.utf8.count
+        for property in event.properties {
+            bytes += 32 + property.name.utf8.count
+            if case .string(let value) = property.value { bytes += value.utf8.count }
+        }
+        return bytes
+    }
+}
