@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 
 /// `tailship run` as a child process, with its stderr kept in a file for assertions.
 final class AgentProcess: @unchecked Sendable {
@@ -89,4 +90,14 @@ func append(_ text: String, to path: String) throws {
     handle.seekToEndOfFile()
     handle.write(Data(text.utf8))
     try handle.close()
+}
+
+/// `gzip` (keeping the original with `keep`), as logrotate's `compress` does; expects success.
+func gzip(_ path: String, keep: Bool = false) throws {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/bin/gzip")
+    process.arguments = keep ? ["-k", path] : [path]
+    try process.run()
+    process.waitUntilExit()
+    #expect(process.terminationStatus == 0, "gzip \(path) failed")
 }

@@ -5,7 +5,10 @@ import Testing
 @Suite(.serialized) struct FaultEndToEndTests {
     static let secret = "fault-secret"
 
-    static func config(dir: String, port: Int, auth: String = "secret_env: E2E_SECRET") -> String {
+    /// `startAt` is the source's `start_at` line (empty: the default, `end`).
+    static func config(
+        dir: String, port: Int, auth: String = "secret_env: E2E_SECRET", startAt: String = "start_at: beginning"
+    ) -> String {
         """
         state_dir: \(dir)/state
         destination:
@@ -17,7 +20,7 @@ import Testing
         sources:
           - name: app
             paths: ["\(dir)/logs/*.log"]
-            start_at: beginning
+            \(startAt)
             rules:
               \(FaultEndToEndTests.orderRule)
         """

@@ -29,15 +29,6 @@ import Testing
         return ids
     }
 
-    static func gzip(_ path: String) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/gzip")
-        process.arguments = ["-k", path]
-        try process.run()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0)
-    }
-
     @Test func runTestAndImportGiveTheSamePinnedIds() throws {
         let dir = try makeTempDir("e2e-ids")
         let server = try FaultEndToEndTests.server()
@@ -47,7 +38,7 @@ import Testing
         // Outside the watched `logs/`: the copies `test` and `import` read.
         let copy = dir + "/app.log.1"
         try append(Self.content, to: copy)
-        try Self.gzip(copy)
+        try gzip(copy, keep: true)
 
         let fromFile = try TailshipProcess.run(["test", "-c", configPath, copy])
         #expect(fromFile.status == 0, "\(fromFile.stderr)")

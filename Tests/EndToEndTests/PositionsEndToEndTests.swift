@@ -37,21 +37,7 @@ import Testing
     /// The config of these tests: `FaultEndToEndTests.config` (fast batches and retries, the
     /// order rule, the source following `logs/*.log`) with `start_at` as given.
     static func config(dir: String, port: Int, startAt: StartAt) -> String {
-        """
-        state_dir: \(dir)/state
-        destination:
-          url: http://127.0.0.1:\(port)
-          project_id: "42"
-          auth: { username: e2e.sa, secret_env: E2E_SECRET }
-          batch: { max_events: 40, flush_interval: 100ms }
-          retry: { initial_backoff: 100ms, max_backoff: 1s }
-        sources:
-          - name: app
-            paths: ["\(dir)/logs/*.log"]
-            \(startAt.yaml)
-            rules:
-              \(FaultEndToEndTests.orderRule)
-        """
+        FaultEndToEndTests.config(dir: dir, port: port, startAt: startAt.yaml)
     }
 
     static func lines(_ range: Range<Int>) -> String { FaultEndToEndTests.lines(range) }
