@@ -34,7 +34,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .testTarget(name: "TailshipTests", dependencies: ["Tailship"]),
+        .testTarget(name: "TailshipTests", dependencies: ["Tailship", "CZlib"]),
         .testTarget(name: "EndToEndTests", dependencies: ["Tailship"]),
     ],
     swiftLanguageModes: [.v6]

@@ -32,35 +32,19 @@ import Testing
         #expect(backoff.nextDelayMs(retryAfterSeconds: Int.max) == 10_000)  // no overflow
     }
 
-    @Test func resetsAndJumpsToMaximum() {
+    @Test func jumpsToMaximum() {
         var backoff = Backoff(initialMs: 10, maxMs: 80, jitterMs: 0...0)
         #expect(backoff.nextDelayMs() == 10)
         #expect(backoff.nextDelayMs() == 20)
-        #expect(backoff.nextDelayMs() == 40)
-        #expect(backoff.failures == 3)
-        // A success forgets the failures: the doubling starts again from the initial wait.
-        backoff.reset()
-        #expect(backoff.failures == 0)
-        #expect(backoff.nextDelayMs() == 10)
-        #expect(backoff.nextDelayMs() == 20)
+        #expect(backoff.failures == 2)
         // 401/403: the longest wait at once (not the 40 ms next in line), counted as a failure.
         #expect(backoff.maximumDelayMs() == 80)
         #expect(backoff.failures == 3)
+        // And the doubling goes on from there, capped.
+        #expect(backoff.nextDelayMs() == 80)
         // From no failure at all too, with the jitter added on top.
         var fresh = Backoff(initialMs: 10, maxMs: 80, jitterMs: 5...9, random: { $0.upperBound })
         #expect(fresh.maximumDelayMs() == 89)
         #expect(fresh.failures == 1)
-    }
-
-    @Test func isAtMaximumOnceTheNextWaitIsTheLongest() {
-        var backoff = Backoff(initialMs: 10, maxMs: 80, jitterMs: 0...0)
-        #expect(!backoff.isAtMaximum)  // next: 10
-        var seen: [(delay: Int, atMaximum: Bool)] = []
-        for _ in 0..<5 { seen.append((backoff.nextDelayMs(), backoff.isAtMaximum)) }
-        #expect(seen.map(\.delay) == [10, 20, 40, 80, 80])
-        // After the 40 ms wait the next one is the 80 ms cap.
-        #expect(seen.map(\.atMaximum) == [false, false, true, true, true])
-        backoff.reset()
-        #expect(!backoff.isAtMaximum)
     }
 }

@@ -13,9 +13,6 @@ public final class RuleEngine {
     public let sourceName: String
     /// The source's line format.
     public let format: LogFormat
-    /// Rule names, in order.
-    public var ruleNames: [String] { rules.map(\.name) }
-
     let rules: [CompiledRule]
     let table: FieldTable
     let fields: LineFields

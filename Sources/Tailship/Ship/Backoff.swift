@@ -57,9 +57,6 @@ public struct Backoff: Sendable {
         return min(base, maxMs)
     }
 
-    /// Whether the next wait would already be the longest one.
-    public var isAtMaximum: Bool { baseMs(afterFailures: failures + 1) >= maxMs }
-
     /// Records a failure and returns how long to wait before retrying, in milliseconds.
     public mutating func nextDelayMs(retryAfterSeconds: Int? = nil) -> Int {
         failures += 1
@@ -74,10 +71,5 @@ public struct Backoff: Sendable {
     public mutating func maximumDelayMs() -> Int {
         failures += 1
         return maxMs + random(jitterMs)
-    }
-
-    /// Forgets the failures after a success.
-    public mutating func reset() {
-        failures = 0
     }
 }
