@@ -19,10 +19,12 @@ let package = Package(
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
         .systemLibrary(name: "CPCRE2", pkgConfig: "libpcre2-8", providers: [.apt(["libpcre2-dev"])]),
+        // Linux system calls glibc declares only under _GNU_SOURCE (statx).
+        .systemLibrary(name: "CLinux"),
         .target(
             name: "Tailship",
             dependencies: [
-                "CCurl", "CZlib", "CYAML", "CPCRE2",
+                "CCurl", "CZlib", "CYAML", "CPCRE2", "CLinux",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

@@ -246,6 +246,36 @@ struct TailTailerTests {
         #expect(eventually { sink.inner.texts == ["one", "two"] })
     }
 
+    /// After a reload, a file without checkpoint created after the old tailer stopped watching
+    /// appeared while the agent ran: read from its first byte even with `start_at: end`; an
+    /// older one is a file first seen now: skipped to its end.
+    @Test func aFileCreatedDuringAReloadIsReadFromItsStart() throws {
+        let dir = try TailTempDir()
+        dir.write("old.log", "history\n")
+        usleep(20_000)
+        let since = Int64(Date().timeIntervalSince1970 * 1e9)
+        usleep(20_000)
+        dir.write("gap.log", "born in the gap\n")
+        guard try ReadableFile(path: dir.path("gap.log")).birthTimeNs() != nil else {
+            Issue.record("this file system records no birth time; the reload gap cannot be tested here")
+            return
+        }
+        var options = Self.fastOptions
+        options.appearedSinceNs = since
+        let sink = CollectingSink()
+        let tailer = Tailer(
+            sources: [TailSource(name: "app", paths: [dir.root + "/*.log"], startAt: .end)], sink: sink,
+            options: options, logger: Self.quietLogger)
+        try tailer.start()
+        defer { tailer.stop() }
+        #expect(eventually { sink.texts == ["born in the gap"] })
+        dir.append("old.log", "later\n")
+        #expect(eventually { sink.texts == ["born in the gap", "later"] })
+        let starts = sink.seen.withLock { $0.openings.values.map { ($0.path, $0.start) } }
+        #expect(Dictionary(uniqueKeysWithValues: starts)[dir.path("gap.log")] == .appeared)
+        #expect(Dictionary(uniqueKeysWithValues: starts)[dir.path("old.log")] == .end)
+    }
+
     @Test func aOneShotReadDeliversEveryLineIncludingTheLast() throws {
         let dir = try TailTempDir()
         let path = dir.write("a.log", (0..<1000).map { "row \($0)" }.joined(separator: "\n"))

@@ -8,6 +8,9 @@ public final class Agent {
     /// How long shutdown may wait for in-flight batches before abandoning them (they are
     /// simply not acknowledged, so their lines are read again on the next start).
     public static let shutdownGraceMs = 10_000
+    /// How long before a reload's stop a file may have been created without the old tailer
+    /// having seen it (its inotify event still unread): 10 s, generously.
+    static let reloadGapMarginNs: Int64 = 10_000_000_000
     /// How often the signal wait wakes up (for the periodic stats line).
     static let tickMs = 1_000
     static let statsIntervalMs = 60_000
@@ -55,8 +58,12 @@ public final class Agent {
                     continue
                 }
                 logger.info(.agentReloading, metadata: ["config": "\(configPath)"])
+                // Files created while one pipeline gives way to the other appeared while the agent
+                // was running: the new one reads them from their start (with a margin for events
+                // the old tailer had not handled yet; a file it did see has its checkpoint).
+                let appearedSinceNs = Int64(Date().timeIntervalSince1970 * 1e9) - Self.reloadGapMarginNs
                 running.stop(graceMs: Self.shutdownGraceMs)
-                running = try RunningPipeline.start(plan: plan, logger: logger)
+                running = try RunningPipeline.start(plan: plan, logger: logger, appearedSinceNs: appearedSinceNs)
             case nil:
                 break
             }

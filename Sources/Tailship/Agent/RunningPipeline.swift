@@ -9,14 +9,18 @@ struct RunningPipeline {
     let stages: PipelineStages
     let tailer: Tailer
 
-    static func start(plan: AgentPlan, logger: Logger) throws -> RunningPipeline {
+    /// `appearedSinceNs`: for a pipeline that replaces another (a reload), the instant the old
+    /// one may have stopped noticing new files (see `Tailer.Options.appearedSinceNs`).
+    static func start(plan: AgentPlan, logger: Logger, appearedSinceNs: Int64? = nil) throws -> RunningPipeline {
         let stages = try PipelineStages(plan: plan, storeName: CheckpointStore.liveStoreName, logger: logger)
         let checkpointer = stages.checkpointer
+        var options = Tailer.Options()
+        options.appearedSinceNs = appearedSinceNs
         let tailer = Tailer(
             sources: plan.config.sources.map(TailSource.init), sink: stages.rules,
             resume: { path, status, matches in
                 checkpointer.resumeDecision(path: path, status: status, matches: matches)
-            }, logger: logger)
+            }, options: options, logger: logger)
         do {
             try stages.shipper.start()
             try tailer.start()

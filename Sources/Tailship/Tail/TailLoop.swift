@@ -15,6 +15,7 @@
             var rescanInterval: Duration
             var unwatchedRescanInterval: Duration
             var drainGrace: Duration
+            var appearedSinceNs: Int64?
         }
 
         let stopping = Atomic<Bool>(false)
@@ -316,10 +317,12 @@
                 let handle = try ReadableFile(path: path)
                 let status = try handle.status()
                 guard status.isRegular else { return nil }
-                let start: TailedFile.FirstSightStart =
-                    !initial
-                    ? .zero(.appeared)
-                    : discovery.sources[source].startAt == .end ? .end(status.size) : .zero(.beginning)
+                let start: TailedFile.FirstSightStart
+                if !initial || appearedDuringAReload(handle) {
+                    start = .zero(.appeared)
+                } else {
+                    start = discovery.sources[source].startAt == .end ? .end(status.size) : .zero(.beginning)
+                }
                 let file = TailedFile(
                     id: nextID, source: source, path: path, file: handle, status: status, start: start,
                     maxLineBytes: discovery.sources[source].maxLineBytes)
@@ -356,6 +359,14 @@
                 remove(file, reason: .failed)
                 return false
             }
+        }
+
+        /// Whether a file found by the initial scan was created after the previous tailer of this
+        /// process stopped watching (see `Tailer.Options.appearedSinceNs`). Without a birth time
+        /// it cannot tell, and `start_at` decides.
+        private func appearedDuringAReload(_ handle: ReadableFile) -> Bool {
+            guard let since = options.appearedSinceNs, let born = handle.birthTimeNs() else { return false }
+            return born >= since
         }
 
         /// Reads what the file has; handles its first turn, copies, truncation, and closing a

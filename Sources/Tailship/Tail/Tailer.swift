@@ -29,6 +29,12 @@
             /// How long a renamed-away or deleted file stays open at its end, for a writer that still
             /// appends through its old descriptor after the rename.
             public var drainGrace: Duration = .seconds(1)
+            /// Set when this tailer follows another in the same process (a reload): files its
+            /// initial scan finds without a checkpoint that were created at or after this instant
+            /// (ns since the epoch, from their birth time) appeared while the process was watching,
+            /// in the gap between the two tailers, and are read from their first byte whatever
+            /// `start_at` says. Nil at the process's own start.
+            public var appearedSinceNs: Int64?
 
             public init() {}
         }
@@ -77,7 +83,8 @@
             let loopOptions = TailLoop.Options(
                 chunkSize: max(options.chunkSize, 4096), chunksPerTurn: max(options.chunksPerTurn, 1),
                 pollIntervalMs: Int32(clamping: max(milliseconds, 1)), rescanInterval: options.rescanInterval,
-                unwatchedRescanInterval: options.unwatchedRescanInterval, drainGrace: options.drainGrace)
+                unwatchedRescanInterval: options.unwatchedRescanInterval, drainGrace: options.drainGrace,
+                appearedSinceNs: options.appearedSinceNs)
             let loop = TailLoop(
                 sources: sources, sink: sink, resume: resume, options: loopOptions, logger: logger,
                 inotify: inotify, wakeup: wakeup)

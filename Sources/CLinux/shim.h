@@ -1,0 +1,16 @@
+// Linux calls glibc does not declare without _GNU_SOURCE (which a Swift module cannot set
+// for Glibc's headers), made through syscall(2) with the kernel's own structures. Import this
+// module only in files that do not also import Glibc: <linux/stat.h> repeats some of its names.
+#include <linux/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+/// Birth time of the open file `fd` in nanoseconds since the epoch (statx STATX_BTIME), or -1
+/// where the call fails or the file system records none.
+static inline long long tailship_birth_time_ns(int fd) {
+    struct statx stx;
+    // 0x1000 is AT_EMPTY_PATH (<linux/fcntl.h> would clash with glibc's <fcntl.h> in Swift).
+    if (syscall(SYS_statx, fd, "", 0x1000, STATX_BTIME, &stx) != 0) return -1;
+    if (!(stx.stx_mask & STATX_BTIME)) return -1;
+    return (long long)stx.stx_btime.tv_sec * 1000000000LL + stx.stx_btime.tv_nsec;
+}
