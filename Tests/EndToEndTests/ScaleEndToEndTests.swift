@@ -7,6 +7,8 @@ import Testing
 @Suite(.serialized) struct ScaleEndToEndTests {
     static let files = 1_000
     static let bound = 100
+    /// `TailLoop.burstWave`: new files of a burst held open together beyond the bound.
+    static let wave = 32
     /// The agent's own descriptors besides log files: stdio, inotify, wakeup pipe, sockets,
     /// state files, and one file being read while a burst is parked.
     static let allowance = 40
@@ -126,8 +128,12 @@ import Testing
             "scale e2e: peak \(peak) descriptors (\(peakOnLogs) on log files) over \(samples) samples, bound \(Self.bound)"
         )
         #expect(samples > 50, "the descriptor count was sampled throughout")
-        #expect(peak <= Self.bound + Self.allowance, "peak \(peak) open descriptors for max_open_files \(Self.bound)")
-        // The tailer's own share: the bound, plus the one file read while a burst is parked.
-        #expect(peakOnLogs <= Self.bound + 1, "peak \(peakOnLogs) log files open for max_open_files \(Self.bound)")
+        #expect(
+            peak <= Self.bound + Self.wave + Self.allowance,
+            "peak \(peak) open descriptors for max_open_files \(Self.bound)")
+        // The tailer's own share: the bound, plus one wave of a burst (established and kept open
+        // until one save covers their positions, then read and closed one by one).
+        #expect(
+            peakOnLogs <= Self.bound + Self.wave, "peak \(peakOnLogs) log files open for max_open_files \(Self.bound)")
     }
 }

@@ -216,6 +216,24 @@ private let idA = FileIdentity(device: 1, inode: 2, fingerprint: 3, fingerprintL
         #expect(store.resumeDecision(path: "/var/log/new.log", device: 10, inode: 500) { _ in false } == .unknown)
     }
 
+    /// Two file systems whose device numbers swap at boot, each with a file on inode 12 (empty
+    /// when first seen, so any bytes match): each file keeps its own key, by its path.
+    @Test func devicesThatSwapNumbersDoNotSwapKeys() throws {
+        let empty = { (device: UInt64) in
+            FileIdentity(device: device, inode: 12, fingerprint: FNV64.offsetBasis, fingerprintLength: 0)
+        }
+        var x = Checkpoint(identity: empty(1), path: "/a/x.log", source: "s", offset: 0, updatedMs: 10)
+        x.key = FileKey(raw: 0xa)
+        var z = Checkpoint(identity: empty(2), path: "/c/z.log", source: "s", offset: 0, updatedMs: 10)
+        z.key = FileKey(raw: 0xb)
+        let store = try Self.store([x, z])
+        #expect(store.resumeDecision(path: "/a/x.log", device: 2, inode: 12) { _ in true } == .resume(x.resumePoint))
+        #expect(store.resumeDecision(path: "/c/z.log", device: 1, inode: 12) { _ in true } == .resume(z.resumePoint))
+        // A key already held by a file tracked now is never handed to a second one.
+        #expect(
+            store.resumeDecision(path: "/b/y.log", device: 1, inode: 12, excluding: [x.key]) { _ in true } == .unknown)
+    }
+
     @Test func ofSeveralOnOneInodeTheMatchingOneWins() throws {
         var stale = Self.recorded
         stale.key = FileKey(raw: 1)

@@ -40,7 +40,7 @@ final class AckRecorder: AcknowledgementSink {
             insertId: insertId ?? "id-\(i)", properties: [EventProperty(name: "n", value: .int(Int64(i)))])
         let origin = EventOrigin(
             source: "app", path: source?.path ?? "/var/log/app.log",
-            identity: FileIdentity(device: 1, inode: source?.inode ?? 2, fingerprint: 3, fingerprintLength: 4),
+            identity: source?.identity ?? FileIdentity(device: 1, inode: 2, fingerprint: 3, fingerprintLength: 4),
             offset: UInt64(i * 100), rule: "purchase", ack: AckHandle(file: 1, segment: UInt64(i)))
         return PendingEvent(event: event, origin: origin)
     }
@@ -49,7 +49,7 @@ final class AckRecorder: AcknowledgementSink {
     /// an event's line again from its file.
     struct SourceLog {
         let path: String
-        let inode: UInt64
+        let identity: FileIdentity
 
         static func line(_ i: Int) -> String {
             let text = "line \(i) \"quoted\" "
@@ -61,7 +61,7 @@ final class AckRecorder: AcknowledgementSink {
                 FileManager.default.temporaryDirectory.appendingPathComponent("ship-src-\(UUID().uuidString).log").path
             try (0..<lines).map { Self.line($0) + "\n" }.joined().write(
                 toFile: path, atomically: false, encoding: .utf8)
-            inode = try FileStatus.of(path: path).inode
+            identity = try FileIdentity.compute(for: ReadableFile(path: path))
         }
     }
 
@@ -159,7 +159,7 @@ final class AckRecorder: AcknowledgementSink {
         #expect((first["offset"] as? NSNumber)?.intValue == 100)
         #expect(first["rule"] as? String == "purchase")
         #expect(first["source"] as? String == "app")
-        #expect(first["identity"] as? String == "1:\(String(log.inode, radix: 16)):3/4")
+        #expect(first["identity"] as? String == log.identity.description)
         // The shipper keeps no lines: the line is read again from its file at its offset...
         #expect(first["line"] as? String == SourceLog.line(1))
         // ...and is null when that file is no longer there.

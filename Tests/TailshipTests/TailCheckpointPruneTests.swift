@@ -71,16 +71,23 @@ struct TailCheckpointPruneTests {
         #expect(Set(reloaded.checkpoints.keys) == [open.key, behind.key])
     }
 
-    @Test func pathHoldsFileComparesTheInode() throws {
+    @Test func pathHoldsFileComparesTheInodeAndTheFirstBytes() throws {
         let dir = try TailTempDir()
         let path = dir.write("a.log", "x\n")
-        let status = try FileStatus.of(path: path)
-        var checkpoint = Self.checkpoint(status.inode)
-        checkpoint.identity.device = status.device
+        var checkpoint = Self.checkpoint(0)
+        checkpoint.identity = try FileIdentity.compute(for: ReadableFile(path: path))
         checkpoint.path = path
         #expect(CheckpointStore.pathHoldsFile(checkpoint))
         // A device renumbered across a reboot does not make the file someone else.
         checkpoint.identity.device &+= 1
+        #expect(CheckpointStore.pathHoldsFile(checkpoint))
+        // Truncated and rewritten in place: the same inode, another file; the old key is prunable.
+        let writer = try #require(FileHandle(forUpdatingAtPath: path))
+        try writer.truncate(atOffset: 0)
+        writer.write(Data("y\n".utf8))
+        try writer.close()
+        #expect(!CheckpointStore.pathHoldsFile(checkpoint))
+        checkpoint.identity = try FileIdentity.compute(for: ReadableFile(path: path))
         #expect(CheckpointStore.pathHoldsFile(checkpoint))
         checkpoint.identity.inode += 1
         #expect(!CheckpointStore.pathHoldsFile(checkpoint))

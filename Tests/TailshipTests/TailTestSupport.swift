@@ -75,7 +75,7 @@ final class CollectingSink: LineSink {
         seen.withLock { $0.identities[file] = identity }
     }
 
-    func skipped(file: Int, to offset: UInt64) {
+    func skipped(file: Int, to offset: UInt64, coveredBy original: Int) {
         seen.withLock { $0.endOffsets[file] = offset }
     }
 

@@ -50,7 +50,7 @@ public final class Agent {
                     plan = try AgentPlan.load(path: configPath, environment: environment())
                     // A state directory the new config cannot use would only show once the
                     // running pipeline is stopped: check it first.
-                    _ = try CheckpointStore(directory: plan.config.stateDir)
+                    _ = try CheckpointStore(directory: plan.config.stateDir, discardingLeftovers: false)
                 } catch {
                     logger.error(
                         .agentReloadRefused, "keeping the running configuration",

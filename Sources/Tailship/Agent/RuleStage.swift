@@ -168,12 +168,13 @@ final class RuleStage: LineSink, @unchecked Sendable {
         return groups
     }
 
-    func skipped(file: Int, to offset: UInt64) {
+    func skipped(file: Int, to offset: UInt64, coveredBy original: Int) {
         guard var info = files[file] else { return }
         let handle = AckHandle(file: file, segment: info.nextSegment)
         info.nextSegment += 1
         files[file] = info
-        checkpointer.segment(handle, endOffset: offset, pending: 0)
+        checkpointer.segment(handle, endOffset: offset, pending: 1)
+        checkpointer.resolve(handle, when: original, reaches: offset)
     }
 
     func identityChanged(file: Int, identity: FileIdentity) {

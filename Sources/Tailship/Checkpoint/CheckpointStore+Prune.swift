@@ -8,8 +8,8 @@
         public static let pruneGraceMs: Int64 = 3_600_000
 
         /// Whether `checkpoint` may be dropped at `nowMs`. It must be gone: not held by the
-        /// tailer (`scan.live`: open, idle or draining), and its last path no longer names its
-        /// device and inode (`pathHolds`). And it must be done with, for `graceMs` since its last
+        /// tailer (`scan.live`: open, idle or draining), and its last path no longer holds it
+        /// (`pathHolds`: its inode and first bytes). And it must be done with, for `graceMs` since its last
         /// update: fully read (its offset at or past where this run's reading of it ended), or
         /// never sighted by a tailer that has been watching for `graceMs` (a file that went away
         /// while the agent was stopped: nothing can read it any more).
@@ -40,10 +40,12 @@
             return gone
         }
 
-        /// Whether the checkpoint's last path still names a file with its inode.
+        /// Whether the checkpoint's last path still holds its file: its inode, beginning with its
+        /// fingerprinted bytes (a file truncated or rewritten since keeps the inode, not the file:
+        /// its old key, superseded, is then prunable).
         public static func pathHoldsFile(_ checkpoint: Checkpoint) -> Bool {
-            guard let status = try? FileStatus.of(path: checkpoint.path) else { return false }
-            return status.inode == checkpoint.identity.inode
+            guard let file = try? ReadableFile(path: checkpoint.path) else { return false }
+            return (try? checkpoint.identity.matches(file)) ?? false
         }
     }
 #endif

@@ -18,6 +18,8 @@ public struct CheckpointStore: Sendable {
     public let directory: String
     public let name: String
     public private(set) var checkpoints: [FileKey: Checkpoint] = [:]
+    /// The keys recorded for each inode (lookups at every file opened need not scan them all).
+    private var byInode: [UInt64: Set<FileKey>] = [:]
 
     public var path: String { directory + "/" + name }
 
@@ -27,16 +29,19 @@ public struct CheckpointStore: Sendable {
     public static let importStoreName = "import-checkpoints.json"
 
     /// Opens (and, unless `createIfMissing` is false, creates) the store's directory and loads
-    /// the saved document; a missing document is an empty store.
-    public init(directory: String, name: String = "checkpoints.json", createIfMissing: Bool = true)
-        throws(CheckpointError)
-    {
+    /// the saved document; a missing document is an empty store. The owner of the store
+    /// (`discardingLeftovers`) also removes a `.tmp` a crash left; a mere look (a reload checking
+    /// the new configuration's state directory) must not: it may be a save in progress.
+    public init(
+        directory: String, name: String = "checkpoints.json", createIfMissing: Bool = true,
+        discardingLeftovers: Bool = true
+    ) throws(CheckpointError) {
         self.directory = directory
         self.name = name
         if createIfMissing { try AtomicFile.createDirectory(directory) }
-        if createIfMissing { try? FileManager.default.removeItem(atPath: path + ".tmp") }
+        if createIfMissing && discardingLeftovers { try? FileManager.default.removeItem(atPath: path + ".tmp") }
         guard let data = FileManager.default.contents(atPath: path) else { return }
-        for checkpoint in try Self.decode(data, path: path) { checkpoints[checkpoint.key] = checkpoint }
+        for checkpoint in try Self.decode(data, path: path) { update(checkpoint) }
     }
 
     private struct VersionOnly: Codable { var version: Int }
@@ -69,19 +74,25 @@ public struct CheckpointStore: Sendable {
     }
 
     /// The checkpoints recorded for an inode, on any device: usually zero or one, more after
-    /// inode reuse. `resumePoint` picks the one that is this file.
+    /// inode reuse. `resumeDecision` picks the one that is this file.
     public func checkpoints(inode: UInt64) -> [Checkpoint] {
-        checkpoints.values.filter { $0.identity.inode == inode }
+        (byInode[inode] ?? []).compactMap { checkpoints[$0] }
     }
 
     public subscript(key: FileKey) -> Checkpoint? { checkpoints[key] }
 
     public mutating func update(_ checkpoint: Checkpoint) {
+        if let old = checkpoints[checkpoint.key], old.identity.inode != checkpoint.identity.inode {
+            byInode[old.identity.inode]?.remove(checkpoint.key)
+        }
         checkpoints[checkpoint.key] = checkpoint
+        byInode[checkpoint.identity.inode, default: []].insert(checkpoint.key)
     }
 
     public mutating func remove(_ key: FileKey) {
-        checkpoints[key] = nil
+        guard let old = checkpoints.removeValue(forKey: key) else { return }
+        byInode[old.identity.inode]?.remove(key)
+        if byInode[old.identity.inode]?.isEmpty == true { byInode[old.identity.inode] = nil }
     }
 
     /// The document's bytes: version 2, checkpoints sorted by path then offset.
@@ -106,21 +117,23 @@ public struct CheckpointStore: Sendable {
 
 extension CheckpointStore {
     /// Which recorded file, if any, the file at `path` (`device`, `inode`) is. A checkpoint is
-    /// this file when its inode is the file's and its fingerprint matches the file's first bytes
-    /// (`fingerprintMatches`), and either its device is the file's, or (a device renumbered
-    /// across a reboot) its recorded path is `path`. Several candidates (inode reuse): the one on
-    /// this device, with the longest fingerprint, most recently updated.
+    /// this file when its inode is the file's, its fingerprint matches the file's first bytes
+    /// (`fingerprintMatches`), it is not held by another file now (`excluding`), and either its
+    /// device is the file's or (a device renumbered across a reboot) its recorded path is `path`.
+    /// Of several candidates (inode reuse, devices renumbered): the one at this path, then on this
+    /// device, with the longest fingerprint, most recently updated.
     public func resumeDecision(
-        path: String, device: UInt64, inode: UInt64, fingerprintMatches: (FileIdentity) -> Bool
+        path: String, device: UInt64, inode: UInt64, excluding held: Set<FileKey> = [],
+        fingerprintMatches: (FileIdentity) -> Bool
     ) -> ResumeDecision {
-        let candidates = checkpoints(inode: inode)
+        let candidates = checkpoints(inode: inode).filter { !held.contains($0.key) }
         let matching = candidates.filter {
             ($0.identity.device == device || $0.path == path) && fingerprintMatches($0.identity)
         }
-        if let best = matching.max(by: { a, b in
-            (a.identity.device == device ? 1 : 0, a.identity.fingerprintLength, a.updatedMs)
-                < (b.identity.device == device ? 1 : 0, b.identity.fingerprintLength, b.updatedMs)
-        }) {
+        func rank(_ c: Checkpoint) -> (Int, Int, Int, Int64) {
+            (c.path == path ? 1 : 0, c.identity.device == device ? 1 : 0, c.identity.fingerprintLength, c.updatedMs)
+        }
+        if let best = matching.max(by: { rank($0) < rank($1) }) {
             return .resume(best.resumePoint)
         }
         if let same = candidates.first(where: { $0.identity.device == device && $0.path == path }) {

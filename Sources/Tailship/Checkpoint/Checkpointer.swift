@@ -25,6 +25,7 @@ public final class Checkpointer: AcknowledgementSink, Sendable {
         case identity(file: Int, FileIdentity)
         case moved(file: Int, path: String)
         case segment(AckHandle, endOffset: UInt64, pending: Int)
+        case link(AckHandle, original: Int, offset: UInt64)
         case acknowledged([AckHandle], DeliveryResult)
         case closed(file: Int)
         case scanned(FileScan)
@@ -38,14 +39,23 @@ public final class Checkpointer: AcknowledgementSink, Sendable {
         var outstanding = 0
     }
 
-    private let inbox = BlockingQueue<Message>(capacity: Int.max)
+    /// Bounded, weighted by acknowledgement handles (every other message weighs 1): should a save
+    /// hang (a dying disk), senders wait instead of piling up acknowledgements without limit,
+    /// and reading and shipping pause.
+    private let inbox = BlockingQueue<Message>(capacity: 1 << 16) { message in
+        if case .acknowledged(let handles, _) = message { return max(1, handles.count) }
+        return 1
+    }
     private let metrics: AgentMetrics
     private let logger: Logger
     /// Sequence numbers of positions announced by `open` and of those on disk.
     private let announced = Atomic<UInt64>(0)
     private let durable = Atomic<UInt64>(0)
+    /// The last save failed (a full disk): waiting for durability is pointless until one succeeds.
+    private let saveFailing = Atomic<Bool>(false)
     private let durableChanged = NSCondition()
     private let finished = DispatchSemaphore(value: 0)
+    private let stopped = Atomic<Bool>(false)
     private let state: Mutex<State>
 
     /// What the checkpointer's thread works on; behind a mutex only so that `resumeDecision`
@@ -54,7 +64,24 @@ public final class Checkpointer: AcknowledgementSink, Sendable {
         var store: CheckpointStore
         var tracker = AckTracker()
         /// Per tailer file id: its key and source, while the tracker follows it.
-        var files: [Int: (key: FileKey, source: String)] = [:]
+        private(set) var files: [Int: (key: FileKey, source: String)] = [:]
+        /// The keys of `files`, for `resumeDecision`.
+        private(set) var heldKeys: Set<FileKey> = []
+
+        mutating func track(file: Int, key: FileKey, source: String) {
+            if let old = files[file] { heldKeys.remove(old.key) }
+            files[file] = (key, source)
+            heldKeys.insert(key)
+        }
+
+        /// Forgets `file` once the tracker has nothing outstanding for it.
+        mutating func forgetIfDone(file: Int) {
+            guard !tracker.isTracked(file: file), let old = files.removeValue(forKey: file) else { return }
+            heldKeys.remove(old.key)
+        }
+        /// Segments of copies waiting for their original's position (by the original's file id)
+        /// to reach an offset (see `resolve(_:when:reaches:)`).
+        var links: [Int: [(offset: UInt64, handle: AckHandle)]] = [:]
         var dirty = false
         /// Highest `opened` sequence applied to the store.
         var applied: UInt64 = 0
@@ -86,13 +113,17 @@ public final class Checkpointer: AcknowledgementSink, Sendable {
         durable.load(ordering: .acquiring) >= sequence
     }
 
-    /// Waits up to `timeout` until every position announced so far is on disk.
+    /// Waits up to `timeout` until every position announced so far is on disk; false at once
+    /// while saves fail (the reading thread must not stall on a full disk: files that come and go
+    /// meanwhile would be missed).
     public func waitUntilDurable(timeout: Duration) -> Bool {
         let target = announced.load(ordering: .relaxed)
+        if saveFailing.load(ordering: .acquiring) { return durable.load(ordering: .acquiring) >= target }
         let deadline = Date(timeIntervalSinceNow: timeout.seconds)
         durableChanged.lock()
         defer { durableChanged.unlock() }
         while durable.load(ordering: .acquiring) < target {
+            if saveFailing.load(ordering: .acquiring) { return false }
             if !durableChanged.wait(until: deadline) { return durable.load(ordering: .acquiring) >= target }
         }
         return true
@@ -103,6 +134,15 @@ public final class Checkpointer: AcknowledgementSink, Sendable {
     /// acknowledgements.
     public func segment(_ handle: AckHandle, endOffset: UInt64, pending: Int) {
         inbox.put([.segment(handle, endOffset: endOffset, pending: pending)])
+    }
+
+    /// Segment `handle` (sent with one pending event) resolves once file `original`'s checkpoint
+    /// reaches `offset`: a copy's skip over content already read in the original moves the copy's
+    /// position only as far as the original's acknowledgements have gone. Should the original's
+    /// events never be acknowledged (a stop during an outage), the copy stays before them too, and
+    /// the next run reads them again from it.
+    public func resolve(_ handle: AckHandle, when original: Int, reaches offset: UInt64) {
+        inbox.put([.link(handle, original: original, offset: offset)])
     }
 
     public func identityChanged(file: Int, identity: FileIdentity) {
@@ -132,8 +172,11 @@ public final class Checkpointer: AcknowledgementSink, Sendable {
 
     /// Which recorded file, if any, the file at `path` is (`CheckpointStore.resumeDecision`).
     public func resumeDecision(path: String, status: FileStatus, matches: (FileIdentity) -> Bool) -> ResumeDecision {
-        state.withLock {
-            $0.store.resumeDecision(path: path, device: status.device, inode: status.inode, fingerprintMatches: matches)
+        state.withLock { state in
+            // A key held by a file tracked now is that file's, never a second one's.
+            state.store.resumeDecision(
+                path: path, device: status.device, inode: status.inode,
+                excluding: state.heldKeys, fingerprintMatches: matches)
         }
     }
 
@@ -146,8 +189,10 @@ public final class Checkpointer: AcknowledgementSink, Sendable {
         return reply.outstanding
     }
 
-    /// Applies what is queued, saves, and ends the thread. Nothing may be sent afterwards.
+    /// Applies what is queued, saves, and ends the thread; later calls return at once. What is
+    /// sent afterwards is dropped.
     public func stop() {
+        guard !stopped.exchange(true, ordering: .acquiringAndReleasing) else { return }
         inbox.close()
         finished.wait()
     }
@@ -165,7 +210,9 @@ public final class Checkpointer: AcknowledgementSink, Sendable {
                 for message in taken ?? [] {
                     if case .barrier(let reply) = message { replies.append(reply) } else { apply(message, to: &state) }
                 }
-                return (state.applied > durable.load(ordering: .relaxed), state.tracker.outstandingSegments)
+                // Counted over every file: only when someone asks (`settle`).
+                let outstanding = replies.isEmpty ? 0 : state.tracker.outstandingSegments
+                return (state.applied > durable.load(ordering: .relaxed), outstanding)
             }
             let stopping = taken == nil
             // A new position is saved at once; a failing disk is retried on the interval only.
@@ -193,6 +240,7 @@ public final class Checkpointer: AcknowledgementSink, Sendable {
         else { return }
         do {
             try snapshot.save()
+            saveFailing.store(false, ordering: .releasing)
             if failing {
                 failing = false
                 logger.info(.checkpointSaveRecovered, metadata: ["checkpoint.path": "\(snapshot.path)"])
@@ -203,6 +251,11 @@ public final class Checkpointer: AcknowledgementSink, Sendable {
             durableChanged.unlock()
         } catch {
             state.withLock { $0.dirty = true }
+            saveFailing.store(true, ordering: .releasing)
+            // Wake waiters: they give up at once while saves fail.
+            durableChanged.lock()
+            durableChanged.broadcast()
+            durableChanged.unlock()
             if !failing {
                 logger.error(
                     .checkpointSaveFailed, "retrying every second; files first seen meanwhile are not read",
@@ -217,7 +270,7 @@ public final class Checkpointer: AcknowledgementSink, Sendable {
         switch message {
         case .opened(let opening, let source, let sequence):
             state.tracker.open(file: opening.file, offset: opening.offset)
-            state.files[opening.file] = (opening.key, source)
+            state.track(file: opening.file, key: opening.key, source: source)
             var checkpoint =
                 state.store[opening.key]
                 ?? Checkpoint(
@@ -250,6 +303,15 @@ public final class Checkpointer: AcknowledgementSink, Sendable {
             if let offset = state.tracker.addSegment(handle, endOffset: endOffset, pending: pending) {
                 advance(handle.file, to: offset, nowMs: nowMs, in: &state)
             }
+        case .link(let handle, let original, let offset):
+            // Reached already, or all of the original is resolved and forgotten: at once.
+            if state.tracker.committed(file: original).map({ $0 >= offset }) ?? true {
+                if let moved = state.tracker.resolve(handle) {
+                    advance(handle.file, to: moved, nowMs: nowMs, in: &state)
+                }
+            } else {
+                state.links[original, default: []].append((offset, handle))
+            }
         case .acknowledged(let handles, let result):
             metrics.add(result == .deadLettered ? .eventsDeadLettered : .eventsDelivered, handles.count)
             // Handles of one batch mostly share a segment: resolve each run at once.
@@ -260,12 +322,12 @@ public final class Checkpointer: AcknowledgementSink, Sendable {
                 if let offset = state.tracker.resolve(handles[i], count: j - i) {
                     advance(handles[i].file, to: offset, nowMs: nowMs, in: &state)
                 }
-                if !state.tracker.isTracked(file: handles[i].file) { state.files[handles[i].file] = nil }
+                state.forgetIfDone(file: handles[i].file)
                 i = j
             }
         case .closed(let file):
             state.tracker.close(file: file)
-            if !state.tracker.isTracked(file: file) { state.files[file] = nil }
+            state.forgetIfDone(file: file)
         case .scanned(let scan):
             let pruned = state.store.prune(scan, nowMs: nowMs)
             if !pruned.isEmpty { state.dirty = true }
@@ -280,11 +342,24 @@ public final class Checkpointer: AcknowledgementSink, Sendable {
     }
 
     private func advance(_ file: Int, to offset: UInt64, nowMs: Int64, in state: inout State) {
-        guard let key = state.files[file]?.key, var checkpoint = state.store[key] else { return }
-        checkpoint.offset = offset
-        checkpoint.updatedMs = nowMs
-        state.store.update(checkpoint)
-        state.dirty = true
+        if let key = state.files[file]?.key, var checkpoint = state.store[key] {
+            checkpoint.offset = offset
+            checkpoint.updatedMs = nowMs
+            state.store.update(checkpoint)
+            state.dirty = true
+        }
+        // Copies waiting for this file to get there.
+        guard let waiting = state.links[file] else { return }
+        let due = waiting.filter { $0.offset <= offset }
+        guard !due.isEmpty else { return }
+        let rest = waiting.filter { $0.offset > offset }
+        state.links[file] = rest.isEmpty ? nil : rest
+        for link in due {
+            if let moved = state.tracker.resolve(link.handle) {
+                advance(link.handle.file, to: moved, nowMs: nowMs, in: &state)
+            }
+            state.forgetIfDone(file: link.handle.file)
+        }
     }
 }
 

@@ -1,7 +1,7 @@
 /// Reads an event's line again from its file, for a dead letter the API caused: the shipper
 /// keeps no lines (memory between reading and sending is bounded in bytes), and such letters
-/// are rare. The file must still be at the recorded path with the recorded inode; the line is
-/// cut at `maxBytes`.
+/// are rare. The file must still be at the recorded path, with the recorded inode and first bytes
+/// (not truncated and rewritten since); the line is cut at `maxBytes`.
 enum LineRecall {
     static let maxBytes = 64 * 1024
 
@@ -9,7 +9,7 @@ enum LineRecall {
     /// longer holds the file or the bytes cannot be read.
     static func line(at origin: EventOrigin) -> String? {
         guard let file = try? ReadableFile(path: origin.path), let status = try? file.status(),
-            status.inode == origin.identity.inode, origin.offset < status.size
+            (try? origin.identity.matches(file, status: status)) == true, origin.offset < status.size
         else { return nil }
         let length = Int(min(UInt64(maxBytes), status.size - origin.offset))
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(length, 1), alignment: 1)

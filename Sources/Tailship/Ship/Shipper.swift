@@ -129,7 +129,7 @@ public final class Shipper: Sendable {
     }
 
     /// `submit`, waiting for room at most until `deadline` (a past deadline: not at all), so a
-    /// caller can go on with other work while the API is down (see `Pipeline.waitForRoom`).
+    /// caller can go on with other work while the API is down (see `RuleStage.waitForRoom`).
     public func submit(_ pending: [PendingEvent], until deadline: Date) -> SubmitResult {
         guard !pending.isEmpty else { return .accepted }
         switch events.put([EventGroup(pending)], until: deadline) {

@@ -13,6 +13,9 @@ struct ReadMark: Sendable, Hashable {
     /// FNV-1a of the bytes [readEnd - tailLength, readEnd).
     var tailHash: UInt64
     var tailLength: Int
+    /// The sink's id of the file read (the original): a copy's position may only move past
+    /// `lineStart` once the original's has (what was read there may not be acknowledged yet).
+    var file: Int = 0
 }
 
 /// The last bytes read from a file, up to `TailWindow.capacity`: kept up to date as each chunk

@@ -2,7 +2,7 @@
 /// fingerprint of its first bytes, never its path. The device is where the file was last seen,
 /// a hint rather than part of the identity: where `st_dev` changes across a reboot (LVM,
 /// device-mapper, overlayfs), a file at its recorded path with its recorded inode and first
-/// bytes is still recognised (see `CheckpointStore.resumePoint`).
+/// bytes is still recognised (see `CheckpointStore.resumeDecision`).
 ///
 /// The fingerprint covers the first `fingerprintLength` bytes, min(size, 1 KiB). A file first
 /// seen with fewer bytes (even none) gets a fingerprint of what it had, *upgraded in place* as

@@ -38,9 +38,10 @@ public protocol LineSink: AnyObject, Sendable {
     /// Complete lines of `file`, in order. `batch.endOffset` is just past the last line's `\n`.
     /// The batch and its bytes are valid only during this call.
     func lines(file: Int, _ batch: LineBatch)
-    /// `file`'s position moves on to `offset` over bytes that produce nothing (a copy of content
-    /// already read).
-    func skipped(file: Int, to offset: UInt64)
+    /// `file`'s position moves on to `offset` over bytes it repeats from `original` (a copy of
+    /// content already read there): once `original`'s own position has reached `offset`, since
+    /// what was read there may not be acknowledged yet.
+    func skipped(file: Int, to offset: UInt64, coveredBy original: Int)
     /// `file`'s identity changed: its fingerprint grew with it.
     func identityChanged(file: Int, identity: FileIdentity)
     /// An open file was renamed to another path that still matches its source.
@@ -63,7 +64,7 @@ extension LineSink {
     public func isDurable(file: Int) -> Bool { true }
     public func waitUntilDurable(timeout: Duration) -> Bool { true }
     /// Default: skipped bytes, identities and renames do not matter to the sink.
-    public func skipped(file: Int, to offset: UInt64) {}
+    public func skipped(file: Int, to offset: UInt64, coveredBy original: Int) {}
     public func identityChanged(file: Int, identity: FileIdentity) {}
     public func fileMoved(file: Int, path: String) {}
     /// Default: nothing to prune.

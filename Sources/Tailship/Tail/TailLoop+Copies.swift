@@ -8,11 +8,12 @@
         /// truncation is not seen yet; `established`: a copy, repositioned past what was read.
         enum CopyCheck { case empty, wait, established, notACopy }
 
-        /// Moves a copy on past the content already read, and the sink's position with it.
-        private func reposition(_ file: TailedFile, at offset: UInt64) throws(SyscallError) {
+        /// Moves a copy on past the content already read in `original` (the sink's id of that
+        /// file), and the sink's position with it, once the original's has got there.
+        private func reposition(_ file: TailedFile, at offset: UInt64, original: Int) throws(SyscallError) {
             try file.repositionAsCopy(at: offset)
             file.copyWaitSince = nil
-            sink.skipped(file: file.id, to: offset)
+            sink.skipped(file: file.id, to: offset, coveredBy: original)
         }
 
         /// Whether `handle`'s first bytes hash to the recorded fingerprint of another file held
@@ -40,7 +41,7 @@
                 try handle.bytes(at: offset, length: length)
             }
             if let mark = try copies.match(size: size, now: now, read: read) {
-                try reposition(file, at: mark.lineStart)
+                try reposition(file, at: mark.lineStart, original: mark.file)
                 logger.info(
                     .tailCopyRecognised,
                     metadata: ["file.path": "\(file.path)", "file.offset": "\(mark.lineStart)"])
@@ -79,7 +80,7 @@
             file.copyWaitSince = since
             guard now - since >= Self.copyWait else { return .wait }
             // Never truncated: all of the copy is also in the original, read there.
-            try reposition(file, at: size)
+            try reposition(file, at: size, original: original.id)
             logger.info(
                 .tailCopyRecognised,
                 metadata: [

@@ -56,11 +56,10 @@
             openCounts[source] > discovery.sources[source].maxOpenFiles
         }
 
-        /// Parks `file` if it is idle and read to its end (with `unread`, if it is established,
-        /// whatever it holds); keeps the count.
+        /// Parks `file` if it is idle and read to its end; keeps the count.
         @discardableResult
-        func park(_ file: TailedFile, unread: Bool = false) -> Bool {
-            guard (try? file.park(unread: unread)) == true else { return false }
+        func park(_ file: TailedFile) -> Bool {
+            guard (try? file.park()) == true else { return false }
             openCounts[file.source] -= 1
             return true
         }

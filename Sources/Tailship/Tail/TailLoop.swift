@@ -57,9 +57,9 @@
         /// The longest wait for room in the sink per turn while reading is paused.
         static let roomWait: Duration = .milliseconds(100)
         /// The longest wait, after a scan announced new files, for their positions to be saved
-        /// (one save, normally milliseconds); files still waiting after it (a full disk) are not
-        /// read, and are tried again every turn.
-        static let durableWait: Duration = .seconds(2)
+        /// (one save, normally milliseconds; none at all while saves fail); files still waiting
+        /// after it are not read, and are tried again every turn.
+        static let durableWait: Duration = .seconds(1)
         /// Where reading ended for files stopped this run (see `FileScan.readEnds`), kept for
         /// `readEndLifetime` (longer than the checkpoint store's prune grace).
         private var readEnds: [FileKey: (offset: UInt64, at: ContinuousClock.Instant)] = [:]
@@ -108,10 +108,14 @@
                 // Backpressure: while the sink has no room, the wait is for room (bounded, so that
                 // events are still handled: files that appear are opened, though not read).
                 let room = sink.hasRoom || sink.waitForRoom(timeout: Self.roomWait)
-                // New positions are saved by the sink's own stage; their files wait (bounded) for it.
-                let awaiting = files.contains { $0.awaitingDurability }
-                if awaiting { _ = sink.waitUntilDurable(timeout: Self.roomWait) }
-                let busy = !room || awaiting || files.contains { $0.hasMore }
+                let reading = files.contains { $0.hasMore }
+                // New positions are saved by the sink's own stage; their files wait for it, bounded,
+                // and only while nothing else is to be read. While saves fail the wait ends at once
+                // and the turn is an ordinary one (no spinning, and no other file slowed).
+                let durableNow =
+                    room && !reading && files.contains { $0.awaitingDurability }
+                    && sink.waitUntilDurable(timeout: Self.roomWait)
+                let busy = !room || reading || durableNow
                 var touched = Set<ObjectIdentifier>()
                 var needScan = false
                 do {
@@ -226,6 +230,7 @@
             var newByPath: [String: TailedFile] = [:]
             var held: [HeldKey: TailedFile] = [:]
             var reopen = Set<ObjectIdentifier>()
+            var wave: [TailedFile] = []
             for file in files { held[HeldKey(file.device, file.inode)] = file }
             for (path, source) in snapshot.files.sorted(by: { $0.key < $1.key }) {
                 guard let status = snapshot.statuses[path] ?? (try? FileStatus.of(path: path)) else { continue }
@@ -256,19 +261,23 @@
                 newByPath[path] = opened
                 openCounts[source] += 1
                 if !initial && isOverBound(source) {
-                    // Many files appeared at once: establish this one now (its position is announced)
-                    // and close it, unread, so that the next can be opened within the bound; it is
-                    // read below, one at a time, once the positions are durable. (Not in the initial
-                    // scan, which must not call the sink before `sighted`: files present at start are
-                    // all opened once, then closed down to the bound after their first read.)
+                    // Many files appeared at once: they are taken in waves, so that the bound is
+                    // exceeded by at most a wave. Each is established (its position announced) and
+                    // kept open; then one save covers the wave's positions, and each is read and
+                    // closed again. (Not in the initial scan, which must not call the sink before
+                    // `sighted`: files present at start are all opened once, then closed down to
+                    // the bound after their first read.)
                     byPath[path] = opened
-                    if establish(opened), park(opened, unread: true) {
-                        reopen.insert(ObjectIdentifier(opened))
-                    } else {
-                        parkIdle(source: source, excess: 1)
+                    if establish(opened) { wave.append(opened) }
+                    // Saves take milliseconds: a wave is read as soon as all of it is durable, so
+                    // waves stay as small as the saves allow, and never exceed the bound twice over.
+                    let limit = min(Self.burstWave, max(1, discovery.sources[source].maxOpenFiles))
+                    if wave.count >= limit || wave.allSatisfy({ sink.isDurable(file: $0.id) }) {
+                        readWave(&wave)
                     }
                 }
             }
+            readWave(&wave)
             for file in files where !seen.contains(ObjectIdentifier(file)) && !file.isOpen && inScope(file) {
                 settleParkedAndGone(file)
             }
@@ -302,6 +311,24 @@
                 FileScan(
                     live: Set(files.compactMap(\.key)), readEnds: readEnds.mapValues(\.offset),
                     watchingSinceMs: watchingSinceMs))
+        }
+
+        /// At most this many files of a burst (and at most `maxOpenFiles`) established and still
+        /// open beyond the bound, before their positions are saved together and each is read and
+        /// closed (see `rescan`).
+        static let burstWave = 32
+
+        /// Waits for the wave's positions to be durable, then reads each file and closes it (or
+        /// an older idle one) again. One whose position could not be saved (a full disk) stays
+        /// open, unread: over the bound, but never out of reach.
+        private func readWave(_ wave: inout [TailedFile]) {
+            guard !wave.isEmpty else { return }
+            _ = sink.waitUntilDurable(timeout: Self.durableWait)
+            for file in wave where !file.removed {
+                service(file)
+                if !park(file) { parkIdle(source: file.source, excess: 1) }
+            }
+            wave.removeAll()
         }
 
         /// Records where reading of a file ended, for checkpoint pruning.
@@ -384,12 +411,7 @@
                 }
                 guard unpark(file, at: file.path) else { return }
             }
-            defer {
-                // Parked again at the bound; one whose position is not saved yet, unread.
-                if wasParked && isOverBound(file.source) && !park(file) && file.awaitingDurability {
-                    park(file, unread: true)
-                }
-            }
+            defer { if wasParked && isOverBound(file.source) { park(file) } }
             // Set again below while something is left to read (or reading is paused).
             file.hasMore = false
             if file.key == nil {

@@ -55,11 +55,8 @@
         /// After a truncation the content is new by definition: an old checkpoint for the same
         /// inode must not be resumed even if the new first bytes happen to hash the same.
         var ignoreCheckpoints = false
-        /// Established, but its starting position not yet durable: not read until it is.
+        /// Established, but its starting position not yet durable: not read, nor closed, until it is.
         var awaitingDurability = false
-        /// Parked before it was read to its end (many files appeared at once): reopened and read
-        /// by the next rescan whether or not it changes.
-        private(set) var parkedUnread = false
         /// The last bytes read (for the tail check of a `ReadMark`).
         var tail = TailWindow()
         /// Appeared after start: it may be a copy of content already read (copytruncate), checked
@@ -118,25 +115,21 @@
                 && !awaitingDurability
         }
 
-        /// Closes the descriptor if the file is still read to its end now (or, with `unread`, an
-        /// established file whatever it holds: it is then reopened by the next rescan). Its
-        /// identity, offset and pending partial line stay; `reopen(at:)` continues from there.
-        func park(unread: Bool = false) throws(SyscallError) -> Bool {
-            guard handle != nil, !removed, drainingSince == nil, copyWaitSince == nil else { return false }
-            guard unread ? key != nil : isParkable else { return false }
+        /// Closes the descriptor if the file is still read to its end now. Its identity, offset
+        /// and pending partial line stay; `reopen(at:)` continues from there.
+        func park() throws(SyscallError) -> Bool {
+            guard isParkable else { return false }
             let status = try file.status()
-            guard unread || status.size == splitter.nextOffset else { return false }
+            guard status.size == splitter.nextOffset else { return false }
             parkedStatus = status
-            parkedUnread = unread && status.size != splitter.nextOffset
             handle = nil
             movedTo = nil
             return true
         }
 
-        /// Whether a path `stat` of a parked file says it was written, truncated or replaced since
-        /// (or it was parked with bytes still to read).
+        /// Whether a path `stat` of a parked file says it was written, truncated or replaced since.
         func changedWhileParked(_ status: FileStatus) -> Bool {
-            guard let parkedStatus, !parkedUnread else { return true }
+            guard let parkedStatus else { return true }
             return !status.isUnchanged(since: parkedStatus)
         }
 
@@ -158,7 +151,6 @@
             }
             handle = opened
             parkedStatus = nil
-            parkedUnread = false
             movedTo = nil
             lastActive = .now
             return true
@@ -185,19 +177,20 @@
             var start: StartReason
             var offset: UInt64 = 0
             switch decision {
+            case .resume(let checkpoint) where checkpoint.offset > status.size:
+                // Truncated while the agent was stopped (its first bytes survived): new content,
+                // a new position from 0, saved before it is read like any other.
+                log(
+                    .tailCheckpointPastEnd,
+                    "checkpoint offset \(checkpoint.offset) is past the end (\(status.size)): truncated while stopped; reading from 0"
+                )
+                start = .rewritten
             case .resume(let checkpoint):
                 identity = checkpoint.identity
                 identity?.device = status.device
                 key = checkpoint.key
                 resumed = true
                 offset = checkpoint.offset
-                if offset > status.size {
-                    log(
-                        .tailCheckpointPastEnd,
-                        "checkpoint offset \(offset) is past the end (\(status.size)): truncated while stopped; reading from 0"
-                    )
-                    offset = 0
-                }
                 try seek(to: offset)
                 return opening(offset: offset, start: nil)
             case .rewritten(let old):
@@ -251,7 +244,7 @@
             return ReadMark(
                 fingerprint: identity.fingerprint, fingerprintLength: identity.fingerprintLength,
                 lineStart: splitter.lineStartOffset, readEnd: splitter.nextOffset, tailHash: tail.hash,
-                tailLength: tail.bytes.count)
+                tailLength: tail.bytes.count, file: id)
         }
 
         /// Whether `candidate` (another file, `size` bytes) holds this file's bytes so far: the same
