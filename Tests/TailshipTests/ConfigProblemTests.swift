@@ -28,6 +28,31 @@ import Testing
                 ])
     }
 
+    /// The properties every event already carries cannot be mapped by a rule: each is refused at
+    /// its own position, and an ordinary property beside them is not.
+    @Test func reservedPropertyNamesAreRefusedWhereTheyStand() {
+        let config = variant(
+            "        match: 'x'",
+            """
+                    match: '(?<ts>\\d+) user=(?<u>\\w+)'
+                    properties:
+                      time: "{{ts}}"
+                      plan: x
+                      distinct_id: "{{u}}"
+                      $insert_id: "{{u}}"
+                      ip: { value: "{{u}}", type: string }
+                      token: t
+            """)
+        #expect(
+            configProblems(config) == [
+                "agent.yaml:11:11: property 'time' is set by tailship itself (from the rule's 'time:'); give this property another name",
+                "agent.yaml:13:11: property 'distinct_id' is set by tailship itself (from the rule's 'distinct_id:'); give this property another name",
+                "agent.yaml:14:11: property '$insert_id' is set by tailship itself (from the rule's 'insert_id:', or derived); give this property another name",
+                "agent.yaml:15:11: property 'ip' is set by tailship itself (from the rule's 'ip:', \"0\" without it); give this property another name",
+                "agent.yaml:16:11: property 'token' is set by tailship itself (the project token, for api: track); give this property another name",
+            ])
+    }
+
     @Test func unknownKeyWithoutSuggestionListsKnownKeys() {
         #expect(
             configProblems(minimalConfig + "colour: blue\n")

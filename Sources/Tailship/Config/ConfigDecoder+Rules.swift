@@ -88,6 +88,16 @@ extension ConfigDecoder {
         return TimeSpec(field: field, format: format)
     }
 
+    /// The properties every event already carries, and where each comes from (PRODUCT.md:
+    /// a rule cannot map them).
+    static let reservedProperties: [String: String] = [
+        "time": "from the rule's 'time:'",
+        "distinct_id": "from the rule's 'distinct_id:'",
+        "$insert_id": "from the rule's 'insert_id:', or derived",
+        "ip": "from the rule's 'ip:', \"0\" without it",
+        "token": "the project token, for api: track",
+    ]
+
     /// `properties:` — each a template (`plan: "{{plan}}"`) or `{ value: ..., type: ... }`.
     private mutating func decodeProperties(_ node: YAMLNode) -> [PropertySpec] {
         guard let entries = entries(node, key: "properties") else { return [] }
@@ -96,6 +106,13 @@ extension ConfigDecoder {
             let name = Located(entry.key.value, at: entry.key.mark)
             guard !name.value.isEmpty else {
                 report(name.mark, "a property name must not be empty")
+                continue
+            }
+            if let setBy = Self.reservedProperties[name.value] {
+                // Sent twice, whichever copy the API kept would break dedup or the event's time.
+                report(
+                    name.mark,
+                    "property '\(name.value)' is set by tailship itself (\(setBy)); give this property another name")
                 continue
             }
             if let property = decodeProperty(name: name, entry.value) { properties.append(property) }
