@@ -13,7 +13,8 @@ struct CheckCommand: ParsableCommand {
 
     func run() throws {
         do {
-            _ = try AgentPlan.load(path: options.path, environment: ProcessInfo.processInfo.environment)
+            _ = try AgentPlan.load(
+                path: options.path, environment: ProcessInfo.processInfo.environment, checkPaths: true)
             print("ok")
         } catch {
             Stderr.write(error.description)

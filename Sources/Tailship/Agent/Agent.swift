@@ -31,9 +31,9 @@ public final class Agent {
     /// Runs until a terminating signal. The caller must have called
     /// `SignalWaiter.blockHandledSignals()` before creating any thread.
     public func run() throws {
-        var running = try RunningPipeline.start(
-            plan: try AgentPlan.load(path: configPath, environment: environment()),
-            logger: logger)
+        let initial = try AgentPlan.load(path: configPath, environment: environment())
+        var lock = try StateDirectoryLock(stateDir: initial.config.stateDir)
+        var running = try RunningPipeline.start(plan: initial, logger: logger)
         logger.info(.agentStarted, metadata: ["config": "\(configPath)", "version": "\(TailshipVersion.current)"])
         let signals = SignalWaiter()
         var sinceStats = 0
@@ -46,11 +46,16 @@ public final class Agent {
                 return
             case .reload:
                 let plan: AgentPlan
+                var newLock: StateDirectoryLock?
                 do {
-                    plan = try AgentPlan.load(path: configPath, environment: environment())
-                    // A state directory the new config cannot use would only show once the
-                    // running pipeline is stopped: check it first.
+                    // What the new config writes into (state_dir, a file destination's directory)
+                    // would only fail once the running pipeline is stopped: checked first, like
+                    // `check` does, and a reload that cannot work is refused.
+                    plan = try AgentPlan.load(path: configPath, environment: environment(), checkPaths: true)
                     _ = try CheckpointStore(directory: plan.config.stateDir, discardingLeftovers: false)
+                    if plan.config.stateDir != lock.stateDir {
+                        newLock = try StateDirectoryLock(stateDir: plan.config.stateDir)
+                    }
                 } catch {
                     logger.error(
                         .agentReloadRefused, "keeping the running configuration",
@@ -63,6 +68,10 @@ public final class Agent {
                 // the old tailer had not handled yet; a file it did see has its checkpoint).
                 let appearedSinceNs = Int64(Date().timeIntervalSince1970 * 1e9) - Self.reloadGapMarginNs
                 running.stop(graceMs: Self.shutdownGraceMs)
+                if let newLock {
+                    lock.release()
+                    lock = newLock
+                }
                 running = try RunningPipeline.start(plan: plan, logger: logger, appearedSinceNs: appearedSinceNs)
             case nil:
                 break

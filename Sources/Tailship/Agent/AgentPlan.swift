@@ -10,10 +10,12 @@ public struct AgentPlan: @unchecked Sendable {
 
     /// Loads and validates `path`; throws `ConfigError` with every problem found, in file order.
     /// Without `checkSecrets` (a dry run) the credentials are left empty.
-    public static func load(path: String, environment: [String: String], checkSecrets: Bool = true)
-        throws(ConfigError) -> AgentPlan
-    {
-        let draft = ConfigLoader.draft(path: path, environment: environment, checkSecrets: checkSecrets)
+    /// `checkPaths` (`check`) also verifies the directories `run` writes into.
+    public static func load(
+        path: String, environment: [String: String], checkSecrets: Bool = true, checkPaths: Bool = false
+    ) throws(ConfigError) -> AgentPlan {
+        let draft = ConfigLoader.draft(
+            path: path, environment: environment, checkSecrets: checkSecrets, checkPaths: checkPaths)
         var problems = draft.problems
         // Rules are compiled even when other parts are wrong, so one run reports everything;
         // a spot the decoder already flagged is not reported twice.

@@ -87,9 +87,13 @@ public final class Checkpointer: AcknowledgementSink, Sendable {
         var applied: UInt64 = 0
     }
 
-    /// Loads the store (`CheckpointError` names the file when it cannot) and starts the thread.
+    /// Loads the store and writes it back at once, and starts the thread. Throws
+    /// `CheckpointError`, naming the file, when the store cannot be read or written: positions
+    /// that cannot be saved would leave every new file unread, so that is a failure to start,
+    /// not a warning repeated forever. (Writing it back also migrates an older format.)
     public init(directory: String, name: String, metrics: AgentMetrics, logger: Logger) throws(CheckpointError) {
         let store = try CheckpointStore(directory: directory, name: name)
+        try store.save()
         self.metrics = metrics
         self.logger = logger
         state = Mutex(State(store: store))

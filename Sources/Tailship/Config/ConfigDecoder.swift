@@ -10,6 +10,8 @@ struct ConfigDecoder {
     /// Whether unresolvable secrets and an unreadable `ca_file` are problems (not for a dry run,
     /// which sends nothing).
     let checkSecrets: Bool
+    /// Whether the directories `run` writes into are checked too (`tailship check`).
+    let checkPaths: Bool
     private(set) var problems: [ConfigProblem] = []
     /// The sources as far as they decoded, kept even when other parts are wrong so their rules
     /// can still be compiled and every problem reported in one run.
@@ -17,10 +19,11 @@ struct ConfigDecoder {
 
     static let topLevelKeys = ["state_dir", "destination", "sources"]
 
-    init(file: String, environment: [String: String], checkSecrets: Bool = true) {
+    init(file: String, environment: [String: String], checkSecrets: Bool = true, checkPaths: Bool = false) {
         self.file = file
         self.environment = environment
         self.checkSecrets = checkSecrets
+        self.checkPaths = checkPaths
     }
 
     /// Records a problem at `mark`.
@@ -39,8 +42,15 @@ struct ConfigDecoder {
         guard let fields = fields(of: root, for: "the configuration", known: Self.topLevelKeys) else { return nil }
 
         var stateDir = ConfigDefaults.stateDir
+        var stateDirMark = fields.mark
         if let node = fields["state_dir"], let value = nonEmptyString(node, key: "state_dir") {
             stateDir = value.value
+            stateDirMark = value.mark
+        }
+        // `run` needs it writable (checkpoints are written before any line is read): `check` says
+        // so up front; `run` fails at start (exit 2) when it is not.
+        if checkPaths, let problem = WritableDirectory.problem(stateDir, creatable: true) {
+            report(stateDirMark, "state_dir cannot be used: \(problem)")
         }
         let destination = required("destination", in: fields).flatMap { decodeDestination($0) }
         let sources = required("sources", in: fields).map { decodeSources($0) } ?? []
