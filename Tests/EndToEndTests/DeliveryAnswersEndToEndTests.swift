@@ -165,4 +165,32 @@ import Testing
         #expect(gapMs >= retryAfter * 1000 - 50, "retried after \(gapMs) ms, Retry-After said \(retryAfter) s")
         #expect(gapMs < retryAfter * 1000 + 3000, "and not much later: \(gapMs) ms")
     }
+
+    /// A 200 that does not say what was imported (an empty body: a wrong `url` behind a proxy
+    /// that answers 200 to anything) is never an acknowledgement: the batch is resent, and after
+    /// three such answers dead-lettered as `unconfirmed`, its lines never counted as delivered.
+    @Test func aSuccessWithoutACountIsNeverBelieved() throws {
+        let dir = try makeTempDir("e2e-unconfirmed")
+        let server = try FaultEndToEndTests.server()
+        let empty: [String: Any] = ["status": 200, "body": ""]
+        try server.inject([empty, empty, empty])
+        let configPath = dir + "/agent.yaml"
+        try FaultEndToEndTests.config(dir: dir, port: server.port)
+            .write(toFile: configPath, atomically: true, encoding: .utf8)
+        try append(FaultEndToEndTests.lines(0..<10), to: dir + "/logs/app.log")
+        let agent = try AgentProcess(
+            config: configPath, env: ["E2E_SECRET": FaultEndToEndTests.secret], logPath: dir + "/agent.log")
+        #expect(eventually(timeout: 20) { (try? Self.deadLetters(dir).count) == 10 }, "agent log:\n\(agent.log)")
+        let letters = try Self.deadLetters(dir)
+        #expect(letters.allSatisfy { $0["reason"] as? String == "unconfirmed" })
+        #expect(
+            (letters.first?["message"] as? String)?.hasPrefix("3 answers did not confirm the import") == true,
+            "\(letters)")
+        #expect(try server.storedEvents().isEmpty, "the answers stored nothing")
+        // Later lines, answered properly, are delivered.
+        try append(FaultEndToEndTests.lines(10..<20), to: dir + "/logs/app.log")
+        #expect(try eventually { try server.storedEvents(dedup: true).count == 10 }, "agent log:\n\(agent.log)")
+        #expect(agent.terminate() == 0)
+        try FaultEndToEndTests.assertExactlyOnce(server, expected: 10..<20)
+    }
 }

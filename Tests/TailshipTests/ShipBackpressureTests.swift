@@ -43,7 +43,8 @@ final class GatedTransport: MultiTransport, @unchecked Sendable {
             (
                 tag: $0,
                 result: Result<HTTPResponse, TransportError>.success(
-                    HTTPResponse(status: 200, body: Array(#"{"code":200,"status":"OK"}"#.utf8)))
+                    HTTPResponse(status: 200, body: Array(#"{"code":200,"num_records_imported":1,"status":"OK"}"#.utf8))
+                )
             )
         }
         started.removeAll()

@@ -34,6 +34,11 @@ import Testing
         .success(HTTPResponse(status: status, headers: headers, body: Array(body.utf8)))
     }
 
+    /// A strict `/import` success for `count` events.
+    static func imported(_ count: Int) -> String {
+        #"{"code":200,"num_records_imported":\#(count),"status":"OK"}"#
+    }
+
     static func sentBody(_ action: BatchDelivery.Action) -> [UInt8]? {
         if case .send(let request) = action { return request.body }
         return nil
@@ -43,7 +48,7 @@ import Testing
         var delivery = Self.delivery(Self.batch(0..<3))
         let first = delivery.start(payload: [1, 2, 3], target: Self.target())
         #expect(Self.sentBody(first) == [1, 2, 3])
-        guard case .accept(let attempts) = delivery.complete(Self.response(200, #"{"status":"OK"}"#), wallMs: 5) else {
+        guard case .accept(let attempts) = delivery.complete(Self.response(200, Self.imported(3)), wallMs: 5) else {
             Issue.record("expected accept")
             return
         }
@@ -69,7 +74,7 @@ import Testing
             #expect(Self.sentBody(delivery.retry()) == [9, 8, 7])
         }
         #expect(delays == [50, 100, 3000])
-        guard case .accept(let attempts) = delivery.complete(Self.response(200), wallMs: 0) else {
+        guard case .accept(let attempts) = delivery.complete(Self.response(200, Self.imported(3)), wallMs: 0) else {
             Issue.record("expected accept")
             return
         }
@@ -77,8 +82,8 @@ import Testing
     }
 
     /// A 200 counting fewer events than were sent is resent (same bytes) up to the limit, then
-    /// accepted with the reason: resending cannot fix a shortfall the API repeats every time.
-    @Test func aSuccessThatDoesNotAddUpIsResentThenAcceptedAtTheLimit() {
+    /// dead-lettered (`unconfirmed`) with the reason: never acknowledged on an unverified answer.
+    @Test func aSuccessThatDoesNotAddUpIsResentThenDeadLetteredAtTheLimit() {
         var delivery = Self.delivery(Self.batch(0..<3))
         _ = delivery.start(payload: [4, 5, 6], target: Self.target())
         let short = Self.response(200, #"{"code":200,"num_records_imported":2,"status":"OK"}"#)
@@ -90,12 +95,15 @@ import Testing
             #expect(reason == "200 but only 2 of 3 records imported: OK")
             #expect(Self.sentBody(delivery.retry()) == [4, 5, 6])
         }
-        guard case .acceptUnconfirmed(let attempts, let reason) = delivery.complete(short, wallMs: 0) else {
-            Issue.record("expected acceptUnconfirmed")
+        guard case .deadLetter(let letters, let items) = delivery.complete(short, wallMs: 0) else {
+            Issue.record("expected the batch dead-lettered")
             return
         }
-        #expect(attempts == BatchDelivery.unconfirmedLimit)
-        #expect(reason == "200 but only 2 of 3 records imported: OK")
+        #expect(items.count == 3 && letters.count == 3)
+        #expect(letters.allSatisfy { $0.reason == .unconfirmed })
+        #expect(
+            letters[0].message
+                == "3 answers did not confirm the import; the last: 200 but only 2 of 3 records imported: OK")
         // A full count at any attempt is a plain acceptance.
         var other = Self.delivery(Self.batch(0..<3))
         _ = other.start(payload: [1], target: Self.target())

@@ -27,9 +27,20 @@ import Testing
         #expect(
             IngestionResponse.classify(status: 200, retryAfter: nil, body: legacyFailure, endpoint: .import)
                 == .unconfirmed(reason: "200 with status 0: some data points in the request failed validation"))
-        // No count in the body (or no JSON at all), or the legacy success: accepted as before.
+        // No count in the body, or no JSON at all (a wrong url behind a proxy that answers 200):
+        // not a confirmation.
         #expect(
-            IngestionResponse.classify(status: 200, retryAfter: nil, body: [], endpoint: .import, sent: 5) == .accepted)
+            IngestionResponse.classify(status: 200, retryAfter: nil, body: [], endpoint: .import, sent: 5)
+                == .unconfirmed(reason: "200 with a body that is not JSON: (empty body)"))
+        #expect(
+            IngestionResponse.classify(
+                status: 200, retryAfter: nil, body: Array("<html>OK</html>".utf8), endpoint: .import, sent: 5)
+                == .unconfirmed(reason: "200 with a body that is not JSON: <html>OK</html>"))
+        #expect(
+            IngestionResponse.classify(
+                status: 200, retryAfter: nil, body: Array(#"{"status":"OK"}"#.utf8), endpoint: .import, sent: 5)
+                == .unconfirmed(reason: "200 without num_records_imported: OK"))
+        // The legacy success, counted: accepted.
         let legacyOK = Array(#"{"code":200,"error":null,"num_records_imported":5,"status":1}"#.utf8)
         #expect(
             IngestionResponse.classify(status: 200, retryAfter: nil, body: legacyOK, endpoint: .import, sent: 5)
@@ -38,7 +49,7 @@ import Testing
 
     static let table: [(Int, String, String?, IngestionOutcome)] = [
         (200, #"{"code":200,"num_records_imported":2000,"status":"OK"}"#, nil, .accepted),
-        (200, "", nil, .accepted),
+        (200, "", nil, .unconfirmed(reason: "200 with a body that is not JSON: (empty body)")),
         (
             401, #"{"code":401,"error":"Invalid credentials","status":"Unauthorized"}"#, nil,
             .unauthorized(reason: "401: Invalid credentials")

@@ -10,6 +10,7 @@
 /// | retryable (429/5xx/network) | `.retryLater` with `Backoff` (Retry-After honoured), then the same bytes |
 /// | unauthorized (401/403, `/track` token error) | `.retryLater` at the longest backoff, `unauthorized: true` |
 /// | rejected (whole batch) | `.deadLetter` every event with the reason |
+/// | unconfirmed (a 2xx that does not state the import of every event) | `.retryLater`; at the third, `.deadLetter` (`unconfirmed`) |
 ///
 /// A retry resends the payload byte for byte (same `time` and `$insert_id`, so the API
 /// deduplicates whatever an earlier attempt may have landed).
@@ -22,9 +23,6 @@ struct BatchDelivery: Sendable {
         case retryLater(delayMs: Int, reason: String, attempt: Int, unauthorized: Bool)
         /// Finished: every event was accepted.
         case accept(attempts: Int)
-        /// Finished: accepted after `unconfirmedLimit` answers that did not add up (`reason`, the
-        /// last of them): logged, then acknowledged like `accept`.
-        case acceptUnconfirmed(attempts: Int, reason: String)
         /// Finished (strict 400): ack `accepted`, dead-letter `letters` (one per `failed` item).
         /// `unmatched` are failed records that name no event of the batch (logged only).
         case partial(accepted: [ShipItem], letters: [DeadLetter], failed: [ShipItem], unmatched: [FailedRecord])
@@ -99,8 +97,16 @@ struct BatchDelivery: Sendable {
         case .unconfirmed(let reason):
             unconfirmedAnswers += 1
             if unconfirmedAnswers >= Self.unconfirmedLimit {
+                // Never acknowledged on an answer that cannot be verified: dead-lettered with it,
+                // so an operator can see what happened and replay the events.
                 state = .finished
-                return .acceptUnconfirmed(attempts: attempt, reason: reason)
+                let letters = batch.items.indices.map {
+                    letter(
+                        $0, reason: .unconfirmed, field: "",
+                        message: "\(Self.unconfirmedLimit) answers did not confirm the import; the last: \(reason)",
+                        wallMs: wallMs)
+                }
+                return .deadLetter(letters, items: batch.items)
             }
             state = .waiting(attempt: attempt, unauthorized: false)
             return .retryLater(

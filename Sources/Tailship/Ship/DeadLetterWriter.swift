@@ -13,6 +13,9 @@ public struct DeadLetter: Sendable {
         case tooLarge = "too_large"
         /// The agent's local validation refused it before sending.
         case localValidation = "local_validation"
+        /// The API answered success three times without stating that it imported the event (no
+        /// `num_records_imported`, fewer than sent, a body that is not JSON): never believed.
+        case unconfirmed = "unconfirmed"
     }
 
     public var reason: Reason

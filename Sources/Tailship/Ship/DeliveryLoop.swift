@@ -230,14 +230,6 @@ final class DeliveryLoop: @unchecked Sendable {
                     "retry.attempt": "\(attempts)",
                 ])
             context.accept(batch.items[...])
-        case .acceptUnconfirmed(let attempts, let reason):
-            paused = false
-            slots[id] = nil
-            context.logger.warning(
-                .shipAcceptedUnconfirmed,
-                "the API answered success without counting every event, \(attempts) times; accepted",
-                metadata: ["reason": "\(reason)", "batch.events": "\(batch.count)", "retry.attempt": "\(attempts)"])
-            context.accept(batch.items[...])
         case .partial(let accepted, let letters, let failed, let unmatched):
             paused = false
             slots[id] = nil

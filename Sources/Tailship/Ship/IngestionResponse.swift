@@ -63,9 +63,10 @@ public enum IngestionResponse {
     /// Classifies the parts of a response; `retryAfter` is the raw header value.
     ///
     /// A strict `/import` 200 means every event landed, duplicates included (INGESTION_API.md
-    /// 2.5, 3). One that says otherwise — `num_records_imported` below `sent`, or a legacy
-    /// `status: 0` — is `.unconfirmed`: resending is harmless (same `$insert_id`s) and
-    /// believing it at once could lose events.
+    /// 2.5, 3), and says so: `num_records_imported`. One that does not — no JSON body (a proxy
+    /// or a wrong `url:` answering 200), no count, a count below `sent`, or a legacy
+    /// `status: 0` — is `.unconfirmed`: resending is harmless (same `$insert_id`s) and believing
+    /// it could lose events.
     public static func classify(
         status: Int, retryAfter: String?, body: [UInt8],
         endpoint: IngestionEndpoint, sent: Int? = nil
@@ -75,10 +76,14 @@ public enum IngestionResponse {
         switch status {
         case 200..<300:
             if endpoint == .track { return classifyTrack(json: json, body: body) }
-            if let json, let imported = intValue(json["num_records_imported"]), let sent, imported < sent {
+            guard let json else { return .unconfirmed(reason: "\(status) with a body that is not JSON: \(message)") }
+            guard let imported = intValue(json["num_records_imported"]) else {
+                return .unconfirmed(reason: "\(status) without num_records_imported: \(message)")
+            }
+            if let sent, imported < sent {
                 return .unconfirmed(reason: "\(status) but only \(imported) of \(sent) records imported: \(message)")
             }
-            if let json, json["status"] is NSNumber, intValue(json["status"]) == 0 {
+            if json["status"] is NSNumber, intValue(json["status"]) == 0 {
                 return .unconfirmed(reason: "\(status) with status 0: \(message)")
             }
             return .accepted

@@ -44,7 +44,6 @@ public enum LogName: String, CaseIterable, Sendable {
     case shipStoppedAtDeadline = "ship.stopped_at_deadline"
     case shipStoppedUndelivered = "ship.stopped_undelivered"
     case shipBatchAccepted = "ship.batch_accepted"
-    case shipAcceptedUnconfirmed = "ship.accepted_unconfirmed"
     case shipBatchPartlyAccepted = "ship.batch_partly_accepted"
     case shipBatchSplit = "ship.batch_split"
     case shipDeliveryFailed = "ship.delivery_failed"
