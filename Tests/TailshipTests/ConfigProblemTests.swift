@@ -53,6 +53,21 @@ import Testing
             ])
     }
 
+    /// A url with a path would have every request 404 (`<path>/import`), forever: refused, with
+    /// the bare host to use.
+    @Test(arguments: [
+        ("https://api-eu.mixpanel.com/import", "https://api-eu.mixpanel.com", true),
+        ("https://api.mixpanel.com/track/", "https://api.mixpanel.com", true),
+        ("http://127.0.0.1:8080/mixpanel", "http://127.0.0.1:8080", false),
+    ])
+    func aUrlWithAPathIsRefused(url: String, bare: String, endpoint: Bool) {
+        let hint = endpoint ? " (tailship adds the endpoint itself; choose it with 'api')" : ""
+        #expect(
+            configProblems(variant("destination:", "destination:\n  url: \(url)")) == [
+                "agent.yaml:2:8: 'url' must be the API's base URL without a path; use '\(bare)'\(hint)"
+            ])
+    }
+
     @Test func unknownKeyWithoutSuggestionListsKnownKeys() {
         #expect(
             configProblems(minimalConfig + "colour: blue\n")

@@ -142,7 +142,7 @@ extension ConfigDecoder {
         }
     }
 
-    /// An `http(s)://host[/path]` URL without its trailing slash.
+    /// An `http(s)://host[:port]` URL without a path (nor its trailing slash).
     private mutating func baseURL(_ node: YAMLNode) -> String? {
         guard let text = nonEmptyString(node, key: "url") else { return nil }
         guard let url = URL(string: text.value), let scheme = url.scheme?.lowercased(),
@@ -154,6 +154,17 @@ extension ConfigDecoder {
         }
         var value = text.value
         while value.hasSuffix("/") { value.removeLast() }
+        // The API's endpoints hang off the host itself (`/import`, `/track`); a path here would
+        // be requested as `<path>/import` and answered 404 on every attempt, forever.
+        let path = url.path
+        if !path.isEmpty && path != "/" {
+            let bare = scheme + "://" + (url.port.map { "\(host):\($0)" } ?? host)
+            let hint =
+                ["/import", "/track", "/engage", "/groups"].contains(where: { value.hasSuffix($0) })
+                ? " (tailship adds the endpoint itself; choose it with 'api')" : ""
+            report(text.mark, "'url' must be the API's base URL without a path; use '\(bare)'\(hint)")
+            return nil
+        }
         return value
     }
 
