@@ -126,4 +126,36 @@ import Testing
         }
         #expect(deadSeqs.sorted() == (100..<300).filter(Self.isBad), "dead letters: \(letters())")
     }
+
+    /// A dead letter that could not be written is retried while the agent runs: once there is
+    /// room it is written (once) and the file's checkpoint moves past its line, with no new line
+    /// and no restart needed.
+    @Test func aDeadLetterThatCouldNotBeWrittenIsWrittenOnceThereIsRoom() throws {
+        let dir = try makeTempDir("e2e-deadletter-retry")
+        let state = dir + "/state"
+        let disk = try StateDisk(state)
+        let server = try FaultEndToEndTests.server()
+        try FaultEndToEndTests.config(dir: dir, port: server.port)
+            .write(toFile: dir + "/agent.yaml", atomically: true, encoding: .utf8)
+        let log = dir + "/logs/app.log"
+        try append(FaultEndToEndTests.lines(0..<10), to: log)
+        let agent = try AgentProcess(
+            config: dir + "/agent.yaml", env: ["E2E_SECRET": FaultEndToEndTests.secret], logPath: dir + "/agent.log")
+        defer { agent.terminate() }
+        #expect(try eventually { try server.storedEvents(dedup: true).count == 10 })
+        disk.fill()
+        try append(Self.badLine(10), to: log)
+        #expect(eventually { agent.log.contains("checkpoint.dead_letters_not_written") }, "\(agent.log.suffix(2000))")
+        disk.makeRoom()
+        let letters = { (try? String(contentsOfFile: state + "/dead-letters.ndjson", encoding: .utf8)) ?? "" }
+        #expect(eventually { letters().contains("seq=10") }, "agent log:\n\(agent.log.suffix(2000))")
+        let size = try FileManager.default.attributesOfItem(atPath: log)[.size] as? UInt64
+        let checkpointed = {
+            let text = (try? String(contentsOfFile: state + "/checkpoints.json", encoding: .utf8)) ?? ""
+            return text.contains("\"offset\" : \(size ?? 0)")
+        }
+        #expect(eventually { checkpointed() }, "the checkpoint moved past the dead-lettered line")
+        #expect(agent.terminate() == 0)
+        #expect(letters().split(separator: "\n").count == 1)
+    }
 }

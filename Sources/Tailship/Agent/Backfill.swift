@@ -40,6 +40,15 @@ public final class Backfill: Sendable {
     private let shipper = Mutex<Shipper?>(nil)
     private let stopped = DispatchSemaphore(value: 0)
 
+    /// How long an import waits for dead letters that cannot be written before it gives up.
+    static let deadLetterPatience: TimeInterval = 30
+
+    /// Why an import could not finish (besides I/O errors reading its files).
+    public struct BackfillError: Error, CustomStringConvertible {
+        public var message: String
+        public var description: String { message }
+    }
+
     public init(plan: AgentPlan, sourceIndex: Int, logger: Logger) {
         self.plan = plan
         self.sourceIndex = sourceIndex
@@ -93,9 +102,26 @@ public final class Backfill: Sendable {
             }
             state.bytesRead = before + sizes[index]
         }
-        // Wait for every event: an import has nowhere else to be (Ctrl-C stops it).
+        // Wait for every event: an import has nowhere else to be (Ctrl-C stops it). Dead letters
+        // that cannot be written (a full disk) are retried, but not for ever: an import that
+        // cannot finish says so and exits (what was acknowledged is checkpointed; run it again).
+        var lettersStuckSince: Date?
         while !stopping.load(ordering: .acquiring), failure == nil, stages.checkpointer.settle() > 0 {
             stages.shipper.flush()
+            stages.rules.retryUnwrittenLetters()
+            if stages.rules.unwrittenLetters > 0 {
+                let since = lettersStuckSince ?? Date()
+                lettersStuckSince = since
+                if Date().timeIntervalSince(since) > Self.deadLetterPatience {
+                    failure = BackfillError(
+                        message:
+                            "\(stages.rules.unwrittenLetters) dead letters cannot be written to "
+                            + "\(DeadLetterWriter.path(stateDir: plan.config.stateDir)); their lines are not "
+                            + "counted as done: run the import again once the state directory has room")
+                }
+            } else {
+                lettersStuckSince = nil
+            }
             report(false)
             usleep(50_000)
         }

@@ -38,6 +38,14 @@ final class RuleStage: LineSink, @unchecked Sendable {
 
     private var files: [Int: OpenFile] = [:]
 
+    /// Local dead letters that could not be written (a full disk), with the segment they hold
+    /// back; retried every `letterRetryInterval`, and acknowledged once written.
+    private let unwritten = Mutex<(letters: [(DeadLetter, AckHandle)], bytes: Int, lastTry: ContinuousClock.Instant)>(
+        ([], 0, .now))
+    static let letterRetryInterval: Duration = .seconds(1)
+    /// Past this many bytes of lines waiting in unwritten letters, reading pauses (`hasRoom`).
+    static let unwrittenLetterBytes = 4 << 20
+
     init(
         sources: [SourceConfig], engines: [RuleEngine], shipper: Shipper, checkpointer: Checkpointer,
         deadLetters: DeadLetterWriter, metrics: AgentMetrics, logger: Logger
@@ -120,8 +128,10 @@ final class RuleStage: LineSink, @unchecked Sendable {
                         rawLine: String(decoding: line.bytes, as: UTF8.self), eventJSON: [], timeMs: now))
             }
         }
-        // A dead letter that cannot be written (disk full) stays pending for this run, so the
-        // checkpoint stops before its line and the next start reads it again: nothing is lost.
+        // A dead letter that cannot be written (disk full) holds its segment back (the checkpoint
+        // stops before its line) and is retried every second; written, it is acknowledged. A
+        // stop meanwhile leaves it unacknowledged: the next start reads its line again.
+        retryUnwrittenLetters()
         var unwritten = 0
         if !letters.isEmpty {
             do {
@@ -129,8 +139,12 @@ final class RuleStage: LineSink, @unchecked Sendable {
             } catch {
                 unwritten = letters.count
                 logger.error(
-                    .deadLettersNotWritten, "checkpoint held before them",
+                    .deadLettersNotWritten, "checkpoint held before them; retried every second",
                     metadata: ["file.path": "\(info.path)", "error": "\(error)"])
+                self.unwritten.withLock { state in
+                    state.letters += letters.map { ($0, handle) }
+                    state.bytes += letters.reduce(0) { $0 + ($1.rawLine?.utf8.count ?? 0) + 256 }
+                }
             }
         }
         metrics.add(.linesRead, counts.read)
@@ -182,10 +196,48 @@ final class RuleStage: LineSink, @unchecked Sendable {
         checkpointer.identityChanged(file: file, identity: identity)
     }
 
-    var hasRoom: Bool { held.withLock { $0.isEmpty } }
+    /// False while events are held back, while too many lines wait in unwritten dead letters,
+    /// and when those letters are due for another try (so the tailer calls `waitForRoom`, which
+    /// tries: a file with nothing more to read does not keep its checkpoint frozen).
+    var hasRoom: Bool {
+        held.withLock { $0.isEmpty }
+            && unwritten.withLock { state in
+                state.bytes < Self.unwrittenLetterBytes
+                    && (state.letters.isEmpty || ContinuousClock.now - state.lastTry < Self.letterRetryInterval)
+            }
+    }
 
     func waitForRoom(timeout: Duration) -> Bool {
-        handOn(until: Date(timeIntervalSinceNow: timeout.seconds))
+        retryUnwrittenLetters()
+        return handOn(until: Date(timeIntervalSinceNow: timeout.seconds)) && hasRoom
+    }
+
+    /// Dead letters still waiting to be written (see `unwritten`).
+    var unwrittenLetters: Int { unwritten.withLock { $0.letters.count } }
+
+    /// Writes the dead letters that could not be written before, at most once per
+    /// `letterRetryInterval`; acknowledges them when that succeeds.
+    func retryUnwrittenLetters() {
+        let due = unwritten.withLock { state -> [(DeadLetter, AckHandle)]? in
+            guard !state.letters.isEmpty, ContinuousClock.now - state.lastTry >= Self.letterRetryInterval else {
+                return nil
+            }
+            state.lastTry = .now
+            return state.letters
+        }
+        guard let due else { return }
+        do {
+            try deadLetters.write(due.map(\.0))
+        } catch {
+            return  // logged when first refused; still held back
+        }
+        unwritten.withLock { state in
+            state.letters.removeFirst(due.count)
+            state.bytes = state.letters.reduce(0) { $0 + ($1.0.rawLine?.utf8.count ?? 0) + 256 }
+        }
+        // Counted as dead-lettered by the checkpointer, with the acknowledgement.
+        checkpointer.acknowledge(due.map(\.1), result: .deadLettered)
+        logger.info(.deadLettersWritten, metadata: ["deadletter.count": "\(due.count)"])
     }
 
     /// Submits the held groups in order, waiting for room at most until `deadline`; true when

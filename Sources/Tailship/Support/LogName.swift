@@ -37,6 +37,7 @@ public enum LogName: String, CaseIterable, Sendable {
     case checkpointSaveFailed = "checkpoint.save_failed"
     case checkpointSaveRecovered = "checkpoint.save_recovered"
     case deadLettersNotWritten = "checkpoint.dead_letters_not_written"
+    case deadLettersWritten = "checkpoint.dead_letters_written"
 
     // Shipping.
     case shipStarted = "ship.started"
