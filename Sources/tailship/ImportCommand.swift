@@ -16,7 +16,7 @@ struct ImportCommand: ParsableCommand {
 
     @OptionGroup var options: ConfigOptions
 
-    @Option(help: "The source whose rules to apply (default: the first source).")
+    @Option(help: "The source whose rules to apply (default: the only source, or the one whose paths match the files).")
     var source: String?
 
     @Argument(help: "The files to import, in order.")
@@ -36,7 +36,7 @@ struct ImportCommand: ParsableCommand {
             Stderr.write(error.description)
             throw Exit.invalid
         }
-        let index = try SourceChoice.index(of: source, in: plan.config)
+        let index = try SourceChoice.index(of: source, for: files, in: plan.config)
         for file in files where access(file, R_OK) != 0 {
             Stderr.write("\(file): cannot read: \(String(cString: strerror(errno)))")
             throw Exit.invalid
@@ -54,8 +54,9 @@ struct ImportCommand: ParsableCommand {
         }.start()
         let bar = ProgressBar(enabled: isatty(STDERR_FILENO) == 1)
         let outcome: Backfill.Outcome
+        let summary: Backfill.Summary
         do {
-            outcome = try backfill.run(files: files) { bar.show($0) }
+            (outcome, summary) = try backfill.run(files: files) { bar.show($0) }
         } catch {
             bar.finish()
             Stderr.write("import failed: \(error)")
@@ -64,7 +65,7 @@ struct ImportCommand: ParsableCommand {
         bar.finish()
         switch outcome {
         case .completed:
-            print("imported \(files.count) file(s)")
+            print(summary.line)
         case .interrupted:
             Stderr.write("import interrupted; run the same command again to resume")
             throw Exit.runtime
@@ -72,16 +73,15 @@ struct ImportCommand: ParsableCommand {
     }
 }
 
-/// `--source NAME`, or the first source.
+/// `--source NAME`, or the source whose paths match the files (`SourceSelection`).
 enum SourceChoice {
-    static func index(of name: String?, in config: AgentConfig) throws -> Int {
-        guard let name else { return 0 }
-        guard let found = config.sources.firstIndex(where: { $0.name == name }) else {
-            Stderr.write(
-                "no source named '\(name)'; the config has: " + config.sources.map(\.name).joined(separator: ", "))
+    static func index(of name: String?, for files: [String], in config: AgentConfig) throws -> Int {
+        do {
+            return try SourceSelection.index(named: name, for: files, in: config)
+        } catch {
+            Stderr.write(error.description)
             throw Exit.invalid
         }
-        return found
     }
 }
 

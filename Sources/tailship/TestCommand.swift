@@ -10,7 +10,7 @@ struct TestCommand: ParsableCommand {
 
     @OptionGroup var options: ConfigOptions
 
-    @Option(help: "The source whose rules to apply (default: the first source).")
+    @Option(help: "The source whose rules to apply (default: the only source, or the one whose paths match the files).")
     var source: String?
 
     @Flag(help: "On stderr, for each line, which rule matched or why each rule did not.")
@@ -30,7 +30,7 @@ struct TestCommand: ParsableCommand {
             Stderr.write(error.description)
             throw Exit.invalid
         }
-        let index = try SourceChoice.index(of: source, in: plan.config)
+        let index = try SourceChoice.index(of: source, for: files, in: plan.config)
         let dryRun = DryRun(
             plan: plan, sourceIndex: index, explain: explain,
             out: { print($0) }, err: { Stderr.write($0) })

@@ -39,10 +39,64 @@ import Testing
             ["import", "-c", configPath, archive + ".gz", plain],
             env: ["E2E_SECRET": FaultEndToEndTests.secret])
         #expect(again.status == 0, "\(again.stderr)")
-        #expect(again.stdout == "imported 2 file(s)\n")
+        // The second run resumes: only what the first did not get acknowledged is read again.
+        #expect(again.stdout.hasPrefix("imported 2 file(s): "), "\(again.stdout)")
+        #expect(again.stdout.contains("delivered, 0 dead-lettered), 0 unmatched, 0 dropped"), "\(again.stdout)")
         try FaultEndToEndTests.assertExactlyOnce(server, expected: 0..<25_000)
         // Its own checkpoints; the live agent's are untouched.
         #expect(FileManager.default.fileExists(atPath: dir + "/state/import-checkpoints.json"))
         #expect(!FileManager.default.fileExists(atPath: dir + "/state/checkpoints.json"))
+    }
+
+    /// Import progress belongs to the rules that read the file: imported first under a source
+    /// whose rules match none of its lines, the file is read again under the right one (and
+    /// without `--source`, the source whose paths match it is the one used, or the command says
+    /// which to name).
+    @Test func progressIsKeptPerSourceAndTheMatchingSourceIsChosen() throws {
+        let dir = try makeTempDir("e2e-import-sources")
+        let server = try FaultEndToEndTests.server()
+        let configPath = dir + "/agent.yaml"
+        try """
+        state_dir: \(dir)/state
+        destination:
+          url: http://127.0.0.1:\(server.port)
+          project_id: "42"
+          auth: { username: e2e.sa, secret_env: E2E_SECRET }
+          batch: { flush_interval: 100ms }
+        sources:
+          - name: web
+            paths: ["\(dir)/web/*.log"]
+            rules:
+              - name: visit
+                match: '^(?<ts>\\d+) visit user=(?<user>\\w+)'
+                event: Visited
+                distinct_id: "{{user}}"
+                time: { field: ts, format: unix_ms }
+          - name: app
+            paths: ["\(dir)/logs/app.log"]
+            rules:
+              \(FaultEndToEndTests.orderRule)
+        """.write(toFile: configPath, atomically: true, encoding: .utf8)
+        let rotated = dir + "/logs/app.log.1"
+        try append(FaultEndToEndTests.lines(0..<30), to: rotated)
+        let env = ["E2E_SECRET": FaultEndToEndTests.secret]
+        let wrong = try TailshipProcess.run(["import", "-c", configPath, "--source", "web", rotated], env: env)
+        #expect(wrong.status == 0, "\(wrong.stderr)")
+        #expect(wrong.stdout.contains("30 lines, 0 events"), "\(wrong.stdout)")
+        // No --source: app.log.1 is app.log rotated, which only `app` follows.
+        let right = try TailshipProcess.run(["import", "-c", configPath, rotated], env: env)
+        #expect(right.status == 0, "\(right.stderr)")
+        #expect(right.stdout.contains("30 lines, 30 events (30 delivered"), "\(right.stdout)")
+        try FaultEndToEndTests.assertExactlyOnce(server, expected: 0..<30)
+        // A file no source follows: the command names the sources instead of guessing.
+        let elsewhere = dir + "/other.txt"
+        try append(FaultEndToEndTests.lines(30..<31), to: elsewhere)
+        let unknown = try TailshipProcess.run(["import", "-c", configPath, elsewhere], env: env)
+        #expect(unknown.status == 1)
+        #expect(
+            unknown.stderr.contains("no source's paths match \(elsewhere)")
+                && unknown.stderr.contains("--source (one of: web, app)"), "\(unknown.stderr)")
+        let test = try TailshipProcess.run(["test", "-c", configPath, rotated])
+        #expect(test.stdout.split(separator: "\n").count == 30, "test chooses the same source: \(test.stderr)")
     }
 }

@@ -24,6 +24,25 @@ public final class Backfill: Sendable {
         public var eventsDelivered: Int
     }
 
+    /// What an import did, for its closing line.
+    public struct Summary: Sendable, Equatable {
+        public var files = 0
+        public var lines = 0
+        public var events = 0
+        public var delivered = 0
+        public var deadLettered = 0
+        public var unmatched = 0
+        public var dropped = 0
+        public var seconds = 0.0
+
+        /// `imported 2 file(s): 25000 lines, 24990 events (24980 delivered, 10 dead-lettered), …`
+        public var line: String {
+            "imported \(files) file(s): \(lines) lines, \(events) events (\(delivered) delivered, "
+                + "\(deadLettered) dead-lettered), \(unmatched) unmatched, \(dropped) dropped, "
+                + String(format: "%.1f s", seconds)
+        }
+    }
+
     public enum Outcome: Sendable, Equatable {
         /// Every line read and every event delivered or dead-lettered.
         case completed
@@ -49,6 +68,14 @@ public final class Backfill: Sendable {
         public var description: String { message }
     }
 
+    private var source: SourceConfig { plan.config.sources[sourceIndex] }
+
+    /// Which rules read the files: a hash of the source as configured (its format, rules and
+    /// options), for the import checkpoints.
+    var rulesFingerprint: String {
+        String(FNV64.hash(Array(String(reflecting: source).utf8)), radix: 16)
+    }
+
     public init(plan: AgentPlan, sourceIndex: Int, logger: Logger) {
         self.plan = plan
         self.sourceIndex = sourceIndex
@@ -68,7 +95,8 @@ public final class Backfill: Sendable {
     }
 
     /// Imports `files` in order, calling `progress` now and then (on the calling thread).
-    public func run(files: [String], progress: (Progress) -> Void) throws -> Outcome {
+    public func run(files: [String], progress: (Progress) -> Void) throws -> (Outcome, Summary) {
+        let started = Date()
         let stages = try PipelineStages(plan: plan, storeName: CheckpointStore.importStoreName, logger: logger)
         defer { stages.checkpointer.stop() }
         try stages.shipper.start()
@@ -135,7 +163,13 @@ public final class Backfill: Sendable {
         report(true)
         logger.info(.importFinished, metadata: stages.statsMetadata())
         if let failure { throw failure }
-        return interrupted ? .interrupted : .completed
+        let metrics = stages.metrics
+        let summary = Summary(
+            files: files.count, lines: metrics.value(.linesRead), events: metrics.value(.eventsProduced),
+            delivered: metrics.value(.eventsDelivered), deadLettered: metrics.value(.eventsDeadLettered),
+            unmatched: metrics.value(.linesUnmatched), dropped: metrics.value(.linesDropped),
+            seconds: Date().timeIntervalSince(started))
+        return (interrupted ? .interrupted : .completed, summary)
     }
 
     /// Reads one file from its import checkpoint to its end into the rule stage.
@@ -149,10 +183,13 @@ public final class Backfill: Sendable {
         var opening = FileOpening(
             file: id, source: sourceIndex, path: path, key: .random(), identity: try FileIdentity.compute(for: file),
             offset: 0, start: .beginning)
+        opening.rules = rulesFingerprint
         let decision = stages.checkpointer.resumeDecision(path: path, status: status) {
             (try? $0.matches(file, status: status)) ?? false
         }
-        if case .resume(let point) = decision {
+        // Progress counts only under the same rules: another source, or rules changed since, read
+        // the file again from 0 (the ids are the same, so the API deduplicates what was sent).
+        if case .resume(let point) = decision, point.source == source.name, point.rules == rulesFingerprint {
             opening.key = point.key
             opening.offset = point.offset
             opening.start = nil

@@ -18,6 +18,9 @@ public struct Checkpoint: Sendable, Equatable, Codable {
     public var firstSeenMs: Int64
     /// Milliseconds since the epoch of the last change of `offset`.
     public var updatedMs: Int64
+    /// For `import`: a fingerprint of the source's rules that read the file. Progress made under
+    /// other rules (another `--source`, or rules changed since) is not resumed.
+    public var rules: String?
 
     public init(
         key: FileKey, identity: FileIdentity, path: String, source: String, offset: UInt64,

@@ -145,5 +145,7 @@ extension CheckpointStore {
 
 extension Checkpoint {
     /// The position the tailer resumes from.
-    public var resumePoint: ResumePoint { ResumePoint(key: key, identity: identity, offset: offset) }
+    public var resumePoint: ResumePoint {
+        ResumePoint(key: key, identity: identity, offset: offset, source: source, rules: rules)
+    }
 }

@@ -287,6 +287,7 @@ public final class Checkpointer: AcknowledgementSink, Sendable {
             }
             if checkpoint.offset != opening.offset { checkpoint.updatedMs = nowMs }
             checkpoint.identity = opening.identity
+            checkpoint.rules = opening.rules
             checkpoint.path = opening.path
             checkpoint.source = source
             checkpoint.offset = opening.offset

@@ -10,6 +10,8 @@ public struct FileOpening: Sendable, Equatable {
     /// Nil when resumed from a checkpoint on disk; otherwise the file is first seen (or seen
     /// anew after a truncation or rewrite) and this is why it starts at `offset`.
     public var start: StartReason?
+    /// For `import`: the fingerprint of the rules reading it (see `Checkpoint.rules`).
+    public var rules: String?
 
     public init(
         file: Int, source: Int, path: String, key: FileKey, identity: FileIdentity, offset: UInt64,
@@ -54,11 +56,16 @@ public struct ResumePoint: Sendable, Equatable {
     public var key: FileKey
     public var identity: FileIdentity
     public var offset: UInt64
+    /// The source, and for `import` the rules fingerprint, it was recorded under.
+    public var source: String = ""
+    public var rules: String?
 
-    public init(key: FileKey, identity: FileIdentity, offset: UInt64) {
+    public init(key: FileKey, identity: FileIdentity, offset: UInt64, source: String = "", rules: String? = nil) {
         self.key = key
         self.identity = identity
         self.offset = offset
+        self.source = source
+        self.rules = rules
     }
 }
 
