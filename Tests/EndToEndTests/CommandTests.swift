@@ -94,6 +94,31 @@ import Testing
         #expect(result.stderr.contains("signup"), "\(result.stderr)")
         #expect(result.stderr.contains("noise"), "\(result.stderr)")
     }
+
+    /// With `api: track`, an event older than the 5 days /track keeps is not printed (it would
+    /// not be sent): `test` says it would be dead-lettered.
+    @Test func testCommandSaysWhichEventsTrackWouldDrop() throws {
+        let dir = try makeTempDir("e2e-test-track")
+        let path = dir + "/agent.yaml"
+        try """
+        state_dir: \(dir)/state
+        destination: { api: track, token_env: E2E_TOKEN }
+        sources:
+          - name: app
+            paths: ["\(dir)/logs/*.log"]
+            rules:
+              \(FaultEndToEndTests.orderRule)
+        """.write(toFile: path, atomically: true, encoding: .utf8)
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        let input = FaultEndToEndTests.lines(0..<1) + FaultEndToEndTests.lines(1..<2, timeMs: { _ in now - 60_000 })
+        let result = try TailshipProcess.run(["test", "-c", path], stdin: Data(input.utf8))
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.split(separator: "\n").count == 1, "only the recent event: \(result.stdout)")
+        #expect(result.stdout.contains("\"seq\":1"))
+        #expect(
+            result.stderr.contains("stdin:1: event from rule order is older than the 5 days /track keeps"),
+            "\(result.stderr)")
+    }
 }
 
 /// The shipped example must stay valid: users start from it.

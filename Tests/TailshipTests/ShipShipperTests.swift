@@ -32,11 +32,15 @@ final class AckRecorder: AcknowledgementSink {
 
 /// The shipper end to end against a real HTTP server on 127.0.0.1.
 @Suite struct ShipShipperTests {
-    static func pending(_ i: Int, insertId: String? = nil, name: String = "Purchase", source: SourceLog? = nil)
-        -> PendingEvent
-    {
+    /// An hour ago: recent enough for `/track`, which keeps 5 days.
+    static let recentMs = Int64(Date().timeIntervalSince1970 * 1000) - 3_600_000
+
+    static func pending(
+        _ i: Int, insertId: String? = nil, name: String = "Purchase", source: SourceLog? = nil,
+        baseMs: Int64 = 1_700_000_000_000
+    ) -> PendingEvent {
         let event = Event(
-            name: name, distinctId: "user-\(i)", timeMs: 1_700_000_000_000 + Int64(i),
+            name: name, distinctId: "user-\(i)", timeMs: baseMs + Int64(i),
             insertId: insertId ?? "id-\(i)", properties: [EventProperty(name: "n", value: .int(Int64(i)))])
         let origin = EventOrigin(
             source: "app", path: source?.path ?? "/var/log/app.log",
@@ -306,7 +310,7 @@ final class AckRecorder: AcknowledgementSink {
         let server = try ShipTestServer(script: [["body": #"{"status":0,"error":"a temporary failure occurred"}"#]])
         let recorder = AckRecorder()
         let (shipper, _) = try Self.shipper(Self.destination(server.baseURL, api: .track), recorder)
-        shipper.submit([Self.pending(1)])
+        shipper.submit([Self.pending(1, baseMs: Self.recentMs)])
         shipper.flush()
         #expect(recorder.wait(for: 1))
         shipper.stop(deadline: Date(timeIntervalSinceNow: 5))
@@ -384,5 +388,25 @@ final class AckRecorder: AcknowledgementSink {
         let expected = (0..<3).map { Self.importJSON($0) + "\n" }.joined()
         #expect(try String(contentsOfFile: path, encoding: .utf8) == expected)
         #expect(recorder.segments(.accepted) == [0, 1, 2])
+    }
+
+    /// `/track` drops events older than 5 days while answering success: they are dead-lettered
+    /// before a request is spent on them (`too_old_for_track`), the recent ones sent.
+    @Test func trackDeadLettersEventsTooOldForIt() throws {
+        let server = try ShipTestServer()
+        let recorder = AckRecorder()
+        let (shipper, stateDir) = try Self.shipper(Self.destination(server.baseURL, api: .track), recorder)
+        let sixDaysAgo = Self.recentMs - 5 * 24 * 3_600_000
+        shipper.submit([Self.pending(0, baseMs: sixDaysAgo), Self.pending(1, baseMs: Self.recentMs)])
+        shipper.flush()
+        #expect(recorder.wait(for: 2))
+        shipper.stop(deadline: Date(timeIntervalSinceNow: 5))
+        #expect(recorder.segments(.deadLettered) == [0])
+        #expect(recorder.segments(.accepted) == [1])
+        #expect(try server.requests().flatMap(Self.insertIds) == ["id-1"])
+        let letters = try Self.deadLetters(stateDir)
+        #expect(letters.count == 1)
+        #expect(letters.first?["reason"] as? String == "too_old_for_track")
+        #expect(letters.first?["field"] as? String == "properties.time")
     }
 }

@@ -17,7 +17,7 @@ import Testing
         let recorder = AckRecorder()
         let (shipper, stateDir) = try ShipShipperTests.shipper(
             ShipShipperTests.destination(server.baseURL, api: .track), recorder)
-        shipper.submit((0..<3).map { ShipShipperTests.pending($0) })
+        shipper.submit((0..<3).map { ShipShipperTests.pending($0, baseMs: ShipShipperTests.recentMs) })
         shipper.flush()
         #expect(recorder.wait(for: 3))
         #expect(shipper.stop(deadline: Date(timeIntervalSinceNow: 5)))

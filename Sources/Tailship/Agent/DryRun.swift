@@ -25,6 +25,7 @@ public struct DryRun {
     let engine: RuleEngine
     let encoder: EventEncoder
     let explain: Bool
+    let isTrack: Bool
     let out: (String) -> Void
     let err: (String) -> Void
 
@@ -35,6 +36,7 @@ public struct DryRun {
         self.source = plan.config.sources[sourceIndex]
         self.engine = plan.engines[sourceIndex]
         self.encoder = EventEncoder(token: plan.config.destination.api == .track ? plan.credentials.token : nil)
+        self.isTrack = plan.config.destination.api == .track
         self.explain = explain
         self.out = out
         self.err = err
@@ -99,6 +101,12 @@ public struct DryRun {
             }
         }
         switch outcome {
+        case .event(let event, let rule) where isTrack && event.timeMs < now - Shipper.trackMaxAgeMs:
+            // `run` dead-letters it instead of sending it (see `Shipper.trackMaxAgeMs`).
+            summary.invalid += 1
+            err(
+                "\(name):\(number): event from rule \(rule) is older than the 5 days /track keeps "
+                    + "(would be dead-lettered: too_old_for_track); use api: import")
         case .event(let event, _):
             summary.events += 1
             out(String(decoding: encoder.encode(event), as: UTF8.self))

@@ -16,6 +16,8 @@ public struct DeadLetter: Sendable {
         /// The API answered success three times without stating that it imported the event (no
         /// `num_records_imported`, fewer than sent, a body that is not JSON): never believed.
         case unconfirmed = "unconfirmed"
+        /// Older than `/track` keeps (5 days): it would be dropped silently (`api: track` only).
+        case tooOldForTrack = "too_old_for_track"
     }
 
     public var reason: Reason

@@ -179,6 +179,9 @@ public final class Shipper: Sendable {
         return false
     }
 
+    /// How old an event `/track` still keeps: 5 days (INGESTION_API.md 5, THIST).
+    static let trackMaxAgeMs: Int64 = 5 * 24 * 3_600_000
+
     /// The batching thread: queue → dedupe → encode → batches.
     private func runBatching() {
         let encoder = EventEncoder(token: destination.api == .track ? credentials.token : nil)
@@ -198,6 +201,10 @@ public final class Shipper: Sendable {
             let wait = batcher.deadlineMs.map { Date(timeIntervalSinceNow: Double(Int64($0) - Int64(nowMs())) / 1000) }
             let taken = events.take(max: 1, until: wait)
             var duplicates: [AckHandle] = []
+            // `/track` silently drops events older than five days while answering success
+            // (INGESTION_API.md 5): dead-lettered here instead, where the operator sees them.
+            let trackCutoffMs = destination.api == .track ? ShipperContext.nowMs() - Self.trackMaxAgeMs : nil
+            var tooOld: [(DeadLetter, ShipItem)] = []
             for group in taken ?? [] {
                 let keys = group.events.map { DedupeWindow.Key($0.event) }
                 // One lock per group, not per event: the delivery threads insert under it too.
@@ -209,12 +216,22 @@ public final class Shipper: Sendable {
                     }
                     let event = group.events[i]
                     let item = ShipItem(origin: event.origin, insertId: event.event.insertId, key: keys[i])
+                    if let trackCutoffMs, event.event.timeMs < trackCutoffMs {
+                        let letter = DeadLetter(
+                            reason: .tooOldForTrack, field: "properties.time",
+                            message: "older than the 5 days /track keeps (it would drop it silently); use api: import",
+                            origin: event.origin, rawLine: nil, eventJSON: encoder.encode(event.event),
+                            timeMs: ShipperContext.nowMs())
+                        tooOld.append((letter, item))
+                        continue
+                    }
                     for batch in batcher.add(item, encoded: encoder.encode(event.event), nowMs: nowMs()) {
                         if !hand(batch) { return }
                     }
                 }
             }
             if !duplicates.isEmpty { context.acknowledgements.acknowledge(duplicates, result: .accepted) }
+            if !tooOld.isEmpty && !context.deadLetter(tooOld.map(\.0), items: tooOld.map(\.1)) { return }
             if flushRequested.exchange(false, ordering: .acquiringAndReleasing) {
                 if !hand(batcher.flush()) { return }
             }
