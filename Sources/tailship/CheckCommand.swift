@@ -13,8 +13,9 @@ struct CheckCommand: ParsableCommand {
 
     func run() throws {
         do {
-            _ = try AgentPlan.load(
+            let plan = try AgentPlan.load(
                 path: options.path, environment: ProcessInfo.processInfo.environment, checkPaths: true)
+            for warning in plan.unmatchedSourceWarnings() { Stderr.write(warning) }
             print("ok")
         } catch {
             Stderr.write(error.description)

@@ -95,6 +95,34 @@ import Testing
         #expect(result.stderr.contains("noise"), "\(result.stderr)")
     }
 
+    /// A source whose globs match nothing right now passes `check` (files may appear later),
+    /// with a warning at its position, so a typo in a glob does not go unnoticed.
+    @Test func checkWarnsAboutPathsThatMatchNothing() throws {
+        let dir = try makeTempDir("e2e-check-globs")
+        try append("x\n", to: dir + "/logs/app.log")
+        let path = dir + "/agent.yaml"
+        try """
+        state_dir: \(dir)/state
+        destination: { kind: stdout }
+        sources:
+          - name: app
+            paths: ["\(dir)/logs/*.log"]
+            rules:
+              \(FaultEndToEndTests.orderRule)
+          - name: typo
+            paths: ["\(dir)/lgos/*.log"]
+            rules:
+              \(FaultEndToEndTests.orderRule)
+        """.write(toFile: path, atomically: true, encoding: .utf8)
+        let result = try TailshipProcess.run(["check", "-c", path])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout == "ok\n")
+        #expect(
+            result.stderr
+                == "\(path):14:5: warning: no file matches the paths of source 'typo' right now (\(dir)/lgos/*.log); "
+                + "they are watched, and files that appear are read\n")
+    }
+
     /// With `api: track`, an event older than the 5 days /track keeps is not printed (it would
     /// not be sent): `test` says it would be dead-lettered.
     @Test func testCommandSaysWhichEventsTrackWouldDrop() throws {

@@ -68,6 +68,16 @@ import Testing
             ])
     }
 
+    /// `"4"` where a number goes: the quotes are the problem, and the message says so.
+    @Test func aQuotedNumberIsNamedAsQuoted() {
+        let config = variant("destination:", "destination:\n  max_in_flight: \"4\"\n  gzip: 'true'")
+        #expect(
+            configProblems(config) == [
+                "agent.yaml:2:18: expected an integer for 'max_in_flight', got '4' (quoted, so it is text: write it without quotes)",
+                "agent.yaml:3:9: expected true or false for 'gzip', got 'true' (quoted, so it is text: write it without quotes)",
+            ])
+    }
+
     @Test func unknownKeyWithoutSuggestionListsKnownKeys() {
         #expect(
             configProblems(minimalConfig + "colour: blue\n")

@@ -49,3 +49,18 @@ public struct AgentPlan: @unchecked Sendable {
         return AgentPlan(config: config, engines: engines, credentials: credentials)
     }
 }
+
+extension AgentPlan {
+    /// `FILE:LINE:COLUMN: warning: …` for each source whose `paths` match no file right now: not
+    /// an error (files that appear later are read), but a typo in a glob would otherwise go
+    /// unnoticed for ever.
+    public func unmatchedSourceWarnings() -> [String] {
+        let matched = Set(Discovery(sources: config.sources.map(TailSource.init)).scan().files.values)
+        return config.sources.indices.filter { !matched.contains($0) }.map { index in
+            let source = config.sources[index]
+            return "\(config.file):\(source.mark.line):\(source.mark.column): warning: no file matches the paths of "
+                + "source '\(source.name)' right now (\(source.paths.joined(separator: ", "))); they are watched, and files "
+                + "that appear are read"
+        }
+    }
+}

@@ -29,14 +29,26 @@ extension ConfigDecoder {
             default: break
             }
         }
-        report(node.mark, "expected true or false for '\(key)', got \(describe(node))")
+        report(
+            node.mark,
+            "expected true or false for '\(key)', got \(describe(node))\(unquoteHint(node) { ["true", "false"].contains($0.lowercased()) })"
+        )
         return nil
+    }
+
+    /// For a quoted scalar whose text would be valid unquoted (`"4"` where a number goes):
+    /// the quotes are the problem, so the message says so.
+    func unquoteHint(_ node: YAMLNode, validUnquoted: (String) -> Bool) -> String {
+        guard let scalar = node.scalar, scalar.style != .plain, validUnquoted(scalar.value) else { return "" }
+        return " (quoted, so it is text: write it without quotes)"
     }
 
     /// A plain decimal integer within `range`.
     mutating func integer(_ node: YAMLNode, key: String, range: ClosedRange<Int>) -> Int? {
         guard let scalar = node.scalar, scalar.style == .plain, let value = Int(scalar.value) else {
-            report(node.mark, "expected an integer for '\(key)', got \(describe(node))")
+            report(
+                node.mark,
+                "expected an integer for '\(key)', got \(describe(node))\(unquoteHint(node) { Int($0) != nil })")
             return nil
         }
         return checked(value, shown: scalar.value, key: key, range: range, at: scalar.mark)
