@@ -68,6 +68,23 @@ import Testing
             ])
     }
 
+    /// A misspelt format is one problem, not a cascade of "field is not produced" for every
+    /// template of its rules (which fields a line has is unknown then).
+    @Test func aMisspeltFormatIsOneProblem() {
+        let config = variant(
+            "        match: 'x'",
+            """
+                    match: 'x'
+                    properties:
+                      plan: "{{plan}}"
+            """
+        ).replacingOccurrences(of: "    paths: /var/log/app.log", with: "    paths: /var/log/app.log\n    format: jsn")
+        #expect(
+            configProblems(config) == [
+                "agent.yaml:7:13: invalid value 'jsn' for 'format'; expected one of: regex, json, logfmt, nginx_combined, apache_combined, syslog"
+            ])
+    }
+
     /// `"4"` where a number goes: the quotes are the problem, and the message says so.
     @Test func aQuotedNumberIsNamedAsQuoted() {
         let config = variant("destination:", "destination:\n  max_in_flight: \"4\"\n  gzip: 'true'")

@@ -238,6 +238,9 @@ public struct SourceConfig: Sendable {
     /// inotify is not relied on for them (NFS and other mounts where inotify sees nothing).
     public var pollIntervalMs: Int?
     public var format: LogFormat
+    /// False when `format:` was not a known format (already reported): which fields a line
+    /// has is then unknown, so rules are not checked against it (no cascade of false errors).
+    public var formatKnown = true
     public var rules: [RuleConfig]
     public var mark: SourceMark
 

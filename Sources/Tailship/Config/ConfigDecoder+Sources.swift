@@ -58,13 +58,14 @@ extension ConfigDecoder {
         let rules = required("rules", in: fields).map { decodeRules($0, format: format) } ?? []
 
         guard let name, let paths else { return nil }
-        let source = SourceConfig(
+        var source = SourceConfig(
             name: name.value, paths: paths.map(\.value), exclude: exclude.map(\.value),
             startAt: startAt ?? ConfigDefaults.startAt, timezone: timezone,
             maxLineBytes: maxLineBytes ?? ConfigDefaults.maxLineBytes,
             maxOpenFiles: maxOpenFiles ?? ConfigDefaults.maxOpenFiles, pollIntervalMs: pollInterval,
             format: format ?? ConfigDefaults.format,
             rules: rules, mark: fields.mark)
+        source.formatKnown = format != nil
         return (source, name.mark)
     }
 

@@ -51,8 +51,9 @@ public enum RuleCompiler {
                 let names = (preset?.namedGroups ?? []) + (rulePattern?.namedGroups ?? [])
                 available = Set(names.map(\.name))
             }
-            // A pattern that failed to compile would only add noise as "missing field" errors.
-            let checkFields = rule.match == nil || rulePattern != nil
+            // A pattern that failed to compile, or an unknown format, would only add noise as
+            // "missing field" errors.
+            let checkFields = source.formatKnown && (rule.match == nil || rulePattern != nil)
             func checkField(_ name: String, _ mark: SourceMark) {
                 guard checkFields, let available, !available.contains(name) else { return }
                 let known = available.sorted().joined(separator: ", ")
