@@ -73,19 +73,37 @@ import Testing
         }
     }
 
+    /// An agent on a state directory that can be filled, with `delivered` lines already shipped.
+    struct Rig {
+        let dir: String
+        let state: String
+        let disk: StateDisk
+        let server: IngestServer
+        let log: String
+        let agent: AgentProcess
+
+        init(_ name: String, delivered: Int) throws {
+            dir = try makeTempDir(name)
+            state = dir + "/state"
+            disk = try StateDisk(state)
+            server = try FaultEndToEndTests.server()
+            try FaultEndToEndTests.config(dir: dir, port: server.port)
+                .write(toFile: dir + "/agent.yaml", atomically: true, encoding: .utf8)
+            log = dir + "/logs/app.log"
+            try append(FaultEndToEndTests.lines(0..<delivered), to: log)
+            agent = try AgentProcess(
+                config: dir + "/agent.yaml", env: ["E2E_SECRET": FaultEndToEndTests.secret],
+                logPath: dir + "/agent.log")
+            let server = self.server
+            #expect(try eventually { try server.storedEvents(dedup: true).count == delivered })
+        }
+    }
+
     @Test func aFullStateDirectoryStallsProgressButLosesNothing() throws {
-        let dir = try makeTempDir("e2e-diskfull")
-        let state = dir + "/state"
-        let disk = try StateDisk(state)
-        let server = try FaultEndToEndTests.server()
-        try FaultEndToEndTests.config(dir: dir, port: server.port)
-            .write(toFile: dir + "/agent.yaml", atomically: true, encoding: .utf8)
-        let log = dir + "/logs/app.log"
-        try append(FaultEndToEndTests.lines(0..<100), to: log)
-        var agent = try AgentProcess(
-            config: dir + "/agent.yaml", env: ["E2E_SECRET": FaultEndToEndTests.secret], logPath: dir + "/agent.log")
+        let rig = try Rig("e2e-diskfull", delivered: 100)
+        let (dir, state, disk, server, log) = (rig.dir, rig.state, rig.disk, rig.server, rig.log)
+        var agent = rig.agent
         defer { agent.terminate() }
-        #expect(try eventually { try server.storedEvents(dedup: true).count == 100 })
         #expect(eventually { FileManager.default.fileExists(atPath: state + "/checkpoints.json") })
         usleep(1_500_000)  // the checkpoint for the first 100 lines is on disk
 
@@ -131,18 +149,9 @@ import Testing
     /// room it is written (once) and the file's checkpoint moves past its line, with no new line
     /// and no restart needed.
     @Test func aDeadLetterThatCouldNotBeWrittenIsWrittenOnceThereIsRoom() throws {
-        let dir = try makeTempDir("e2e-deadletter-retry")
-        let state = dir + "/state"
-        let disk = try StateDisk(state)
-        let server = try FaultEndToEndTests.server()
-        try FaultEndToEndTests.config(dir: dir, port: server.port)
-            .write(toFile: dir + "/agent.yaml", atomically: true, encoding: .utf8)
-        let log = dir + "/logs/app.log"
-        try append(FaultEndToEndTests.lines(0..<10), to: log)
-        let agent = try AgentProcess(
-            config: dir + "/agent.yaml", env: ["E2E_SECRET": FaultEndToEndTests.secret], logPath: dir + "/agent.log")
+        let rig = try Rig("e2e-deadletter-retry", delivered: 10)
+        let (state, disk, log, agent) = (rig.state, rig.disk, rig.log, rig.agent)
         defer { agent.terminate() }
-        #expect(try eventually { try server.storedEvents(dedup: true).count == 10 })
         disk.fill()
         try append(Self.badLine(10), to: log)
         #expect(eventually { agent.log.contains("checkpoint.dead_letters_not_written") }, "\(agent.log.suffix(2000))")
