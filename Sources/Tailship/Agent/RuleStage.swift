@@ -143,7 +143,7 @@ final class RuleStage: LineSink, @unchecked Sendable {
                     metadata: ["file.path": "\(info.path)", "error": "\(error)"])
                 self.unwritten.withLock { state in
                     state.letters += letters.map { ($0, handle) }
-                    state.bytes += letters.reduce(0) { $0 + ($1.rawLine?.utf8.count ?? 0) + 256 }
+                    state.bytes += letters.reduce(0) { $0 + Self.weight($1) }
                 }
             }
         }
@@ -212,6 +212,9 @@ final class RuleStage: LineSink, @unchecked Sendable {
         return handOn(until: Date(timeIntervalSinceNow: timeout.seconds)) && hasRoom
     }
 
+    /// What an unwritten dead letter holds in memory, about: its line and a fixed overhead.
+    private static func weight(_ letter: DeadLetter) -> Int { (letter.rawLine?.utf8.count ?? 0) + 256 }
+
     /// Dead letters still waiting to be written (see `unwritten`).
     var unwrittenLetters: Int { unwritten.withLock { $0.letters.count } }
 
@@ -233,7 +236,7 @@ final class RuleStage: LineSink, @unchecked Sendable {
         }
         unwritten.withLock { state in
             state.letters.removeFirst(due.count)
-            state.bytes = state.letters.reduce(0) { $0 + ($1.0.rawLine?.utf8.count ?? 0) + 256 }
+            state.bytes -= due.reduce(0) { $0 + Self.weight($1.0) }
         }
         // Counted as dead-lettered by the checkpointer, with the acknowledgement.
         checkpointer.acknowledge(due.map(\.1), result: .deadLettered)

@@ -45,10 +45,8 @@ public enum SourceSelection {
     static func matches(_ file: String, _ source: SourceConfig) -> Bool {
         let absolute =
             file.hasPrefix("/") ? file : FileManager.default.currentDirectoryPath + "/" + file
-        for candidate in unrotated(absolute) {
-            let name = candidate.split(separator: "/").last.map(String.init) ?? candidate
-            let excluded = source.exclude.contains { fnmatch($0, name, 0) == 0 || fnmatch($0, candidate, 0) == 0 }
-            if !excluded && source.paths.contains(where: { fnmatch($0, candidate, 0) == 0 }) { return true }
+        for candidate in unrotated(absolute) where !Discovery.isExcluded(candidate, by: source.exclude) {
+            if source.paths.contains(where: { Glob.matches($0, candidate) }) { return true }
         }
         return false
     }

@@ -291,8 +291,11 @@ public final class Checkpointer: AcknowledgementSink, Sendable {
             checkpoint.path = opening.path
             checkpoint.source = source
             checkpoint.offset = opening.offset
-            state.store.update(checkpoint)
-            state.dirty = true
+            // A file resumed as recorded changes nothing: no save for it.
+            if state.store[opening.key] != checkpoint {
+                state.store.update(checkpoint)
+                state.dirty = true
+            }
             state.applied = max(state.applied, sequence)
         case .identity(let file, let identity):
             guard let key = state.files[file]?.key, var checkpoint = state.store[key] else { return }

@@ -85,9 +85,7 @@ extension ConfigDecoder {
             // Its directory must exist and be writable: the file is opened when shipping starts,
             // and a reload into a config that cannot open it would otherwise be refused only then.
             if checkPaths, let path = fields["path"].flatMap({ nonEmptyString($0, key: "path") }) {
-                let slash = path.value.lastIndex(of: "/")
-                let directory = slash.map { $0 == path.value.startIndex ? "/" : String(path.value[..<$0]) } ?? "."
-                if let problem = WritableDirectory.problem(directory, creatable: false) {
+                if let problem = WritableDirectory.problem(PathText.parent(of: path.value), creatable: false) {
                     report(path.mark, "the output file's directory cannot be used: \(problem)")
                 }
             }

@@ -15,11 +15,7 @@ enum WritableDirectory {
             guard errno == ENOENT else { return "\(candidate): \(String(cString: strerror(errno)))" }
             guard creatable else { return "\(candidate) does not exist" }
             // The nearest existing ancestor must let this user create the rest.
-            guard let slash = candidate.lastIndex(of: "/") else {
-                candidate = "."
-                continue
-            }
-            candidate = slash == candidate.startIndex ? "/" : String(candidate[..<slash])
+            candidate = PathText.parent(of: candidate)
         }
         guard (info.st_mode & S_IFMT) == S_IFDIR else { return "\(candidate) is not a directory" }
         guard access(candidate, W_OK | X_OK) == 0 else {

@@ -54,7 +54,7 @@ final class AppendFile {
 
     /// fsyncs the directory holding `path`: a created or renamed entry is durable only then.
     static func syncDirectory(of path: String) throws(SyscallError) {
-        let dir = path.lastIndex(of: "/").map { String(path[..<$0]) }.flatMap { $0.isEmpty ? "/" : $0 } ?? "."
+        let dir = PathText.parent(of: path)
         let fd = try syscallRetrying("open", path: dir) { open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) }
         defer { close(fd) }
         DurabilityTrace.record("fsync", dir)

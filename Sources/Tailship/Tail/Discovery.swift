@@ -109,10 +109,7 @@
         }
 
         /// The directory part of an absolute path ("/" for a top-level entry).
-        static func parent(of path: String) -> String {
-            guard let slash = path.lastIndex(of: "/"), slash != path.startIndex else { return "/" }
-            return String(path[..<slash])
-        }
+        static func parent(of path: String) -> String { PathText.parent(of: path) }
 
         /// `path` itself if it is a directory, else the closest parent that is ("/" at worst).
         static func nearestExistingAncestor(of path: String) -> String {

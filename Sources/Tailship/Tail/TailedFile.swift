@@ -207,8 +207,10 @@
                 }
             }
             key = .random()
-            identity = try FileIdentity.compute(for: file)
-            try seek(to: offset)
+            // Read once: the fingerprint and the head reading starts after are the same bytes.
+            let head = try FileIdentity.Head(of: file, size: status.size).bytes
+            identity = head.withUnsafeBytes { FileIdentity(device: status.device, inode: status.inode, head: $0) }
+            try seek(to: offset, head: head)
             return opening(offset: offset, start: start)
         }
 
@@ -280,9 +282,17 @@
 
         /// Continues reading at `offset`, priming the head (the file's bytes before it, up to
         /// 1 KiB) and the tail window (the bytes just before it).
-        private func seek(to offset: UInt64) throws(SyscallError) {
+        /// `head`, when given, holds the file's first bytes already read (at least up to `offset`
+        /// or 1 KiB).
+        private func seek(to offset: UInt64, head: [UInt8]? = nil) throws(SyscallError) {
             let headLength = Int(min(offset, UInt64(LineSplitter.headCapacity)))
-            splitter.reset(to: offset, head: try file.bytes(at: 0, length: headLength) ?? [])
+            let prefix: [UInt8]
+            if let head, head.count >= headLength {
+                prefix = Array(head.prefix(headLength))
+            } else {
+                prefix = try file.bytes(at: 0, length: headLength) ?? []
+            }
+            splitter.reset(to: offset, head: prefix)
             let length = Int(min(offset, UInt64(TailWindow.capacity)))
             tail.reset(try file.bytes(at: offset - UInt64(length), length: length) ?? [])
         }
