@@ -19,6 +19,9 @@ struct ImportCommand: ParsableCommand {
     @Option(help: "The source whose rules to apply (default: the only source, or the one whose paths match the files).")
     var source: String?
 
+    @Flag(help: "Read the files through the rules and print what an import would send, sending and writing nothing.")
+    var dryRun = false
+
     @Argument(help: "The files to import, in order.")
     var files: [String]
 
@@ -31,17 +34,17 @@ struct ImportCommand: ParsableCommand {
         LoggingSystem.bootstrap { StderrLogHandler(label: $0, level: .warning) }
         let plan: AgentPlan
         do {
-            plan = try AgentPlan.load(path: options.path, environment: ProcessInfo.processInfo.environment)
+            // A dry run sends nothing, so it needs no secrets.
+            plan = try AgentPlan.load(
+                path: options.path, environment: ProcessInfo.processInfo.environment, checkSecrets: !dryRun)
         } catch {
             Stderr.write(error.description)
             throw Exit.invalid
         }
         let index = try SourceChoice.index(of: source, for: files, in: plan.config)
-        for file in files where access(file, R_OK) != 0 {
-            Stderr.write("\(file): cannot read: \(String(cString: strerror(errno)))")
-            throw Exit.invalid
-        }
+        try InputCheck.readable(files)
         let backfill = Backfill(plan: plan, sourceIndex: index, logger: Logger(label: "tailship.import"))
+        if dryRun { return try printDryRun(backfill) }
         // Ctrl-C or SIGTERM: stop reading, let in-flight events finish, keep the checkpoint.
         Thread {
             let signals = SignalWaiter()
@@ -69,6 +72,53 @@ struct ImportCommand: ParsableCommand {
         case .interrupted:
             Stderr.write("import interrupted; run the same command again to resume")
             throw Exit.runtime
+        }
+    }
+
+    /// Prints, per file, where the import would start and what it would send; then the totals.
+    private func printDryRun(_ backfill: Backfill) throws {
+        var shown = 0
+        let planned: [Backfill.PlannedFile]
+        do {
+            planned = try backfill.dryRun(files: files) { problem in
+                shown += 1
+                if shown <= Self.problemsShown { Stderr.write(problem) }
+            }
+        } catch {
+            Stderr.write("cannot read input: \(error)")
+            throw Exit.invalid
+        }
+        if shown > Self.problemsShown { Stderr.write("(\(shown - Self.problemsShown) more invalid events)") }
+        var total = DryRun.Summary()
+        for file in planned {
+            print(file.line)
+            total.lines += file.summary.lines
+            total.events += file.summary.events
+            total.invalid += file.summary.invalid
+            total.unmatched += file.summary.unmatched
+            total.dropped += file.summary.dropped
+        }
+        print("dry run: would import \(files.count) file(s): \(DryRun.counts(total)); nothing sent")
+    }
+
+    static let problemsShown = 20
+}
+
+/// Checks every input before anything is read or sent: an unreadable file, or one named `.gz`
+/// that is not gzip, stops the command up front.
+enum InputCheck {
+    static func readable(_ files: [String]) throws {
+        for file in files {
+            guard access(file, R_OK) == 0 else {
+                Stderr.write("\(file): cannot read: \(String(cString: strerror(errno)))")
+                throw Exit.invalid
+            }
+            do {
+                _ = try GzipFileReader.detect(path: file)
+            } catch {
+                Stderr.write("\(error)")
+                throw Exit.invalid
+            }
         }
     }
 }

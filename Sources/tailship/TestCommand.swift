@@ -31,6 +31,7 @@ struct TestCommand: ParsableCommand {
             throw Exit.invalid
         }
         let index = try SourceChoice.index(of: source, for: files, in: plan.config)
+        try InputCheck.readable(files)
         let dryRun = DryRun(
             plan: plan, sourceIndex: index, explain: explain,
             out: { print($0) }, err: { Stderr.write($0) })

@@ -99,4 +99,44 @@ import Testing
         let test = try TailshipProcess.run(["test", "-c", configPath, rotated])
         #expect(test.stdout.split(separator: "\n").count == 30, "test chooses the same source: \(test.stderr)")
     }
+
+    /// `--dry-run` reads what the import would read, from where it would start, and sends and
+    /// writes nothing (it needs no secret); a file named `.gz` that is not gzip is refused by
+    /// `import` and `test` before anything is read or sent.
+    @Test func aDryRunSendsNothingAndAMislabelledArchiveIsRefused() throws {
+        let dir = try makeTempDir("e2e-import-dry")
+        let server = try FaultEndToEndTests.server()
+        let configPath = dir + "/agent.yaml"
+        try FaultEndToEndTests.config(dir: dir, port: server.port)
+            .write(toFile: configPath, atomically: true, encoding: .utf8)
+        let plain = dir + "/logs/app.log.1"
+        try append(FaultEndToEndTests.lines(0..<40) + "a line no rule matches\n", to: plain)
+        let size = try FileManager.default.attributesOfItem(atPath: plain)[.size] as! UInt64
+
+        let dry = try TailshipProcess.run(["import", "-c", configPath, "--dry-run", plain])
+        #expect(dry.status == 0, "\(dry.stderr)")
+        #expect(
+            dry.stdout.contains(
+                "\(plain): from its start (\(size) bytes): 41 lines, 40 events, 0 invalid (would be dead-lettered), "
+                    + "1 unmatched, 0 dropped"), "\(dry.stdout)")
+        #expect(dry.stdout.contains("dry run: would import 1 file(s): 41 lines, 40 events"), "\(dry.stdout)")
+        #expect(try server.storedEvents().isEmpty)
+        #expect(!FileManager.default.fileExists(atPath: dir + "/state/import-checkpoints.json"))
+
+        let env = ["E2E_SECRET": FaultEndToEndTests.secret]
+        let real = try TailshipProcess.run(["import", "-c", configPath, plain], env: env)
+        #expect(real.status == 0, "\(real.stderr)")
+        let after = try TailshipProcess.run(["import", "-c", configPath, "--dry-run", plain])
+        #expect(after.stdout.contains("\(plain): already imported (\(size) bytes): 0 lines"), "\(after.stdout)")
+
+        let mislabelled = dir + "/logs/app.log.2.gz"
+        try append(FaultEndToEndTests.lines(40..<50), to: mislabelled)
+        let refused = try TailshipProcess.run(["import", "-c", configPath, plain, mislabelled], env: env)
+        #expect(refused.status == 1)
+        #expect(refused.stderr.contains("\(mislabelled): named .gz but is not gzip data"), "\(refused.stderr)")
+        let test = try TailshipProcess.run(["test", "-c", configPath, mislabelled])
+        #expect(test.status == 1 && test.stdout.isEmpty)
+        #expect(test.stderr.contains("named .gz but is not gzip data"), "\(test.stderr)")
+        try FaultEndToEndTests.assertExactlyOnce(server, expected: 0..<40)
+    }
 }

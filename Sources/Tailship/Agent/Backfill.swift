@@ -50,8 +50,8 @@ public final class Backfill: Sendable {
         case interrupted
     }
 
-    private let plan: AgentPlan
-    private let sourceIndex: Int
+    let plan: AgentPlan
+    let sourceIndex: Int
     private let logger: Logger
     private let stopping = Atomic<Bool>(false)
     /// The running import's shipper, so a stop request can release a reader blocked on its
@@ -172,6 +172,13 @@ public final class Backfill: Sendable {
         return (interrupted ? .interrupted : .completed, summary)
     }
 
+    /// The import checkpoint a file resumes from: one made under this source and these rules.
+    func progress(_ decision: ResumeDecision) -> ResumePoint? {
+        guard case .resume(let point) = decision, point.source == source.name, point.rules == rulesFingerprint
+        else { return nil }
+        return point
+    }
+
     /// Reads one file from its import checkpoint to its end into the rule stage.
     private func importFile(
         _ path: String, id: Int, stages: PipelineStages,
@@ -189,7 +196,7 @@ public final class Backfill: Sendable {
         }
         // Progress counts only under the same rules: another source, or rules changed since, read
         // the file again from 0 (the ids are the same, so the API deduplicates what was sent).
-        if case .resume(let point) = decision, point.source == source.name, point.rules == rulesFingerprint {
+        if let point = progress(decision) {
             opening.key = point.key
             opening.offset = point.offset
             opening.start = nil
@@ -207,7 +214,7 @@ public final class Backfill: Sendable {
             while !stages.rules.waitForRoom(timeout: .milliseconds(100)) && !self.stopping.load(ordering: .acquiring) {}
         }
         let proceed = { !self.stopping.load(ordering: .acquiring) }
-        if GzipFileReader.isGzip(path: path) {
+        if try GzipFileReader.detect(path: path) {
             // The stream is decompressed from its start; up to the checkpoint it only fills the head.
             let reader = try GzipFileReader(path: path)
             var bytes = GzipBytes(reader)

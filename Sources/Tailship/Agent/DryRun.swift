@@ -17,6 +17,8 @@ public struct DryRun {
         public var lines = 0
         public var events = 0
         public var invalid = 0
+        public var unmatched = 0
+        public var dropped = 0
 
         public init() {}
     }
@@ -45,9 +47,13 @@ public struct DryRun {
     /// Processes every line of `input` (a plain or gzip file, or standard input); throws when
     /// it cannot be read. Lines are framed by the same loop as `run` and `import`, so the
     /// default `$insert_id`s are the ones they would send for the same bytes.
-    public func run(_ input: Input, summary: inout Summary) throws {
+    /// A file is read from byte `offset` (decompressed bytes for gzip), as a resumed `import`
+    /// would read it.
+    /// Returns the offset it read to.
+    @discardableResult
+    public func run(_ input: Input, from offset: UInt64 = 0, summary: inout Summary) throws -> UInt64 {
         let now = Int64(Date().timeIntervalSince1970 * 1000)
-        var splitter = LineSplitter(startOffset: 0, maxLineBytes: source.maxLineBytes)
+        var splitter = LineSplitter(startOffset: offset, maxLineBytes: source.maxLineBytes)
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 256 * 1024, alignment: 16)
         defer { buffer.deallocate() }
         var number = 0
@@ -63,11 +69,14 @@ public struct DryRun {
             }
         }
         switch input {
-        case .file(let path) where GzipFileReader.isGzip(path: path):
+        case .file(let path) where try GzipFileReader.detect(path: path):
             var bytes = GzipBytes(try GzipFileReader(path: path))
             _ = try splitter.read(from: &bytes, buffer: buffer, deliver: body)
         case .file(let path):
-            var bytes = FileBytes(try ReadableFile(path: path))
+            let file = try ReadableFile(path: path)
+            let headLength = Int(min(offset, UInt64(LineSplitter.headCapacity)))
+            splitter.prime(head: try file.bytes(at: 0, length: headLength) ?? [])
+            var bytes = FileBytes(file)
             _ = try splitter.read(from: &bytes, buffer: buffer, deliver: body)
         case .standardInput:
             var bytes = DescriptorBytes(STDIN_FILENO)
@@ -75,6 +84,13 @@ public struct DryRun {
         }
         // A file read once is complete: its last line counts even without a newline.
         splitter.flush(body)
+        return splitter.nextOffset
+    }
+
+    /// `10 lines, 9 events, 1 invalid (would be dead-lettered), 0 unmatched, 0 dropped`
+    public static func counts(_ summary: Summary) -> String {
+        "\(summary.lines) lines, \(summary.events) events, \(summary.invalid) invalid (would be dead-lettered), "
+            + "\(summary.unmatched) unmatched, \(summary.dropped) dropped"
     }
 
     private func handle(
@@ -101,6 +117,10 @@ public struct DryRun {
             }
         }
         switch outcome {
+        case .unmatched, .limitHit:
+            summary.unmatched += 1
+        case .dropped:
+            summary.dropped += 1
         case .event(let event, let rule) where isTrack && event.timeMs < now - Shipper.trackMaxAgeMs:
             // `run` dead-letters it instead of sending it (see `Shipper.trackMaxAgeMs`).
             summary.invalid += 1
@@ -115,8 +135,6 @@ public struct DryRun {
             err(
                 "\(name):\(number): invalid event from rule \(rule) (would be dead-lettered): "
                     + problems.map(\.description).joined(separator: "; "))
-        default:
-            break
         }
     }
 }

@@ -17,12 +17,21 @@ public final class GzipFileReader {
     private var finished = false
 
     /// True when `path` starts with the gzip magic bytes 1f 8b.
-    public static func isGzip(path: String) -> Bool {
+    static func isGzip(path: String) -> Bool {
         guard let file = try? ReadableFile(path: path) else { return false }
         let magic = UnsafeMutableRawBufferPointer.allocate(byteCount: 2, alignment: 1)
         defer { magic.deallocate() }
         guard (try? file.readFully(into: magic, at: 0)) == 2 else { return false }
         return magic[0] == 0x1f && magic[1] == 0x8b
+    }
+
+    /// Whether `path` is to be read as gzip: it starts with the gzip magic bytes. A file named
+    /// `.gz` that does not is an error, not plain text: a half-written or mislabelled archive
+    /// read as lines would send its compressed bytes as events.
+    public static func detect(path: String) throws -> Bool {
+        if isGzip(path: path) { return true }
+        guard path.hasSuffix(".gz") else { return false }
+        throw NotGzipError(path: path)
     }
 
     public init(path: String) throws {
@@ -82,4 +91,10 @@ public final class GzipFileReader {
         }
         return buffer.count - Int(stream.pointee.avail_out)
     }
+}
+
+/// A file named `.gz` whose first bytes are not gzip's.
+public struct NotGzipError: Error, Sendable, CustomStringConvertible {
+    public var path: String
+    public var description: String { "\(path): named .gz but is not gzip data (it does not start with 1f 8b)" }
 }
