@@ -164,6 +164,40 @@ import Testing
         try Self.assertExactlyOnce(server, expected: 0..<80)
     }
 
+    /// A rotated `secret_file`, reloaded, with the default `start_at: end`: the running shipper
+    /// takes the new secret (no pipeline rebuilt, nothing read again), and the batch the old one
+    /// got refused goes at once instead of at the 60 s longest backoff.
+    @Test func aReloadThatChangesOnlyTheSecretKeepsThePipelineAndRetriesAtOnce() throws {
+        let dir = try makeTempDir("e2e-secret-swap")
+        let server = try Self.server()
+        let secretFile = dir + "/secret"
+        try "wrong-secret\n".write(toFile: secretFile, atomically: true, encoding: .utf8)
+        let configPath = dir + "/agent.yaml"
+        try Self.config(dir: dir, port: server.port, auth: "secret_file: \(secretFile)", startAt: "")
+            .replacingOccurrences(of: "max_backoff: 1s", with: "max_backoff: 60s")
+            .write(toFile: configPath, atomically: true, encoding: .utf8)
+        let log = dir + "/logs/app.log"
+        try append(Self.lines(1000..<1005), to: log)  // before the start: not sent (start_at: end)
+        let agent = try AgentProcess(config: configPath, logPath: dir + "/agent.log")
+        _ = eventually(timeout: 10) {
+            (try? String(contentsOfFile: dir + "/state/checkpoints.json", encoding: .utf8))?.contains("app.log") == true
+        }
+        try append(Self.lines(0..<50), to: log)
+        #expect(eventually(timeout: 10) { agent.log.contains("401") }, "agent log:\n\(agent.log)")
+
+        try "\(Self.secret)\n".write(toFile: secretFile, atomically: true, encoding: .utf8)
+        agent.signal(SIGHUP)
+        let arrived = try eventually(timeout: 15) { try server.storedEvents(dedup: true).count >= 50 }
+        #expect(arrived, "agent log:\n\(agent.log)")
+        try append(Self.lines(50..<60), to: log)
+        #expect(try eventually(timeout: 10) { try server.storedEvents(dedup: true).count >= 60 })
+        #expect(agent.log.contains("agent.credentials_updated"), "agent log:\n\(agent.log)")
+        #expect(!agent.log.contains("agent.reloading"), "agent log:\n\(agent.log)")
+        #expect(agent.log.components(separatedBy: "ship.started").count == 2, "one shipper: \(agent.log)")
+        #expect(agent.terminate() == 0)
+        try Self.assertExactlyOnce(server, expected: 0..<60)
+    }
+
     /// Byte offset of each line's start, indexed by line number.
     static func lineOffsets(_ text: String) -> [UInt64] {
         var offsets: [UInt64] = [0]

@@ -34,3 +34,53 @@ import Testing
         #expect(message == "cannot read secret file '/p': Permission denied")
     }
 }
+
+/// A reload that changes only the credentials is taken by the running shipper; anything else,
+/// a CA file's content included, rebuilds the pipeline.
+@Suite struct ReloadCredentialsTests {
+    @Test func onlyACredentialChangeKeepsThePipeline() throws {
+        let dir = NSTemporaryDirectory() + "reload-credentials-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let secret = dir + "/secret"
+        let ca = dir + "/ca.pem"
+        let config = dir + "/agent.yaml"
+        func write(_ text: String, to path: String) throws {
+            try text.write(toFile: path, atomically: true, encoding: .utf8)
+            chmod(path, 0o600)
+        }
+        func yaml(maxEvents: Int = 40) -> String {
+            """
+            state_dir: \(dir)/state
+            destination:
+              url: https://api.mixpanel.com
+              project_id: "42"
+              auth: { username: sa, secret_file: \(secret) }
+              ca_file: \(ca)
+              batch: { max_events: \(maxEvents) }
+            sources:
+              - name: app
+                paths: ["\(dir)/*.log"]
+                rules:
+                  - name: all
+                    match: '^(?<ts>\\d+) (?<user>\\w+)'
+                    event: Seen
+                    distinct_id: "{{user}}"
+                    time: { field: ts, format: unix_ms }
+            """
+        }
+        func plan() throws -> AgentPlan { try AgentPlan.load(path: config, environment: [:]) }
+        try write("one", to: secret)
+        try write("-----BEGIN CERTIFICATE-----\nA\n-----END CERTIFICATE-----\n", to: ca)
+        try write(yaml(), to: config)
+        let first = try plan()
+        #expect(!(try plan()).changesOnlyCredentials(from: first), "nothing changed: a plain reload")
+        try write("two", to: secret)
+        #expect(try plan().changesOnlyCredentials(from: first))
+        try write(yaml(maxEvents: 41), to: config)
+        #expect(!(try plan()).changesOnlyCredentials(from: first), "a batch setting changed too")
+        try write(yaml(), to: config)
+        try write("-----BEGIN CERTIFICATE-----\nB\n-----END CERTIFICATE-----\n", to: ca)
+        #expect(!(try plan()).changesOnlyCredentials(from: first), "the CA changed too")
+    }
+}

@@ -62,6 +62,17 @@ public final class Agent {
                         metadata: ["config": "\(configPath)", "error": "\(error)"])
                     continue
                 }
+                if plan.changesOnlyCredentials(from: running.plan),
+                    running.stages.shipper.canUpdate(to: plan.credentials)
+                {
+                    // A rotated secret: nothing to rebuild, nothing to read again.
+                    running.stages.shipper.update(credentials: plan.credentials)
+                    running = running.with(plan: plan)
+                    logger.info(
+                        .agentCredentialsUpdated, "the running shipper took them", metadata: ["config": "\(configPath)"]
+                    )
+                    continue
+                }
                 logger.info(.agentReloading, metadata: ["config": "\(configPath)"])
                 // Files created while one pipeline gives way to the other appeared while the agent
                 // was running: the new one reads them from their start (with a margin for events

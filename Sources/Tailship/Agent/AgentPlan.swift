@@ -7,6 +7,8 @@ public struct AgentPlan: @unchecked Sendable {
     /// One compiled engine per source, in `config.sources` order.
     public let engines: [RuleEngine]
     public let credentials: ShipCredentials
+    /// A digest of `ca_file`'s content when loaded: a reload compares it (`changesOnlyCredentials`).
+    let caFileDigest: UInt64?
 
     /// Loads and validates `path`; throws `ConfigError` with every problem found, in file order.
     /// Without `checkSecrets` (a dry run) the credentials are left empty.
@@ -46,7 +48,10 @@ public struct AgentPlan: @unchecked Sendable {
             }
         }
         guard problems.isEmpty else { throw ConfigError(problems: problems) }
-        return AgentPlan(config: config, engines: engines, credentials: credentials)
+        return AgentPlan(
+            config: config, engines: engines, credentials: credentials,
+            caFileDigest: config.destination.caFile.flatMap { FileManager.default.contents(atPath: $0) }
+                .map { FNV64.hash(Array($0)) })
     }
 }
 

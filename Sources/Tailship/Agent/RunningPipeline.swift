@@ -6,6 +6,7 @@ import Logging
 /// recorded from the first file seen) and stopped in that order: stop reading, drain shipping,
 /// then let the checkpointer apply the last acknowledgements and save.
 struct RunningPipeline {
+    let plan: AgentPlan
     let stages: PipelineStages
     let tailer: Tailer
 
@@ -29,7 +30,7 @@ struct RunningPipeline {
             checkpointer.stop()
             throw error
         }
-        return RunningPipeline(stages: stages, tailer: tailer)
+        return RunningPipeline(plan: plan, stages: stages, tailer: tailer)
     }
 
     /// Bounded even when the API is down: the tail thread waits for room in a full shipping
@@ -53,6 +54,11 @@ struct RunningPipeline {
     }
 
     func statsMetadata() -> Logger.Metadata { stages.statsMetadata() }
+
+    /// The same stages, now running `plan` (its credentials taken by the shipper).
+    func with(plan: AgentPlan) -> RunningPipeline {
+        RunningPipeline(plan: plan, stages: stages, tailer: tailer)
+    }
 }
 
 /// The rule stage, shipper and checkpointer of one plan, each wired to the next: what `run`

@@ -123,6 +123,11 @@ struct BatchDelivery: Sendable {
         }
     }
 
+    /// New credentials (a reload that changed only them): the next attempt carries them.
+    mutating func retarget(credentialsOf new: IngestionTarget) {
+        target?.takeCredentials(of: new)
+    }
+
     /// The retry time has come: the same bytes, to the same target.
     mutating func retry() -> Action {
         guard case .waiting(let attempt, _) = state, let target else {

@@ -16,8 +16,8 @@ import Synchronization
 /// 401/403 (and `/track` token errors) pause ALL shipping: no new batch is started while
 /// paused, and the refused batches retry at the longest backoff, one log line per attempt.
 /// Shipping resumes when a request gets through (any answer but a credentials refusal or
-/// a transient failure). New credentials come with a reload (SIGHUP), which replaces the
-/// whole pipeline: the refused events, never acknowledged, are read and sent again by it.
+/// a transient failure). New credentials come with a reload (SIGHUP): `retarget` hands them
+/// to this loop, and the refused batches are retried with them at once.
 final class DeliveryLoop: @unchecked Sendable {
     // @unchecked: `run()` is the only user of the mutable state, on the one delivery thread;
     // other threads only call `wakeup()`, which goes to the Sendable transport.
@@ -27,7 +27,9 @@ final class DeliveryLoop: @unchecked Sendable {
     private let maxInFlight: Int
     private let compressor: GzipCompressor?
     private var compressed: [UInt8] = []
-    private let target: IngestionTarget
+    private var target: IngestionTarget
+    /// New credentials from a reload, taken by the delivery thread on its next turn.
+    private let newTarget = Mutex<IngestionTarget?>(nil)
 
     private struct Slot {
         var delivery: BatchDelivery
@@ -66,6 +68,13 @@ final class DeliveryLoop: @unchecked Sendable {
         transport.wakeup()
     }
 
+    /// New credentials (`Shipper.update(credentials:)`): fresh batches and every retry use them,
+    /// and batches waiting for a retry (those the old credentials got refused) go at once.
+    func retarget(_ target: IngestionTarget) {
+        newTarget.withLock { $0 = target }
+        wakeup()
+    }
+
     /// The shipper is stopping: batches that only fail are given up rather than waited for.
     func requestStop() {
         stopRequested.store(true, ordering: .releasing)
@@ -79,6 +88,7 @@ final class DeliveryLoop: @unchecked Sendable {
         var inputClosed = false
         while true {
             if context.stop.isAbandoned { return abandon() }
+            takeNewTarget()
             while !inputClosed && slots.count < maxInFlight {
                 guard let taken = batches.take(max: 1, until: .distantPast) else {
                     inputClosed = true
@@ -123,6 +133,16 @@ final class DeliveryLoop: @unchecked Sendable {
                 slots[completion.tag] = slot
                 if !perform(action, id: completion.tag) { return abandon() }
             }
+        }
+    }
+
+    private func takeNewTarget() {
+        guard let new = newTarget.withLock({ $0.take() }) else { return }
+        target = new
+        let now = ContinuousClock.now
+        for id in slots.keys {
+            slots[id]?.delivery.retarget(credentialsOf: new)
+            if slots[id]?.retryAt != nil { slots[id]?.retryAt = now }
         }
     }
 

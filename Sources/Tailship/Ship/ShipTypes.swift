@@ -108,6 +108,13 @@ struct IngestionTarget: Sendable {
         self.connectTimeoutMs = min(connectTimeoutMs, destination.timeoutMs)
     }
 
+    /// Takes `other`'s url (its `project_id`) and Basic credentials, keeping this target's body
+    /// encoding (a batch sent uncompressed after a gzip failure stays so).
+    mutating func takeCredentials(of other: IngestionTarget) {
+        url = other.url
+        basicAuth = other.basicAuth
+    }
+
     func request(body: [UInt8]) -> HTTPRequest {
         HTTPRequest(
             url: url, body: body, headers: headers, basicAuth: basicAuth, timeoutMs: timeoutMs,

@@ -31,6 +31,7 @@ public final class Shipper: Sendable {
     private let flushRequested = Atomic<Bool>(false)
     private let started = Atomic<Bool>(false)
     private let credentials: ShipCredentials
+    private let connectTimeoutMs: Int
     private let tuning: ShipperTuning
     private let transportFactory: @Sendable (_ maxInFlight: Int) throws -> any MultiTransport
     /// The API delivery loop once started; woken when batches arrive, on reload and on stop.
@@ -64,6 +65,7 @@ public final class Shipper: Sendable {
         self.tuning = tuning
         self.transportFactory = transportFactory
         self.credentials = credentials
+        connectTimeoutMs = tuning.connectTimeoutMs
         context = ShipperContext(
             logger: logger, acknowledgements: acknowledgements, dedupeCapacity: tuning.dedupeCapacity,
             deadLetters: DeadLetterWriter(
@@ -89,7 +91,7 @@ public final class Shipper: Sendable {
                 transport: try transportFactory(maxInFlight), batches: batches, context: context,
                 maxInFlight: maxInFlight, gzipLevel: destination.gzip ? destination.gzipLevel : nil,
                 target: IngestionTarget(
-                    destination: destination, credentials: credentials, connectTimeoutMs: tuning.connectTimeoutMs))
+                    destination: destination, credentials: credentials, connectTimeoutMs: connectTimeoutMs))
             loop.withLock { $0 = delivery }
             deliver = { delivery.run() }
         case .stdout, .file:
@@ -137,6 +139,22 @@ public final class Shipper: Sendable {
         case .full: return .full
         case .closed: return .stopped
         }
+    }
+
+    /// Whether `update(credentials:)` can take `new` without a teardown: `/import` carries the
+    /// credentials in each request's header and url only; `/track` has its token encoded into
+    /// every queued event, so a new token needs a new shipper.
+    public func canUpdate(to new: ShipCredentials) -> Bool {
+        destination.kind == .mixpanel && destination.api == .import
+    }
+
+    /// New credentials without a teardown (a reload that changed only them): the next request,
+    /// retries included, carries them; batches refused with the old ones are retried at once.
+    /// Nothing is read again and no connection is dropped. Only when `canUpdate(to:)`.
+    public func update(credentials new: ShipCredentials) {
+        precondition(canUpdate(to: new), "update(credentials:) for a destination that needs a new shipper")
+        loop.withLock { $0 }?.retarget(
+            IngestionTarget(destination: destination, credentials: new, connectTimeoutMs: connectTimeoutMs))
     }
 
     /// Closes the open batch now instead of waiting for its flush interval.

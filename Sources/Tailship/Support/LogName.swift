@@ -12,6 +12,7 @@ public enum LogName: String, CaseIterable, Sendable {
     case agentFailed = "agent.failed"
     case agentReloading = "agent.reloading"
     case agentReloadRefused = "agent.reload_refused"
+    case agentCredentialsUpdated = "agent.credentials_updated"
     case agentStats = "agent.stats"
     case importFinished = "import.finished"
 

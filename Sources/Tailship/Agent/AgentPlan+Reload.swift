@@ -1,0 +1,21 @@
+import Foundation
+
+extension AgentPlan {
+    /// Whether a reload from `running` to this plan changes nothing but the credentials (a
+    /// rotated `secret_file`, another `secret_env`, a new service account or `project_id`), so
+    /// the running shipper can take them (`Shipper.update(credentials:)`) instead of the whole
+    /// pipeline being rebuilt. Anything else, the content of `ca_file` included (a CA rotated
+    /// with the secret needs new connections), makes it a full reload.
+    func changesOnlyCredentials(from running: AgentPlan) -> Bool {
+        guard credentials != running.credentials else { return false }
+        return running.withoutCredentials == withoutCredentials && caFileDigest == running.caFileDigest
+    }
+
+    /// The configuration as text with the credential settings blanked.
+    private var withoutCredentials: String {
+        var config = self.config
+        config.destination.auth = nil
+        config.destination.projectId = nil
+        return String(reflecting: config)
+    }
+}
