@@ -85,6 +85,49 @@ import Testing
             ])
     }
 
+    /// A forgotten `- ` turns a list into a mapping: that is reported, and so is everything wrong
+    /// inside the item, its rules' templates included, in the same run rather than after the first
+    /// fix; a duplicate source name is reported even when that source has problems of its own.
+    @Test func aStructuralProblemDoesNotHideTheNextLayer() throws {
+        let dir = NSTemporaryDirectory() + "config-layers-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        func problems(_ text: String) throws -> [String] {
+            try text.write(toFile: dir + "/agent.yaml", atomically: true, encoding: .utf8)
+            do {
+                _ = try AgentPlan.load(path: dir + "/agent.yaml", environment: ["S": "s"])
+                return []
+            } catch {
+                return error.problems.map { $0.description.replacingOccurrences(of: dir + "/", with: "") }
+            }
+        }
+        /// A rule whose lines after the first are indented by `indent`.
+        func rule(_ indent: Int, user: String = "zz") -> String {
+            let pad = String(repeating: " ", count: indent)
+            return "name: r1\n\(pad)match: 'x(?<a>\\d+)'\n\(pad)event: E\n\(pad)distinct_id: \"{{\(user)}}\"\n"
+                + "\(pad)time: { field: a, format: unix }\n"
+        }
+        let head = "destination:\n  auth: { secret_env: S }\nsources:\n"
+        #expect(
+            try problems(head + "  name: app\n  paths: [/x]\n  rules:\n    - \(rule(6))") == [
+                "agent.yaml:4:3: expected a list of sources for 'sources', got a mapping; start the source with '- '",
+                "agent.yaml:10:20: field 'zz' is not produced by the pattern (named groups: a)",
+            ])
+        #expect(
+            try problems(head + "  - name: app\n    paths: [/x]\n    rules:\n      \(rule(6))") == [
+                "agent.yaml:7:7: expected a list of rules for 'rules', got a mapping; start the rule with '- '",
+                "agent.yaml:10:20: field 'zz' is not produced by the pattern (named groups: a)",
+            ])
+        #expect(
+            try problems(
+                head + "  - name: app\n    paths: [/x]\n    rules:\n      - \(rule(8, user: "a"))"
+                    + "  - name: app\n    paths: []\n    rules: []\n") == [
+                    "agent.yaml:12:11: duplicate source name 'app' (first at 4:11)",
+                    "agent.yaml:13:12: 'paths' must list at least one entry",
+                    "agent.yaml:14:12: 'rules' must list at least one rule",
+                ])
+    }
+
     /// `"4"` where a number goes: the quotes are the problem, and the message says so.
     @Test func aQuotedNumberIsNamedAsQuoted() {
         let config = variant("destination:", "destination:\n  max_in_flight: \"4\"\n  gzip: 'true'")

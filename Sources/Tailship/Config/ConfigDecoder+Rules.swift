@@ -10,6 +10,12 @@ extension ConfigDecoder {
     /// Decodes a non-empty list of rules whose names are unique within the source.
     mutating func decodeRules(_ node: YAMLNode, format: LogFormat?) -> [RuleConfig] {
         guard case .sequence(let items, let mark) = node else {
+            if let single = oneItemWithoutItsDash(node, itemKeys: Self.ruleKeys) {
+                report(node.mark, "expected a list of rules for 'rules', got a mapping; start the rule with '- '")
+                // Its own problems are reported now, not after this one is fixed (the configuration
+                // is refused all the same: a problem was reported).
+                return decodeRule(single, format: format).map { [$0] } ?? []
+            }
             report(node.mark, "expected a list of rules for 'rules', got \(describe(node))")
             return []
         }

@@ -10,6 +10,12 @@ extension ConfigDecoder {
     /// Decodes the source list; names must be unique and at least one source is required.
     mutating func decodeSources(_ node: YAMLNode) -> [SourceConfig] {
         guard case .sequence(let items, let mark) = node else {
+            if let single = oneItemWithoutItsDash(node, itemKeys: Self.sourceKeys) {
+                report(node.mark, "expected a list of sources for 'sources', got a mapping; start the source with '- '")
+                // Its own problems (its rules' included) are reported now, not after this one is fixed
+                // (the configuration is refused all the same: a problem was reported).
+                return decodeSource(single).0.map { [$0] } ?? []
+            }
             report(node.mark, "expected a list of sources for 'sources', got \(describe(node))")
             return []
         }
@@ -20,20 +26,23 @@ extension ConfigDecoder {
         var seen: [String: SourceMark] = [:]
         var sources: [SourceConfig] = []
         for item in items {
-            guard let (source, nameMark) = decodeSource(item) else { continue }
-            if let first = seen[source.name] {
-                report(nameMark, "duplicate source name '\(source.name)' (first at \(first))")
+            // A source with other problems still has its name checked: fixing those must not
+            // reveal a duplicate the first run could have reported.
+            let (source, name) = decodeSource(item)
+            guard let name else { continue }
+            if let first = seen[name.value] {
+                report(name.mark, "duplicate source name '\(name.value)' (first at \(first))")
                 continue
             }
-            seen[source.name] = nameMark
-            sources.append(source)
+            seen[name.value] = name.mark
+            if let source { sources.append(source) }
         }
         return sources
     }
 
-    /// One source, with the position of its name for the uniqueness check.
-    private mutating func decodeSource(_ node: YAMLNode) -> (SourceConfig, SourceMark)? {
-        guard let fields = fields(of: node, for: "a source", known: Self.sourceKeys) else { return nil }
+    /// One source (nil when it has problems), and its name for the uniqueness check.
+    private mutating func decodeSource(_ node: YAMLNode) -> (SourceConfig?, Located<String>?) {
+        guard let fields = fields(of: node, for: "a source", known: Self.sourceKeys) else { return (nil, nil) }
         let name = required("name", in: fields).flatMap { nonEmptyString($0, key: "name") }
         let paths = required("paths", in: fields).flatMap { nonEmptyList($0, key: "paths") }
         let exclude = fields["exclude"].flatMap { stringList($0, key: "exclude") } ?? []
@@ -57,7 +66,7 @@ extension ConfigDecoder {
         if let value = fields["format"] { format = enumeration(value, key: "format", as: LogFormat.self) }
         let rules = required("rules", in: fields).map { decodeRules($0, format: format) } ?? []
 
-        guard let name, let paths else { return nil }
+        guard let name, let paths else { return (nil, name) }
         var source = SourceConfig(
             name: name.value, paths: paths.map(\.value), exclude: exclude.map(\.value),
             startAt: startAt ?? ConfigDefaults.startAt, timezone: timezone,
@@ -66,7 +75,16 @@ extension ConfigDecoder {
             format: format ?? ConfigDefaults.format,
             rules: rules, mark: fields.mark)
         source.formatKnown = format != nil
-        return (source, name.mark)
+        return (source, name)
+    }
+
+    /// A mapping where a list of such mappings belongs, whose keys are an item's (a forgotten
+    /// `- `): the item, to be checked on its own.
+    func oneItemWithoutItsDash(_ node: YAMLNode, itemKeys: [String]) -> YAMLNode? {
+        guard case .mapping(let entries, _) = node, !entries.isEmpty,
+            entries.allSatisfy({ itemKeys.contains($0.key.value) })
+        else { return nil }
+        return node
     }
 
     /// A list of strings (or one string) with at least one item.
