@@ -14,3 +14,27 @@ static inline long long tailship_birth_time_ns(int fd) {
     if (!(stx.stx_mask & STATX_BTIME)) return -1;
     return (long long)stx.stx_btime.tv_sec * 1000000000LL + stx.stx_btime.tv_nsec;
 }
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+
+/// Opens `path` read-only (close-on-exec, non-blocking) refusing a symbolic link in ANY of its
+/// components (openat2 RESOLVE_NO_SYMLINKS), so a link swapped in after the path was checked is
+/// not followed. Kernels without openat2 (before 5.6) get O_NOFOLLOW, which covers the last
+/// component. Returns the descriptor, or -errno.
+static inline int tailship_open_no_symlinks(const char *path) {
+    struct open_how how = {0};
+    how.flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK;
+    how.resolve = RESOLVE_NO_SYMLINKS;
+    for (;;) {
+        long fd = syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof how);
+        if (fd >= 0) return (int)fd;
+        if (errno == EINTR) continue;
+        if (errno != ENOSYS) return -errno;
+        int plain = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW);
+        if (plain >= 0) return plain;
+        if (errno == EINTR) continue;
+        return -errno;
+    }
+}

@@ -126,14 +126,19 @@ final class RotationRig {
     let configPath: String
     private(set) var agent: AgentProcess?
 
-    /// `startAt` is the source's `start_at` (nil leaves it out: the default, `end`).
-    init(_ name: String, paths: [String] = ["app.log"], exclude: [String] = [], startAt: String? = "beginning") throws {
+    /// `startAt` is the source's `start_at` (nil leaves it out: the default, `end`); `linkTargets`
+    /// are directories beside `logs/` (see `makeDirectory`) that matched links may lead into.
+    init(
+        _ name: String, paths: [String] = ["app.log"], exclude: [String] = [], startAt: String? = "beginning",
+        linkTargets: [String] = []
+    ) throws {
         dir = try makeTempDir("rot-\(name)")
         logs = dir + "/logs"
         server = try FaultEndToEndTests.server()
         configPath = dir + "/agent.yaml"
         let globs = paths.map { "\"\(logs)/\($0)\"" }.joined(separator: ", ")
         let excludes = exclude.map { "\"\($0)\"" }.joined(separator: ", ")
+        let targets = linkTargets.map { "\"\(dir)/\($0)\"" }.joined(separator: ", ")
         let config = """
             state_dir: \(dir)/state
             destination:
@@ -146,6 +151,7 @@ final class RotationRig {
               - name: app
                 paths: [\(globs)]
                 exclude: [\(excludes)]
+                link_targets: [\(targets)]
                 \(startAt.map { "start_at: \($0)" } ?? "")
                 rules:
                   \(FaultEndToEndTests.orderRule)

@@ -199,7 +199,8 @@ import Testing
     /// directory link to itself. The agent reads the normal file, does not spin (CPU while idle,
     /// no log line per rescan), reads a dangling link's target once it appears, exits 0.
     @Test func danglingAndLoopingLinks() throws {
-        let rig = try RotationRig("symloop", paths: ["*.log", "loopdir/*.log", "**/*.log"])
+        let rig = try RotationRig(
+            "symloop", paths: ["*.log", "loopdir/*.log", "**/*.log"], linkTargets: ["target"])
         let target = try rig.makeDirectory("target")
         rig.link(rig.path("dangling.log"), to: target + "/later.log")
         rig.link(rig.path("self.log"), to: rig.path("self.log"))

@@ -16,12 +16,13 @@ struct TailSymlinkTests {
     }
 
     /// A tailer of `glob` from the beginning, with no periodic rescan: only inotify reports changes.
-    func inotifyOnlyTailer(_ glob: String, _ sink: CollectingSink) -> Tailer {
+    func inotifyOnlyTailer(_ glob: String, _ sink: CollectingSink, linkTargets: [String] = []) -> Tailer {
         var options = TailTailerTests.fastOptions
         options.rescanInterval = .seconds(3600)
         return Tailer(
-            sources: [TailSource(name: "app", paths: [glob], startAt: .beginning)], sink: sink, options: options,
-            logger: TailTailerTests.quietLogger)
+            sources: [TailSource(name: "app", paths: [glob], startAt: .beginning, linkTargets: linkTargets)],
+            sink: sink,
+            options: options, logger: TailTailerTests.quietLogger)
     }
 
     func makeDirectories(_ dir: TailTempDir, _ names: String...) throws {
@@ -41,11 +42,19 @@ struct TailSymlinkTests {
         let found = Glob(dir.path("logs/*.log")).expand()
         #expect(
             found.links == [dir.path("logs/current.log"), dir.path("logs/dangling.log"), dir.path("logs/loop.log")])
-        let snapshot = Discovery(sources: [TailSource(name: "a", paths: [dir.path("logs/*.log")])]).scan()
+        let snapshot = Discovery(sources: [
+            TailSource(name: "a", paths: [dir.path("logs/*.log")], linkTargets: [dir.path("target")])
+        ]).scan()
         // The dangling link and the loop match nothing (stat fails) and cost no error.
         #expect(Set(snapshot.files.keys) == [dir.path("logs/current.log"), dir.path("logs/plain.log")])
         #expect(snapshot.linkTargets == [dir.path("target/app-1.log"): [dir.path("logs/current.log")]])
+        #expect(snapshot.canonical == [dir.path("logs/current.log"): dir.path("target/app-1.log")])
         #expect(snapshot.directories == [dir.path("logs"), dir.path("target")])
+        // Without `link_targets`, a link the wildcard matched may not leave the source's directory.
+        let strict = Discovery(sources: [TailSource(name: "a", paths: [dir.path("logs/*.log")])]).scan()
+        #expect(Set(strict.files.keys) == [dir.path("logs/plain.log")])
+        #expect(strict.directories == [dir.path("logs")])
+        #expect(strict.refusedLinks[dir.path("logs/current.log")]?.contains("outside the source's directories") == true)
         // A literal path that is a link is reported too; a polled source watches nothing.
         #expect(Glob(dir.path("logs/current.log")).expand().links == [dir.path("logs/current.log")])
         let polled = TailSource(name: "p", paths: [dir.path("logs/*.log")], pollInterval: .seconds(1))
@@ -68,7 +77,7 @@ struct TailSymlinkTests {
         dir.write("target/app-1.log", "one 1\n")
         try pointLink(dir, "logs/current.log", to: dir.path("target/app-1.log"))
         let sink = CollectingSink()
-        let tailer = inotifyOnlyTailer(dir.path("logs/*.log"), sink)
+        let tailer = inotifyOnlyTailer(dir.path("logs/*.log"), sink, linkTargets: [dir.path("target")])
         try tailer.start()
         defer { tailer.stop() }
         #expect(eventually { sink.texts == ["one 1"] })

@@ -237,6 +237,9 @@ public struct SourceConfig: Sendable {
     /// `poll_interval` in milliseconds: the source's files are checked by `stat` this often and
     /// inotify is not relied on for them (NFS and other mounts where inotify sees nothing).
     public var pollIntervalMs: Int?
+    /// `link_targets`: directories outside the source's own that links matched by its
+    /// wildcards may lead into (container layouts: `/var/log/containers` → `/var/log/pods`).
+    public var linkTargets: [String] = []
     public var format: LogFormat
     /// False when `format:` was not a known format (already reported): which fields a line
     /// has is then unknown, so rules are not checked against it (no cascade of false errors).

@@ -4,7 +4,7 @@ import Foundation
 extension ConfigDecoder {
     static let sourceKeys = [
         "name", "paths", "exclude", "start_at", "timezone", "max_line_bytes", "max_open_files", "poll_interval",
-        "format", "rules",
+        "format", "rules", "link_targets",
     ]
 
     /// Decodes the source list; names must be unique and at least one source is required.
@@ -46,6 +46,7 @@ extension ConfigDecoder {
         let name = required("name", in: fields).flatMap { nonEmptyString($0, key: "name") }
         let paths = required("paths", in: fields).flatMap { nonEmptyList($0, key: "paths") }
         let exclude = fields["exclude"].flatMap { stringList($0, key: "exclude") } ?? []
+        let linkTargets = fields["link_targets"].flatMap { absolutePaths($0, key: "link_targets") } ?? []
         let startAt = fields["start_at"].flatMap { enumeration($0, key: "start_at", as: StartAt.self) }
         let timezone = fields["timezone"].flatMap { timeZone($0) } ?? Located(ConfigDefaults.timezone, at: fields.mark)
         let maxLineBytes = fields["max_line_bytes"].flatMap {
@@ -75,6 +76,7 @@ extension ConfigDecoder {
             format: format ?? ConfigDefaults.format,
             rules: rules, mark: fields.mark)
         source.formatKnown = format != nil
+        source.linkTargets = linkTargets.map(\.value)
         return (source, name)
     }
 
@@ -85,6 +87,17 @@ extension ConfigDecoder {
             entries.allSatisfy({ itemKeys.contains($0.key.value) })
         else { return nil }
         return node
+    }
+
+    /// A list of absolute paths (or one).
+    private mutating func absolutePaths(_ node: YAMLNode, key: String) -> [Located<String>]? {
+        guard let list = stringList(node, key: key) else { return nil }
+        var valid = true
+        for path in list where !path.value.hasPrefix("/") {
+            report(path.mark, "'\(key)' takes absolute directories, got '\(path.value)'")
+            valid = false
+        }
+        return valid ? list : nil
     }
 
     /// A list of strings (or one string) with at least one item.

@@ -27,6 +27,7 @@ public enum LogName: String, CaseIterable, Sendable {
     case tailCheckpointPastEnd = "tail.checkpoint_past_end"
     case tailFileRewritten = "tail.file_rewritten"
     case tailOpenFailed = "tail.open_failed"
+    case tailLinkRefused = "tail.link_refused"
     case tailReadFailed = "tail.read_failed"
     case tailWatchFailed = "tail.watch_failed"
     case tailWatchLimitReached = "tail.watch_limit_reached"

@@ -15,13 +15,17 @@
         /// When set, the source's files are checked by `stat` this often and its directories are
         /// not watched with inotify (for NFS and mounts where inotify sees nothing).
         public var pollInterval: Duration?
+        /// Directories outside its own that links matched by its wildcards may lead into
+        /// (`link_targets`; see `LinkPolicy`).
+        public var linkTargets: [String]
 
         public init(
             name: String, paths: [String], exclude: [String] = [], startAt: StartAt = .end,
             maxLineBytes: Int = ConfigDefaults.maxLineBytes, maxOpenFiles: Int = ConfigDefaults.maxOpenFiles,
-            pollInterval: Duration? = nil
+            pollInterval: Duration? = nil, linkTargets: [String] = []
         ) {
             self.pollInterval = pollInterval
+            self.linkTargets = linkTargets
             self.name = name
             self.paths = paths
             self.exclude = exclude
@@ -35,7 +39,7 @@
             self.init(
                 name: config.name, paths: config.paths, exclude: config.exclude, startAt: config.startAt,
                 maxLineBytes: config.maxLineBytes, maxOpenFiles: config.maxOpenFiles,
-                pollInterval: config.pollIntervalMs.map { .milliseconds($0) })
+                pollInterval: config.pollIntervalMs.map { .milliseconds($0) }, linkTargets: config.linkTargets)
         }
     }
 
@@ -57,14 +61,21 @@
             /// Matching files that are symlinks, by the real path of the file they resolve to
             /// (whose directory is in `directories` too, so that writes there are seen).
             public var linkTargets: [String: [String]] = [:]
+            /// Matching files reached through links the policy follows: the canonical path to
+            /// open (with no link in it, so a link swapped in since is not followed).
+            public var canonical: [String: String] = [:]
+            /// Paths reached through links the policy refuses, and why (neither read nor watched).
+            public var refusedLinks: [String: String] = [:]
         }
 
         public let sources: [TailSource]
         private let globs: [[Glob]]
+        private let linkPolicies: [LinkPolicy]
 
         public init(sources: [TailSource]) {
             self.sources = sources
             globs = sources.map { $0.paths.map(Glob.init) }
+            linkPolicies = sources.map(LinkPolicy.init)
         }
 
         /// Lists what matches now, for the sources in `only` (all when nil). Directories of
@@ -75,16 +86,36 @@
                 let watched = source.pollInterval == nil
                 for glob in globs[index] {
                     let found = glob.expand()
-                    if watched { snapshot.directories.formUnion(found.directories) }
+                    var known: [String: LinkPolicy.Verdict] = [:]
+                    if watched {
+                        // A directory reached through a refused link is not watched either.
+                        for directory in found.directories {
+                            switch linkPolicies[index].verdict(directory, glob: glob, known: &known) {
+                            case .plain, .follow: snapshot.directories.insert(directory)
+                            case .refuse, .unresolved: break
+                            }
+                        }
+                    }
                     if watched && (found.directories.isEmpty || !Glob.isDirectory(glob.literalPrefix)) {
                         snapshot.directories.insert(Discovery.nearestExistingAncestor(of: glob.literalPrefix))
                     }
                     for path in found.files where snapshot.files[path] == nil {
                         guard !Discovery.isExcluded(path, by: source.exclude) else { continue }
+                        switch linkPolicies[index].verdict(path, glob: glob, known: &known) {
+                        case .plain:
+                            break
+                        case .follow(let canonical):
+                            snapshot.canonical[path] = canonical
+                        case .refuse(let reason):
+                            snapshot.refusedLinks[path] = reason
+                            continue
+                        case .unresolved:
+                            continue
+                        }
                         guard let status = try? FileStatus.of(path: path), status.isRegular else { continue }
                         snapshot.files[path] = index
                         snapshot.statuses[path] = status
-                        if watched && found.links.contains(path), let target = Discovery.resolve(path) {
+                        if watched && found.links.contains(path), let target = snapshot.canonical[path] {
                             snapshot.linkTargets[target, default: []].append(path)
                             snapshot.directories.insert(Discovery.parent(of: target))
                         }

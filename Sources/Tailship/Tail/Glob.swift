@@ -37,6 +37,12 @@
             return prefix.isEmpty ? "/" : prefix
         }
 
+        /// How many leading components the pattern names literally: a link there was chosen by
+        /// whoever wrote the configuration (see `LinkPolicy`).
+        public var namedComponents: Int {
+            components.prefix { if case .literal = $0 { true } else { false } }.count
+        }
+
         /// What one expansion found.
         public struct Expansion: Sendable, Equatable {
             /// Paths matching the whole pattern (any type; the caller filters).

@@ -56,6 +56,12 @@
             openedPath = path
         }
 
+        /// Takes ownership of an open descriptor.
+        init(descriptor: Int32, path: String) {
+            fileDescriptor = descriptor
+            openedPath = path
+        }
+
         deinit {
             close(fileDescriptor)
         }

@@ -35,6 +35,8 @@
         /// Matched symlinks by the path of the file they resolve to, whose directory is watched
         /// too: a write to the target is reported under its own name (from the last full scan).
         private var linkTargets: [String: [String]] = [:]
+        /// Links the last full scan refused, and why (each logged once; see `LinkPolicy`).
+        private(set) var refusedLinks: [String: String] = [:]
         private var nextID = 1
         /// Inotify `IN_MOVED_FROM` paths of this turn by cookie, to follow a parked file's rename.
         private var movesFrom: [UInt32: String] = [:]
@@ -201,6 +203,14 @@
             }
         }
 
+        /// Logs each refused link once (again only after it was gone or allowed in between).
+        private func reportRefusedLinks(_ refused: [String: String]) {
+            for (path, reason) in refused.sorted(by: { $0.key < $1.key }) where refusedLinks[path] != reason {
+                logger.warning(.tailLinkRefused, "not read", metadata: ["file.path": "\(path)", "reason": "\(reason)"])
+            }
+            refusedLinks = refused
+        }
+
         /// Polled sources whose interval has passed; nil when none.
         private func polledSourcesDue() -> Set<Int>? {
             let now = clock.now
@@ -225,6 +235,7 @@
                     snapshot.directories, inotify: inotify, logger: logger, now: now,
                     logInterval: Self.fallbackLogInterval)
                 linkTargets = snapshot.linkTargets
+                reportRefusedLinks(snapshot.refusedLinks)
             }
             var seen = Set<ObjectIdentifier>()
             var newByPath: [String: TailedFile] = [:]
@@ -248,7 +259,10 @@
                     open.drainingSince = nil
                     continue
                 }
-                guard let opened = open(path: path, source: source, initial: initial) else { continue }
+                guard
+                    let opened = open(
+                        path: path, at: snapshot.canonical[path] ?? path, source: source, initial: initial)
+                else { continue }
                 if let twin = held[HeldKey(opened.device, opened.inode)] {
                     // Replaced between stat and open by a file we already hold: keep the one we have.
                     seen.insert(ObjectIdentifier(twin))
@@ -321,9 +335,11 @@
             readEnds[key] = (file.splitter.lineStartOffset, now)
         }
 
-        private func open(path: String, source: Int, initial: Bool) -> TailedFile? {
+        /// Opens the file matched as `path` by its `canonical` path, refusing any link in it: the
+        /// scan checked the links on the way (`LinkPolicy`), and one swapped in since is not followed.
+        private func open(path: String, at canonical: String, source: Int, initial: Bool) -> TailedFile? {
             do {
-                let handle = try ReadableFile(path: path)
+                let handle = try ReadableFile(noSymlinks: canonical)
                 let status = try handle.status()
                 guard status.isRegular else { return nil }
                 let start: TailedFile.FirstSightStart
