@@ -53,6 +53,12 @@ struct RunningPipeline {
     }
 
     func statsMetadata() -> Logger.Metadata { stages.statsMetadata() }
+
+    /// What `tailship status` cannot read from the checkpoints: the shipper's state, and the
+    /// matched files that cannot be opened.
+    func publish(to publisher: AgentStatusPublisher) {
+        publisher.publish(shipper: stages.shipper.state, unopenable: tailer.unopenableFiles())
+    }
 }
 
 /// The rule stage, shipper and checkpointer of one plan, each wired to the next: what `run`

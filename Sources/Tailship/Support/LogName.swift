@@ -13,6 +13,7 @@ public enum LogName: String, CaseIterable, Sendable {
     case agentReloading = "agent.reloading"
     case agentReloadRefused = "agent.reload_refused"
     case agentStats = "agent.stats"
+    case agentStatusWriteFailed = "agent.status_write_failed"
     case importFinished = "import.finished"
 
     // Reading files.
@@ -26,6 +27,7 @@ public enum LogName: String, CaseIterable, Sendable {
     case tailCheckpointPastEnd = "tail.checkpoint_past_end"
     case tailFileRewritten = "tail.file_rewritten"
     case tailOpenFailed = "tail.open_failed"
+    case tailOpenRecovered = "tail.open_recovered"
     case tailReadFailed = "tail.read_failed"
     case tailWatchFailed = "tail.watch_failed"
     case tailWatchLimitReached = "tail.watch_limit_reached"

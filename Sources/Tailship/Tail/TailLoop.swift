@@ -6,7 +6,7 @@
     /// The tail thread's state and loop: discovery, directory watches, reading, rotation.
     ///
     /// Everything here is touched only by the tail thread once `run()` starts, except `stopping`
-    /// (atomic) and `published` (mutex): hence `@unchecked Sendable`.
+    /// (atomic), `published` and `unopenable` (mutexes): hence `@unchecked Sendable`.
     final class TailLoop: @unchecked Sendable {
         struct Options {
             var chunkSize: Int
@@ -20,6 +20,8 @@
 
         let stopping = Atomic<Bool>(false)
         let published = Mutex<[TailedFileStatus]>([])
+        /// Matched paths that cannot be opened, for `tailship status` (see `publishUnopenable`).
+        let unopenable = Mutex<[UnopenableFile]>([])
 
         let discovery: Discovery
         let sink: any LineSink
@@ -69,6 +71,11 @@
         /// the log (then at most once per `fallbackLogInterval`, with a count), never per event.
         private var overflows = FallbackNotice()
         static let fallbackLogInterval: Duration = .seconds(600)
+        /// Paths that cannot be opened: tried again at every rescan, but logged once per path and
+        /// cause, then at most every `repeatLogInterval` (with the count), and when they open.
+        var openFailures = RepeatedProblems<String>(interval: TailLoop.repeatLogInterval)
+        private var publishedOpenFailures: [UnopenableFile] = []
+        static let repeatLogInterval: Duration = .seconds(300)
         private let buffer: UnsafeMutableRawBufferPointer
         let clock = ContinuousClock()
 
@@ -278,6 +285,10 @@
                 }
             }
             readWave(&wave)
+            // A path that cannot be opened and no longer matches (deleted, renamed away) is no
+            // problem any more; only a full scan sees every source's paths.
+            if only == nil, !openFailures.isEmpty { openFailures.forget { snapshot.files[$0] == nil } }
+            publishUnopenable()
             for file in files where !seen.contains(ObjectIdentifier(file)) && !file.isOpen && inScope(file) {
                 settleParkedAndGone(file)
             }
@@ -324,6 +335,9 @@
         private func open(path: String, source: Int, initial: Bool) -> TailedFile? {
             do {
                 let handle = try ReadableFile(path: path)
+                if !openFailures.isEmpty, openFailures.resolved(path) {
+                    logger.info(.tailOpenRecovered, metadata: ["file.path": "\(path)"])
+                }
                 let status = try handle.status()
                 guard status.isRegular else { return nil }
                 let start: TailedFile.FirstSightStart
@@ -339,7 +353,11 @@
                 file.mayBeCopy = !initial
                 return file
             } catch {
-                logger.warning(.tailOpenFailed, metadata: ["file.path": "\(path)", "error": "\(error)"])
+                if let repeats = openFailures.occurred(path, cause: "\(error)", now: clock.now, wallMs: Self.wallMs()) {
+                    var metadata: Logger.Metadata = ["file.path": "\(path)", "error": "\(error)"]
+                    if repeats > 0 { metadata["repeats.suppressed"] = "\(repeats)" }
+                    logger.warning(.tailOpenFailed, metadata: metadata)
+                }
                 return nil
             }
         }
@@ -450,6 +468,24 @@
         private func publish() {
             let statuses = files.map(\.status)
             published.withLock { $0 = statuses }
+        }
+
+        /// Hands the paths that cannot be opened to `unopenable` when they changed.
+        private func publishUnopenable() {
+            guard !openFailures.isEmpty || !publishedOpenFailures.isEmpty else { return }
+            let now = openFailures.problems.map {
+                UnopenableFile(path: $0.key, error: $0.value.cause, sinceMs: $0.value.sinceMs)
+            }
+            .sorted { $0.path < $1.path }
+            guard now != publishedOpenFailures else { return }
+            publishedOpenFailures = now
+            unopenable.withLock { $0 = now }
+        }
+
+        static func wallMs() -> Int64 {
+            var ts = timespec()
+            clock_gettime(CLOCK_REALTIME, &ts)
+            return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec / 1_000_000)
         }
 
         /// Device and inode, the key of a held file.
