@@ -5,8 +5,7 @@ import Tailship
 struct StatusCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
-        abstract:
-            "Show whether the agent runs, the shipper's state, files that cannot be opened and, per tracked file: path, identity, checkpointed offset, current size and bytes behind.",
+        abstract: "Show whether the agent runs, the shipper's state, files it cannot open, and each file's checkpoint.",
         discussion: "--json prints the same as one JSON object (docs/operations.md lists its fields)."
     )
 
