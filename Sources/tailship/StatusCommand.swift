@@ -5,10 +5,12 @@ import Tailship
 struct StatusCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
-        abstract: "Show, per tracked file: path, identity, checkpointed offset, current size and bytes behind."
+        abstract: "Show whether the agent runs, the shipper's state, files it cannot open, and each file's checkpoint.",
+        discussion: "--json prints the same as one JSON object (docs/operations.md lists its fields)."
     )
 
     @OptionGroup var options: ConfigOptions
+    @Flag(name: .long, help: "Print one JSON object, for scripts.") var json = false
 
     func run() throws {
         let config: AgentConfig
@@ -19,10 +21,12 @@ struct StatusCommand: ParsableCommand {
             throw Exit.invalid
         }
         do {
-            print(try StatusReport(stateDir: config.stateDir, sources: config.sources.map(TailSource.init)).table())
+            var report = try StatusReport(stateDir: config.stateDir, sources: config.sources.map(TailSource.init))
             // Dead letters are events lost to analytics for good: worth a line of their own.
-            let letters = try DeadLetterWriter.count(stateDir: config.stateDir)
-            print("\nDEAD LETTERS  \(letters)  \(DeadLetterWriter.path(stateDir: config.stateDir))")
+            report.deadLetters = (
+                try DeadLetterWriter.count(stateDir: config.stateDir), DeadLetterWriter.path(stateDir: config.stateDir)
+            )
+            print(json ? report.json() : report.text())
         } catch {
             Stderr.write("\(error)")
             throw Exit.runtime

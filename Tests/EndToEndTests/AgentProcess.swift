@@ -7,13 +7,20 @@ final class AgentProcess: @unchecked Sendable {
     let logPath: String
 
     /// Starts `tailship run -c config` with the test's environment plus `env`, minus `unset`.
+    /// `launcher`: a command that execs the agent in its own process (`setpriv …` to run it as
+    /// another user), so the pid is still the agent's.
     init(
         config: String, env: [String: String] = [:], unset: [String] = [], logPath: String,
-        binary: URL = TailshipProcess.binary
+        binary: URL = TailshipProcess.binary, launcher: [String] = []
     ) throws {
         self.logPath = logPath
-        process.executableURL = binary
-        process.arguments = ["run", "-c", config]
+        if let command = launcher.first {
+            process.executableURL = URL(fileURLWithPath: command)
+            process.arguments = Array(launcher.dropFirst()) + [binary.path, "run", "-c", config]
+        } else {
+            process.executableURL = binary
+            process.arguments = ["run", "-c", config]
+        }
         var environment = ProcessInfo.processInfo.environment
         for name in unset { environment.removeValue(forKey: name) }
         environment.merge(env) { _, new in new }

@@ -80,6 +80,14 @@ import Testing
         var etcish = stat()
         #expect(stat(dir + "/etcish", &etcish) == 0)
         #expect(!Self.watchedInodes(pid: agent.process.processIdentifier).contains(UInt64(etcish.st_ino)))
+        // `status` lists them with the files that cannot be opened (published on the next tick).
+        let listed = try eventually(timeout: 5) {
+            let status = try TailshipProcess.run(["status", "-c", configPath])
+            return status.stdout.contains(logs + "/stolen.log")
+                && status.stdout.contains("link refused: the link is owned")
+        }
+        let shown = try TailshipProcess.run(["status", "-c", configPath]).stdout
+        #expect(listed, "\(shown)")
         #expect(agent.terminate() == 0)
         try FaultEndToEndTests.assertExactlyOnce(server, expected: 0..<20)
     }

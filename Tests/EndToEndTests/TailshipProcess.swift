@@ -21,10 +21,18 @@ struct TailshipProcess {
         return URL(fileURLWithPath: ".build/debug/tailship")
     }
 
-    static func run(_ args: [String], stdin: Data? = nil, env: [String: String] = [:]) throws -> Result {
+    /// `launcher`: a command that execs the binary (`setpriv …` to run it as another user).
+    static func run(_ args: [String], stdin: Data? = nil, env: [String: String] = [:], launcher: [String] = [])
+        throws -> Result
+    {
         let process = Process()
-        process.executableURL = binary
-        process.arguments = args
+        if let command = launcher.first {
+            process.executableURL = URL(fileURLWithPath: command)
+            process.arguments = Array(launcher.dropFirst()) + [binary.path] + args
+        } else {
+            process.executableURL = binary
+            process.arguments = args
+        }
         var environment = ProcessInfo.processInfo.environment
         environment.merge(env) { _, new in new }
         process.environment = environment

@@ -31,10 +31,14 @@ public final class Agent {
     /// Runs until a terminating signal. The caller must have called
     /// `SignalWaiter.blockHandledSignals()` before creating any thread.
     public func run() throws {
+        let startedMs = ShipperContext.nowMs()
         let initial = try AgentPlan.load(path: configPath, environment: environment())
         var lock = try StateDirectoryLock(stateDir: initial.config.stateDir)
         var running = try RunningPipeline.start(plan: initial, logger: logger)
         logger.info(.agentStarted, metadata: ["config": "\(configPath)", "version": "\(TailshipVersion.current)"])
+        // Written by this thread on its tick (never by the reading or shipping threads).
+        var status = AgentStatusPublisher(stateDir: lock.stateDir, startedMs: startedMs, logger: logger)
+        running.publish(to: status)
         let signals = SignalWaiter()
         var sinceStats = 0
         while true {
@@ -82,11 +86,13 @@ public final class Agent {
                 if let newLock {
                     lock.release()
                     lock = newLock
+                    status = AgentStatusPublisher(stateDir: lock.stateDir, startedMs: startedMs, logger: logger)
                 }
                 running = try RunningPipeline.start(plan: plan, logger: logger, appearedSinceNs: appearedSinceNs)
             case nil:
                 break
             }
+            running.publish(to: status)
             sinceStats += Self.tickMs
             if sinceStats >= Self.statsIntervalMs {
                 sinceStats = 0

@@ -59,6 +59,12 @@ struct RunningPipeline {
     func with(plan: AgentPlan) -> RunningPipeline {
         RunningPipeline(plan: plan, stages: stages, tailer: tailer)
     }
+
+    /// What `tailship status` cannot read from the checkpoints: the shipper's state, and the
+    /// matched files that cannot be opened.
+    func publish(to publisher: AgentStatusPublisher) {
+        publisher.publish(shipper: stages.shipper.state, unopenable: tailer.unopenableFiles())
+    }
 }
 
 /// The rule stage, shipper and checkpointer of one plan, each wired to the next: what `run`

@@ -222,6 +222,7 @@ final class DeliveryLoop: @unchecked Sendable {
             inFlight += 1
             transport.start(request, tag: id)
         case .retryLater(let delay, let reason, let attempt, let unauthorized):
+            context.health.failed(reason: reason, credentialsRefused: unauthorized, nowMs: ShipperContext.nowMs())
             if unauthorized {
                 paused = true
                 context.logger.error(
@@ -242,6 +243,7 @@ final class DeliveryLoop: @unchecked Sendable {
             slots[id]?.retryAt = ContinuousClock.now + .milliseconds(delay)
         case .accept(let attempts):
             paused = false
+            context.health.delivered()
             slots[id] = nil
             context.logger.debug(
                 .shipBatchAccepted,
@@ -252,6 +254,7 @@ final class DeliveryLoop: @unchecked Sendable {
             context.accept(batch.items[...])
         case .partial(let accepted, let letters, let failed, let unmatched):
             paused = false
+            context.health.delivered()
             slots[id] = nil
             for record in unmatched {
                 context.logger.warning(
@@ -269,10 +272,12 @@ final class DeliveryLoop: @unchecked Sendable {
             return context.deadLetter(letters, items: failed)
         case .deadLetter(let letters, let items):
             paused = false
+            context.health.delivered()
             slots[id] = nil
             return context.deadLetter(letters, items: items)
         case .split(let first, let second):
             paused = false
+            context.health.delivered()
             slots[id] = nil
             context.logger.info(
                 .shipBatchSplit, "413: request too large, sending it in halves",

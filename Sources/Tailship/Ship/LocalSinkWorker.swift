@@ -34,12 +34,14 @@ final class LocalSinkWorker: @unchecked Sendable {
             do {
                 try output.write(bytes)
                 if durable { try output.sync() }
+                context.health.delivered()
                 context.accept(batch.items[...])
                 return true
             } catch {
                 // A partial write may leave a line fragment; the retry rewrites whole lines,
                 // and readers of this NDJSON must skip a malformed line (documented).
                 let delay = backoff.nextDelayMs()
+                context.health.failed(reason: "\(error)", credentialsRefused: false, nowMs: ShipperContext.nowMs())
                 context.logger.error(
                     .shipLocalWriteFailed, "retrying",
                     metadata: [

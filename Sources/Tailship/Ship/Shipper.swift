@@ -157,6 +157,9 @@ public final class Shipper: Sendable {
             IngestionTarget(destination: destination, credentials: new, connectTimeoutMs: connectTimeoutMs))
     }
 
+    /// Delivering, retrying or paused on refused credentials (for `tailship status`).
+    public var state: ShipperState { context.health.current }
+
     /// Closes the open batch now instead of waiting for its flush interval.
     public func flush() {
         flushRequested.store(true, ordering: .releasing)

@@ -9,6 +9,7 @@ final class ShipperContext: Sendable {
     let acknowledgements: any AcknowledgementSink
     let dedupe: Mutex<DedupeWindow>
     let stop = StopSignal()
+    let health = ShipperHealth()
     let deadLetters: DeadLetterWriter
     let retry: RetryConfig
     let jitterMs: ClosedRange<Int>

@@ -6,10 +6,10 @@ import Foundation
 
 /// Crash-safe replacement of a small file: tmp, fsync, rename, fsync the directory.
 enum AtomicFile {
-    static func write(_ data: Data, to path: String) throws(CheckpointError) {
+    static func write(_ data: Data, to path: String, mode: mode_t = 0o644) throws(CheckpointError) {
         let tmp = path + ".tmp"
         do throws(SyscallError) {
-            let file = try AppendFile(path: tmp, mode: 0o644, truncating: true)
+            let file = try AppendFile(path: tmp, mode: mode, truncating: true)
             try file.write([UInt8](data))
             try file.sync()
             DurabilityTrace.record("rename", tmp)

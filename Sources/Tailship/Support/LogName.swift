@@ -14,6 +14,7 @@ public enum LogName: String, CaseIterable, Sendable {
     case agentReloadRefused = "agent.reload_refused"
     case agentCredentialsUpdated = "agent.credentials_updated"
     case agentStats = "agent.stats"
+    case agentStatusWriteFailed = "agent.status_write_failed"
     case importFinished = "import.finished"
 
     // Reading files.
@@ -28,6 +29,7 @@ public enum LogName: String, CaseIterable, Sendable {
     case tailFileRewritten = "tail.file_rewritten"
     case tailOpenFailed = "tail.open_failed"
     case tailLinkRefused = "tail.link_refused"
+    case tailOpenRecovered = "tail.open_recovered"
     case tailReadFailed = "tail.read_failed"
     case tailWatchFailed = "tail.watch_failed"
     case tailWatchLimitReached = "tail.watch_limit_reached"

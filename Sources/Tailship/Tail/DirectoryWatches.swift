@@ -24,6 +24,9 @@
         /// The kernel's watch table is full: said once in the log (then at most once per
         /// `TailLoop.fallbackLogInterval`, with a count), never per directory.
         private var limitNotice = FallbackNotice()
+        /// Directories that cannot be watched (permissions): tried at every rescan, logged once per
+        /// directory and cause, then at most every `TailLoop.repeatLogInterval`.
+        private var failures = RepeatedProblems<String>(interval: TailLoop.repeatLogInterval)
 
         static let mask: Inotify.Mask = [
             .create, .movedTo, .movedFrom, .delete, .modify, .deleteSelf, .moveSelf, .onlyDirectory,
@@ -52,6 +55,7 @@
             }
             var added = false
             isComplete = true
+            if !failures.isEmpty { failures.forget { !directories.contains($0) } }
             for path in directories {
                 guard let status = try? FileStatus.of(path: path), status.isDirectory else { continue }
                 if let watched = byPath[path] {
@@ -63,6 +67,7 @@
                     byPath[path] = Watched(watch: watch, device: status.device, inode: status.inode)
                     pathsByWatch[watch.rawValue, default: []].append(path)
                     added = true
+                    if !failures.isEmpty { _ = failures.resolved(path) }
                 } catch  where error.errno.rawValue == ENOSPC {
                     isComplete = false
                     if let count = limitNotice.shouldLog(now: now, interval: logInterval) {
@@ -73,7 +78,11 @@
                     }
                 } catch {
                     isComplete = false
-                    logger.warning(.tailWatchFailed, metadata: ["dir.path": "\(path)", "error": "\(error)"])
+                    if let repeats = failures.occurred(path, cause: "\(error)", now: now, wallMs: TailLoop.wallMs()) {
+                        var metadata: Logger.Metadata = ["dir.path": "\(path)", "error": "\(error)"]
+                        if repeats > 0 { metadata["repeats.suppressed"] = "\(repeats)" }
+                        logger.warning(.tailWatchFailed, metadata: metadata)
+                    }
                 }
             }
             return added

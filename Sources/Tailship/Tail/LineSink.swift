@@ -87,6 +87,22 @@ public struct TailedFileStatus: Sendable, Hashable {
     public var draining: Bool
 }
 
+/// A matched path the tailer cannot open (`Tailer.unopenableFiles()`): tried again at every
+/// rescan while it matches.
+public struct UnopenableFile: Sendable, Hashable, Codable {
+    public var path: String
+    /// The failure as logged by `tail.open_failed` (the system's reason and errno).
+    public var error: String
+    /// Ms since the epoch of the first failure.
+    public var sinceMs: Int64
+
+    public init(path: String, error: String, sinceMs: Int64) {
+        self.path = path
+        self.error = error
+        self.sinceMs = sinceMs
+    }
+}
+
 /// What a rescan found, for pruning checkpoints of files that are gone (`LineSink.filesScanned`).
 public struct FileScan: Sendable {
     /// The files the tailer holds now: every matched file, open or idle, draining or not.

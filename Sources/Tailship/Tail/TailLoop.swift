@@ -6,7 +6,7 @@
     /// The tail thread's state and loop: discovery, directory watches, reading, rotation.
     ///
     /// Everything here is touched only by the tail thread once `run()` starts, except `stopping`
-    /// (atomic) and `published` (mutex): hence `@unchecked Sendable`.
+    /// (atomic), `published` and `unopenable` (mutexes): hence `@unchecked Sendable`.
     final class TailLoop: @unchecked Sendable {
         struct Options {
             var chunkSize: Int
@@ -20,6 +20,8 @@
 
         let stopping = Atomic<Bool>(false)
         let published = Mutex<[TailedFileStatus]>([])
+        /// Matched paths that cannot be opened, for `tailship status` (see `publishUnopenable`).
+        let unopenable = Mutex<[UnopenableFile]>([])
 
         let discovery: Discovery
         let sink: any LineSink
@@ -35,8 +37,9 @@
         /// Matched symlinks by the path of the file they resolve to, whose directory is watched
         /// too: a write to the target is reported under its own name (from the last full scan).
         private var linkTargets: [String: [String]] = [:]
-        /// Links the last full scan refused, and why (each logged once; see `LinkPolicy`).
-        private(set) var refusedLinks: [String: String] = [:]
+        /// Links the last full scan refused, why and since when (each logged once, and listed by
+        /// `tailship status` with the files that cannot be opened; see `LinkPolicy`).
+        private var refusedLinks: [String: (reason: String, sinceMs: Int64)] = [:]
         private var nextID = 1
         /// Inotify `IN_MOVED_FROM` paths of this turn by cookie, to follow a parked file's rename.
         private var movesFrom: [UInt32: String] = [:]
@@ -71,6 +74,11 @@
         /// the log (then at most once per `fallbackLogInterval`, with a count), never per event.
         private var overflows = FallbackNotice()
         static let fallbackLogInterval: Duration = .seconds(600)
+        /// Paths that cannot be opened: tried again at every rescan, but logged once per path and
+        /// cause, then at most every `repeatLogInterval` (with the count), and when they open.
+        var openFailures = RepeatedProblems<String>(interval: TailLoop.repeatLogInterval)
+        private var publishedOpenFailures: [UnopenableFile] = []
+        static let repeatLogInterval: Duration = .seconds(300)
         private let buffer: UnsafeMutableRawBufferPointer
         let clock = ContinuousClock()
 
@@ -205,10 +213,16 @@
 
         /// Logs each refused link once (again only after it was gone or allowed in between).
         private func reportRefusedLinks(_ refused: [String: String]) {
-            for (path, reason) in refused.sorted(by: { $0.key < $1.key }) where refusedLinks[path] != reason {
+            var now: [String: (reason: String, sinceMs: Int64)] = [:]
+            for (path, reason) in refused.sorted(by: { $0.key < $1.key }) {
+                if let known = refusedLinks[path], known.reason == reason {
+                    now[path] = known
+                    continue
+                }
                 logger.warning(.tailLinkRefused, "not read", metadata: ["file.path": "\(path)", "reason": "\(reason)"])
+                now[path] = (reason, Self.wallMs())
             }
-            refusedLinks = refused
+            refusedLinks = now
         }
 
         /// Polled sources whose interval has passed; nil when none.
@@ -292,6 +306,10 @@
                 }
             }
             readWave(&wave)
+            // A path that cannot be opened and no longer matches (deleted, renamed away) is no
+            // problem any more; only a full scan sees every source's paths.
+            if only == nil, !openFailures.isEmpty { openFailures.forget { snapshot.files[$0] == nil } }
+            publishUnopenable()
             for file in files where !seen.contains(ObjectIdentifier(file)) && !file.isOpen && inScope(file) {
                 settleParkedAndGone(file)
             }
@@ -340,6 +358,9 @@
         private func open(path: String, at canonical: String, source: Int, initial: Bool) -> TailedFile? {
             do {
                 let handle = try ReadableFile(noSymlinks: canonical)
+                if !openFailures.isEmpty, openFailures.resolved(path) {
+                    logger.info(.tailOpenRecovered, metadata: ["file.path": "\(path)"])
+                }
                 let status = try handle.status()
                 guard status.isRegular else { return nil }
                 let start: TailedFile.FirstSightStart
@@ -355,7 +376,11 @@
                 file.mayBeCopy = !initial
                 return file
             } catch {
-                logger.warning(.tailOpenFailed, metadata: ["file.path": "\(path)", "error": "\(error)"])
+                if let repeats = openFailures.occurred(path, cause: "\(error)", now: clock.now, wallMs: Self.wallMs()) {
+                    var metadata: Logger.Metadata = ["file.path": "\(path)", "error": "\(error)"]
+                    if repeats > 0 { metadata["repeats.suppressed"] = "\(repeats)" }
+                    logger.warning(.tailOpenFailed, metadata: metadata)
+                }
                 return nil
             }
         }
@@ -466,6 +491,27 @@
         private func publish() {
             let statuses = files.map(\.status)
             published.withLock { $0 = statuses }
+        }
+
+        /// Hands the paths that cannot be opened to `unopenable` when they changed.
+        private func publishUnopenable() {
+            guard !openFailures.isEmpty || !refusedLinks.isEmpty || !publishedOpenFailures.isEmpty else { return }
+            let failures = openFailures.problems.map {
+                UnopenableFile(path: $0.key, error: $0.value.cause, sinceMs: $0.value.sinceMs)
+            }
+            let links = refusedLinks.map {
+                UnopenableFile(path: $0.key, error: "link refused: \($0.value.reason)", sinceMs: $0.value.sinceMs)
+            }
+            let now = (failures + links).sorted { $0.path < $1.path }
+            guard now != publishedOpenFailures else { return }
+            publishedOpenFailures = now
+            unopenable.withLock { $0 = now }
+        }
+
+        static func wallMs() -> Int64 {
+            var ts = timespec()
+            clock_gettime(CLOCK_REALTIME, &ts)
+            return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec / 1_000_000)
         }
 
         /// Device and inode, the key of a held file.

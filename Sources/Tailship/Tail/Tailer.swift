@@ -126,5 +126,10 @@
         public func currentFiles() -> [TailedFileStatus] {
             state.withLock { $0.loop }?.published.withLock { $0 } ?? []
         }
+
+        /// The matched paths that cannot be opened, as of the tail thread's last scan.
+        public func unopenableFiles() -> [UnopenableFile] {
+            state.withLock { $0.loop }?.unopenable.withLock { $0 } ?? []
+        }
     }
 #endif
