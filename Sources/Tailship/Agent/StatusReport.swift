@@ -88,7 +88,8 @@ public struct StatusReport {
         let formatter = ISO8601DateFormatter()
         for row in rows {
             lines.append([
-                row.path, row.identity.description, "\(row.offset)", row.size.map { "\($0)" } ?? "-",
+                SafeText.escapingControls(row.path), row.identity.description, "\(row.offset)",
+                row.size.map { "\($0)" } ?? "-",
                 row.behind.map { "\($0)" } ?? "-",
                 formatter.string(from: Date(timeIntervalSince1970: Double(row.updatedMs) / 1000)), row.state.rawValue,
             ])

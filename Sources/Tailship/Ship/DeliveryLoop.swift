@@ -28,6 +28,8 @@ final class DeliveryLoop: @unchecked Sendable {
     private let compressor: GzipCompressor?
     private var compressed: [UInt8] = []
     private let target: IngestionTarget
+    /// Unmatched failed records logged per answer (each line also gives the total).
+    static let unmatchedLogged = 5
 
     private struct Slot {
         var delivery: BatchDelivery
@@ -233,11 +235,13 @@ final class DeliveryLoop: @unchecked Sendable {
         case .partial(let accepted, let letters, let failed, let unmatched):
             paused = false
             slots[id] = nil
-            for record in unmatched {
+            // A few are enough to diagnose; an answer listing thousands must not flood the log.
+            for record in unmatched.prefix(Self.unmatchedLogged) {
                 context.logger.warning(
                     .shipFailedRecordUnmatched, "a failed record matches no event of the batch",
                     metadata: [
                         "record.index": "\(record.index)", "record.insert_id": "\(record.insertId ?? "")",
+                        "records.unmatched": "\(unmatched.count)",
                     ])
             }
             context.logger.info(
