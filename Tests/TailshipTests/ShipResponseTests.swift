@@ -124,6 +124,32 @@ import Testing
         #expect(outcome == .rejected(reason: "400 with unreadable failed_records: e"))
     }
 
+    /// The server's text is cut to 512 bytes where it is parsed: neither a log line nor a dead
+    /// letter built from the outcome can carry more (docs/security.md).
+    @Test func theServersTextIsTruncatedWhereItIsParsed() {
+        let long = String(repeating: "E", count: 900_000)
+        let marker = "...[truncated, 900000 bytes]"
+        let cut = String(repeating: "E", count: 512) + marker
+        #expect(Self.classify(400, #"{"error":"\#(long)"}"#) == .rejected(reason: "400: \(cut)"))
+        #expect(Self.classify(401, #"{"status":"\#(long)"}"#) == .unauthorized(reason: "401: \(cut)"))
+        #expect(
+            Self.classify(503, long)
+                == .retryable(reason: "503: \(cut)", retryAfterSeconds: nil))
+        #expect(
+            Self.classify(200, #"{"status":0,"error":"\#(long)"}"#, endpoint: .track)
+                == .rejected(reason: "track: \(cut)"))
+        let records =
+            #"{"error":"x","failed_records":[{"index":0,"insert_id":"\#(long)","field":"\#(long)","message":"\#(long)"}]}"#
+        #expect(
+            Self.classify(400, records)
+                == .partial(failed: [FailedRecord(index: 0, insertId: cut, field: cut, message: cut)]))
+        guard case .unconfirmed(let reason) = Self.classify(200, "<html>" + long) else {
+            Issue.record("expected unconfirmed")
+            return
+        }
+        #expect(reason.utf8.count < 700, "\(reason.utf8.count) bytes")
+    }
+
     static let track: [(Int, String, IngestionOutcome)] = [
         (200, #"{"status":1,"error":null}"#, .accepted),
         (

@@ -11,7 +11,10 @@ import Foundation
 /// `headers` (object), `delay_ms` (sleep before answering), `drop` (close the connection
 /// without answering), `fail_indices` (answer a strict 400 whose `failed_records` name
 /// these batch positions with their real insert ids), `insert_id_key` (`insert_id` or
-/// `$insert_id`).
+/// `$insert_id`). Hostile answers, streamed so the server holds none of them: `stream_bytes`
+/// (a 200 of that many bytes with its Content-Length), `unsized_bytes` (the same with no
+/// length, ended by closing the connection), `endless` (a chunked body that never ends),
+/// `header_count` (that many 100-byte headers).
 final class ShipTestServer: @unchecked Sendable {
     struct Request {
         var path: String
@@ -167,12 +170,38 @@ final class ShipTestServer: @unchecked Sendable {
                 else:
                     text = json.dumps({"code": 200, "num_records_imported": len(events), "status": "OK"})
                 data = text.encode()
+                if any(k in step for k in ("stream_bytes", "unsized_bytes", "endless")):
+                    return self.hostile(step)
                 self.send_response(status)
                 for k, v in step.get("headers", {}).items():
                     self.send_header(k, v)
+                for i in range(step.get("header_count", 0)):
+                    self.send_header("X-Pad-%d" % i, "p" * 90)
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)
+
+            def hostile(self, step):
+                chunk = b"x" * 65536
+                self.close_connection = True
+                self.send_response(200)
+                if "stream_bytes" in step:
+                    self.send_header("Content-Length", str(step["stream_bytes"]))
+                if step.get("endless"):
+                    self.send_header("Transfer-Encoding", "chunked")
+                self.send_header("Connection", "close")
+                self.end_headers()
+                left = step.get("stream_bytes", step.get("unsized_bytes", 1 << 40))
+                try:
+                    while left > 0:
+                        piece = chunk[:left]
+                        if step.get("endless"):
+                            self.wfile.write(b"%x\r\n" % len(piece) + piece + b"\r\n")
+                        else:
+                            self.wfile.write(piece)
+                            left -= len(piece)
+                except OSError:
+                    pass  # the client stopped reading: the point of the test
 
         server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         server.daemon_threads = True

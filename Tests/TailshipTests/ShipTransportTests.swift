@@ -113,4 +113,57 @@ extension CurlMultiTransport {
             connectTimeoutMs: 1000)
         #expect((try? again.get())?.status == 200)
     }
+
+    /// A hostile server's answer is read up to the cap and no further: announced too long,
+    /// unsized, or chunked forever, it ends as a `response_too_large` failure (retried like a
+    /// 5xx), and the handle works again for the next request.
+    @Test(arguments: [
+        ("stream_bytes", 800_000_000), ("stream_bytes", ResponseSink.maxBodyBytes + 1),
+        ("unsized_bytes", 800_000_000), ("endless", 1), ("header_count", 5000),
+    ])
+    func anAnswerOverTheCapIsAFailedAttempt(key: String, value: Int) throws {
+        let server = try ShipTestServer(script: [[key: value]])
+        let transport = try CurlMultiTransport(maxInFlight: 1, caFile: nil)
+        let started = Date()
+        let result = transport.post(
+            url: server.baseURL + "/import", body: [1], headers: [], basicAuth: nil, timeoutMs: 20_000,
+            connectTimeoutMs: 2000)
+        #expect(Date().timeIntervalSince(started) < 10, "the transfer ran to its timeout")
+        guard case .failure(let error) = result else {
+            Issue.record("expected response_too_large, got \(result)")
+            return
+        }
+        #expect(error.kind == .responseTooLarge, "\(error)")
+        #expect(error.description.hasPrefix("response_too_large: "))
+        guard case .retryable = IngestionResponse.classify(error) else {
+            Issue.record("not retryable")
+            return
+        }
+        let again = transport.post(
+            url: server.baseURL + "/import", body: [1], headers: [], basicAuth: nil, timeoutMs: 5000,
+            connectTimeoutMs: 1000)
+        #expect((try? again.get())?.status == 200)
+    }
+
+    /// Exactly the cap is still an answer.
+    @Test func anAnswerOfExactlyTheCapIsRead() throws {
+        let server = try ShipTestServer(script: [["stream_bytes": ResponseSink.maxBodyBytes]])
+        let response = try CurlMultiTransport(maxInFlight: 1, caFile: nil).post(
+            url: server.baseURL + "/import", body: [1], headers: [], basicAuth: nil, timeoutMs: 10_000,
+            connectTimeoutMs: 2000
+        ).get()
+        #expect(response.status == 200)
+        #expect(response.body.count == ResponseSink.maxBodyBytes)
+    }
+
+    /// Ordinary headers (a proxy adds a dozen) are well within the header cap.
+    @Test func ahundredHeadersAreRead() throws {
+        let server = try ShipTestServer(script: [["header_count": 100]])
+        let response = try CurlMultiTransport(maxInFlight: 1, caFile: nil).post(
+            url: server.baseURL + "/import", body: [1], headers: [], basicAuth: nil, timeoutMs: 10_000,
+            connectTimeoutMs: 2000
+        ).get()
+        #expect(response.status == 200)
+        #expect(response.header("x-pad-99")?.count == 90)
+    }
 }

@@ -88,6 +88,24 @@ import Testing
         #expect(try !judge("long.log"))
     }
 
+    /// A file name holding a newline or ESC is listed escaped: one row per file, and nothing
+    /// reaches the terminal as an escape sequence (docs/security.md).
+    @Test func aPathWithControlCharactersIsListedEscaped() throws {
+        let dir = try TailTempDir()
+        let state = try TailTempDir()
+        let name = "evil\n\u{1B}[2Jx.log"
+        dir.write(name, "a\n")
+        var store = try CheckpointStore(directory: state.root)
+        store.update(try Self.checkpoint(dir, name, offset: 2, ageMs: 1_000))
+        try store.save()
+        let report = try StatusReport(
+            stateDir: state.root, sources: [TailSource(name: "app", paths: [dir.root + "/*.log"])], nowMs: Self.now)
+        let table = report.table()
+        #expect(table.split(separator: "\n").count == 2, "\(table)")
+        #expect(table.contains(dir.root + "/evil\\n\\u001b[2Jx.log "))
+        #expect(!table.unicodeScalars.contains { $0 != "\n" && SafeText.isControl($0) })
+    }
+
     @Test(arguments: [
         (UInt64(10), UInt64?.some(10), Int64(0), false, false, StatusReport.State.ok),
         (10, 20, 1_000, false, false, .behind),

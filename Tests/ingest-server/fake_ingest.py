@@ -31,7 +31,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import mp_import  # noqa: E402
 import mp_legacy  # noqa: E402
 from mp_body import dumps, loads  # noqa: E402
-from mp_state import DEFAULT_CONFIG, STORE_MODES, Chaos, ConfigError, State, \
+from mp_state import DEFAULT_CONFIG, HOSTILE_DEFAULT_BYTES, STORE_MODES, Chaos, ConfigError, State, \
     validate_config_update, validate_fault  # noqa: E402
 
 INGEST_ROUTES = {
@@ -129,6 +129,46 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
+    def _hostile(self, mode, size):
+        """Answers without ingesting, with more than a client should read, streamed in 64 KiB
+        writes so the server never holds it; stops when the client closes the connection."""
+        size = size or HOSTILE_DEFAULT_BYTES[mode]
+        self.close_connection = True
+        chunk = b"x" * 65536
+        try:
+            if mode == "long_error":
+                head = b'{"code":400,"error":"'
+                tail = b'","status":"Bad Request"}'
+                self.send_response(400)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(head) + size + len(tail)))
+                self.end_headers()
+                self.wfile.write(head)
+                self._stream(b"E" * 65536, size)
+                self.wfile.write(tail)
+                return
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            if mode == "huge":
+                self.send_header("Content-Length", str(size))
+            elif mode == "endless":
+                self.send_header("Transfer-Encoding", "chunked")
+            self.send_header("Connection", "close")
+            self.end_headers()
+            if mode == "endless":
+                while True:
+                    self.wfile.write(b"10000\r\n" + chunk + b"\r\n")
+            self._stream(chunk, size)
+        except OSError:
+            pass  # the client stopped reading, which is what a careful client does
+
+    def _stream(self, chunk, size):
+        left = size
+        while left > 0:
+            piece = chunk if left >= len(chunk) else chunk[:left]
+            self.wfile.write(piece)
+            left -= len(piece)
+
     def _json(self, status, obj):
         self._send(status, dumps(obj), "application/json")
 
@@ -174,6 +214,10 @@ class Handler(BaseHTTPRequestHandler):
             log["fault"] = fault
             if fault.get("delay_ms"):
                 time.sleep(fault["delay_ms"] / 1000)
+            if fault.get("hostile"):
+                log["status"], log["hostile"] = 200 if fault["hostile"] != "long_error" else 400, fault["hostile"]
+                app.record_request(log, len(raw), 0, 0, 0, 0)
+                return self._hostile(fault["hostile"], fault.get("hostile_bytes"))
             if fault.get("reset_before_ingest"):
                 log["status"], log["reset"] = "reset", True
                 self._drop()

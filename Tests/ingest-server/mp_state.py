@@ -26,9 +26,18 @@ DEFAULT_CONFIG = {
     "max_event_bytes": 1_000_000,
     "id_merge": "original",
     "outage": False,
+    "hostile": None,
+    "hostile_bytes": None,
     "clock_offset_ms": 0,
     "track_max_age_s": 5 * 86400,
 }
+
+# Hostile answers (`hostile` knob or fault key), for the agent's bounds on what it reads:
+# huge: a 200 of `hostile_bytes` (default 800 MB) with its Content-Length; unsized: the same
+# without a length, ended by closing; endless: a chunked 200 that never ends; long_error: a 400
+# whose `error` text is `hostile_bytes` (default 2 MB) long. Streamed, never held in memory.
+HOSTILE_MODES = ("huge", "unsized", "endless", "long_error")
+HOSTILE_DEFAULT_BYTES = {"huge": 800_000_000, "unsized": 800_000_000, "endless": None, "long_error": 2_000_000}
 
 _INT_KNOBS = ("max_body_bytes", "max_events", "max_event_bytes", "clock_offset_ms", "track_max_age_s")
 _STR_KNOBS = ("project_id", "sa_user", "sa_secret", "token", "secret")
@@ -55,6 +64,12 @@ def validate_config_update(update):
         elif key == "outage":
             if type(value) is not bool:
                 raise ConfigError("outage must be true or false")
+        elif key == "hostile":
+            if value is not None and value not in HOSTILE_MODES:
+                raise ConfigError(f"hostile must be null or one of {list(HOSTILE_MODES)}")
+        elif key == "hostile_bytes":
+            if value is not None and not (type(value) is int and value > 0):
+                raise ConfigError("hostile_bytes must be a positive integer or null")
         elif key == "id_merge":
             if value not in ("original", "simplified"):
                 raise ConfigError("id_merge must be 'original' or 'simplified'")
@@ -106,7 +121,7 @@ class Chaos:
 
 
 _FAULT_KEYS = {"status", "body", "retry_after", "headers", "content_type", "delay_ms",
-               "reset_after_ingest", "reset_before_ingest"}
+               "reset_after_ingest", "reset_before_ingest", "hostile", "hostile_bytes"}
 
 
 def validate_fault(fault):
@@ -118,9 +133,11 @@ def validate_fault(fault):
         raise ConfigError(f"unknown fault keys {sorted(unknown)}")
     if "status" in fault and not (type(fault["status"]) is int and 100 <= fault["status"] <= 599):
         raise ConfigError("status must be an HTTP status code")
+    if "hostile" in fault and fault["hostile"] not in HOSTILE_MODES:
+        raise ConfigError(f"hostile must be one of {list(HOSTILE_MODES)}")
     if not fault.get("status") and not fault.get("reset_after_ingest") \
-            and not fault.get("reset_before_ingest") and not fault.get("delay_ms"):
-        raise ConfigError("a fault needs status, delay_ms, reset_after_ingest or reset_before_ingest")
+            and not fault.get("reset_before_ingest") and not fault.get("delay_ms") and not fault.get("hostile"):
+        raise ConfigError("a fault needs status, delay_ms, reset_after_ingest, reset_before_ingest or hostile")
     return fault
 
 
@@ -149,6 +166,8 @@ class State:
             self.faults = collections.deque()
             self.chaos = None
             self.config["outage"] = False
+            self.config["hostile"] = None
+            self.config["hostile_bytes"] = None
             self.log = collections.deque(maxlen=self.log_size)
             self.request_seq = 0
             self.generated_ids = 0
@@ -157,7 +176,7 @@ class State:
                 "events_received": 0, "events_accepted": 0, "events_rejected": 0,
                 "events_dropped": 0, "duplicates": 0, "bytes_received": 0,
                 "bytes_decompressed": 0, "faults_injected": 0, "resets": 0,
-                "profile_updates": 0, "group_updates": 0,
+                "profile_updates": 0, "group_updates": 0, "hostile_answers": 0,
             }
 
     def now_ms(self):
@@ -173,6 +192,8 @@ class State:
         with self.lock:
             if self.config["outage"]:
                 return {"status": 503, "outage": True}
+            if self.config["hostile"]:
+                return {"hostile": self.config["hostile"], "hostile_bytes": self.config["hostile_bytes"]}
             if self.faults:
                 return self.faults.popleft()
             if self.chaos is not None:
@@ -249,6 +270,8 @@ class State:
                 st["faults_injected"] += 1
             if entry.get("reset"):
                 st["resets"] += 1
+            if entry.get("hostile"):
+                st["hostile_answers"] += 1
             self.log.append(entry)
 
     def snapshot_stats(self):

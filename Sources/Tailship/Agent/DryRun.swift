@@ -41,7 +41,10 @@ public struct DryRun {
         self.isTrack = plan.config.destination.api == .track
         self.explain = explain
         self.out = out
-        self.err = err
+        // The verdicts quote file names, field values and line text: a control character in
+        // them is printed escaped, never raw to the terminal. The event JSON on `out` is
+        // already escaped by the encoder.
+        self.err = { err(SafeText.escapingControls($0)) }
     }
 
     /// Processes every line of `input` (a plain or gzip file, or standard input); throws when

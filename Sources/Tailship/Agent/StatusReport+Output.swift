@@ -25,7 +25,12 @@ extension StatusReport {
         if let unopenable = published?.unopenable, !unopenable.isEmpty {
             out.append("")
             var lines = [["CANNOT OPEN", "SINCE", "ERROR"]]
-            for file in unopenable { lines.append([file.path, Self.time(file.sinceMs), file.error]) }
+            for file in unopenable {
+                lines.append([
+                    SafeText.escapingControls(file.path), Self.time(file.sinceMs),
+                    SafeText.escapingControls(file.error),
+                ])
+            }
             out.append(Self.aligned(lines))
         }
         out.append("")
@@ -43,8 +48,9 @@ extension StatusReport {
         var lines = [["PATH", "IDENTITY", "OFFSET", "SIZE", "BEHIND", "UPDATED", "STATE", "FROM"]]
         for row in rows {
             lines.append([
-                row.path, row.identity.description, "\(row.offset)", row.size.map { "\($0)" } ?? "-",
-                row.behind.map { "\($0)" } ?? "-", Self.time(row.updatedMs), row.state.rawValue, row.rotatedFrom ?? "",
+                SafeText.escapingControls(row.path), row.identity.description, "\(row.offset)",
+                row.size.map { "\($0)" } ?? "-", row.behind.map { "\($0)" } ?? "-", Self.time(row.updatedMs),
+                row.state.rawValue, SafeText.escapingControls(row.rotatedFrom ?? ""),
             ])
         }
         return Self.aligned(lines)

@@ -4,7 +4,7 @@ import Foundation
 extension ConfigDecoder {
     static let destinationKeys = [
         "kind", "api", "url", "project_id", "auth", "token_env", "token_file", "path", "gzip", "gzip_level",
-        "max_in_flight", "ca_file", "batch", "timeout", "retry", "dead_letter_max_bytes",
+        "max_in_flight", "ca_file", "batch", "timeout", "retry", "dead_letter_max_bytes", "allow_plaintext_http",
     ]
     static let authKeys = ["username", "secret_env", "secret_file"]
     static let batchKeys = ["max_events", "max_bytes", "flush_interval"]
@@ -21,7 +21,8 @@ extension ConfigDecoder {
         config.kind = kind ?? ConfigDefaults.kind
         config.api = api ?? ConfigDefaults.api
 
-        if let value = fields["url"], let url = baseURL(value) { config.url = url }
+        let allowPlaintext = fields["allow_plaintext_http"].flatMap { bool($0, key: "allow_plaintext_http") } ?? false
+        if let value = fields["url"], let url = baseURL(value, allowPlaintext: allowPlaintext) { config.url = url }
         let projectId = fields["project_id"].flatMap { nonEmptyString($0, key: "project_id") }
         config.projectId = projectId?.value
         let auth = fields["auth"].flatMap { decodeAuth($0) }
@@ -140,14 +141,33 @@ extension ConfigDecoder {
         }
     }
 
-    /// An `http(s)://host[:port]` URL without a path (nor its trailing slash).
-    private mutating func baseURL(_ node: YAMLNode) -> String? {
+    /// An `http(s)://host[:port]` URL without a path (nor its trailing slash), credentials or
+    /// query; `http://` only to a loopback host or with `allow_plaintext_http` (docs/security.md).
+    private mutating func baseURL(_ node: YAMLNode, allowPlaintext: Bool) -> String? {
         guard let text = nonEmptyString(node, key: "url") else { return nil }
+        // Checked before anything that would quote the url back: the message must not hold the password.
+        if URLRules.hasUserinfo(text.value) {
+            report(
+                text.mark,
+                "'url' must not carry credentials ('user:password@'); put them in 'auth' (username, "
+                    + "secret_env or secret_file), or the token in 'token_env' or 'token_file'")
+            return nil
+        }
         guard let url = URL(string: text.value), let scheme = url.scheme?.lowercased(),
             scheme == "https" || scheme == "http", let host = url.host, !host.isEmpty,
             url.query == nil, url.fragment == nil
         else {
-            report(text.mark, "invalid url '\(text.value)'; expected https://host (or http://host), without query")
+            report(
+                text.mark,
+                "invalid url '\(SafeText.redactedURL(text.value))'; expected https://host (or http://host), without query"
+            )
+            return nil
+        }
+        if scheme == "http", !allowPlaintext, !URLRules.isLoopback(host) {
+            report(
+                text.mark,
+                "'url' is plain http:// to '\(host)', which would send the secret in the clear; use https://, "
+                    + "or set 'allow_plaintext_http: true' in 'destination' if the network to it is trusted")
             return nil
         }
         var value = text.value

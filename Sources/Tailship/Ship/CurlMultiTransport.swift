@@ -135,6 +135,9 @@ private final class Transfer {
         if let caFile { try easy.set(CURLOPT_CAINFO, string: caFile) }
         try easy.set(CURLOPT_FOLLOWLOCATION, 0)  // a redirect means a wrong URL: surface it
         try easy.set(CURLOPT_TCP_KEEPALIVE, 1)
+        // An answer is a few hundred bytes; one announcing more is refused before its body is
+        // read, and the write callback stops any other at the same cap (chunked, or lying).
+        try easy.set(CURLOPT_MAXFILESIZE_LARGE, largeOffset: Int64(ResponseSink.maxBodyBytes))
         if let auth = request.basicAuth {
             try easy.set(CURLOPT_USERNAME, string: auth.user)
             try easy.set(CURLOPT_PASSWORD, string: auth.password)
@@ -159,6 +162,13 @@ private final class Transfer {
 
     /// The finished transfer's response, or its error.
     func result(_ code: CURLcode) -> Result<HTTPResponse, TransportError> {
+        if sink.overflowed || code == CURLE_FILESIZE_EXCEEDED {
+            return .failure(
+                TransportError(
+                    kind: .responseTooLarge, code: Int(code.rawValue),
+                    message: "the answer exceeded \(ResponseSink.maxBodyBytes) bytes of body "
+                        + "or \(ResponseSink.maxHeaderBytes) bytes of headers; not read further"))
+        }
         guard code == CURLE_OK else { return .failure(easy.failure(code).transportError) }
         do throws(CurlError) {
             return .success(HTTPResponse(status: try easy.responseCode(), headers: sink.headers, body: sink.body))
@@ -174,21 +184,39 @@ private final class Transfer {
     }
 }
 
-/// Collects one response's body and header lines from libcurl's callbacks.
+/// Collects one response's body and header lines from libcurl's callbacks, up to a cap: a
+/// hostile or broken server cannot make the agent hold more than `maxBodyBytes` of body and
+/// `maxHeaderBytes` of headers per transfer, however much it sends.
 final class ResponseSink {
+    /// The API answers with a few hundred bytes; a strict 400 listing every record of a full
+    /// batch stays well under this.
+    static let maxBodyBytes = 1 << 20
+    /// libcurl refuses a header line over 100 KB; this bounds all of them together.
+    static let maxHeaderBytes = 256 << 10
+
     var body: [UInt8] = []
     var headers: [(name: String, value: String)] = []
+    private var headerBytes = 0
+    /// A cap was reached: the callbacks took no more and libcurl aborted the transfer.
+    private(set) var overflowed = false
 
     func reset() {
         body = []
         headers = []
+        headerBytes = 0
+        overflowed = false
     }
 
+    /// Returning less than `length` makes libcurl end the transfer (CURLE_WRITE_ERROR).
     static let onBody: CurlEasy.DataCallback = {
         data, size, count, context in
         let length = size * count
         guard let data, let context else { return length }
         let sink = Unmanaged<ResponseSink>.fromOpaque(context).takeUnretainedValue()
+        guard sink.body.count + length <= maxBodyBytes else {
+            sink.overflowed = true
+            return 0
+        }
         sink.body.append(contentsOf: UnsafeRawBufferPointer(start: data, count: length))
         return length
     }
@@ -198,6 +226,11 @@ final class ResponseSink {
         let length = size * count
         guard let data, let context else { return length }
         let sink = Unmanaged<ResponseSink>.fromOpaque(context).takeUnretainedValue()
+        sink.headerBytes += length
+        guard sink.headerBytes <= maxHeaderBytes else {
+            sink.overflowed = true
+            return 0
+        }
         let line = String(decoding: UnsafeRawBufferPointer(start: data, count: length), as: UTF8.self)
         if line.hasPrefix("HTTP/") {
             sink.headers.removeAll()  // a new response block (after 100 Continue or a 1xx)

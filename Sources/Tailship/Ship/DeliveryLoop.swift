@@ -30,6 +30,8 @@ final class DeliveryLoop: @unchecked Sendable {
     private var target: IngestionTarget
     /// New credentials from a reload, taken by the delivery thread on its next turn.
     private let newTarget = Mutex<IngestionTarget?>(nil)
+    /// Unmatched failed records logged per answer (each line also gives the total).
+    static let unmatchedLogged = 5
 
     private struct Slot {
         var delivery: BatchDelivery
@@ -256,11 +258,13 @@ final class DeliveryLoop: @unchecked Sendable {
             paused = false
             context.health.delivered()
             slots[id] = nil
-            for record in unmatched {
+            // A few are enough to diagnose; an answer listing thousands must not flood the log.
+            for record in unmatched.prefix(Self.unmatchedLogged) {
                 context.logger.warning(
                     .shipFailedRecordUnmatched, "a failed record matches no event of the batch",
                     metadata: [
                         "record.index": "\(record.index)", "record.insert_id": "\(record.insertId ?? "")",
+                        "records.unmatched": "\(unmatched.count)",
                     ])
             }
             context.logger.info(

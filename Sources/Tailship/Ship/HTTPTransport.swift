@@ -55,6 +55,8 @@ public struct TransportError: Error, Sendable, Equatable, CustomStringConvertibl
     /// Broad classes; every one of them is retried (INGESTION_API.md 2.6).
     public enum Kind: String, Sendable {
         case timeout, dns, connect, tls, reset, aborted, other
+        /// The answer's body (or headers) went past the transport's cap: read no further.
+        case responseTooLarge = "response_too_large"
     }
 
     public var kind: Kind

@@ -117,7 +117,7 @@ public enum IngestionResponse {
         switch status {
         case 1: return .accepted
         case 0:
-            let error = (json?["error"] as? String) ?? "status 0"
+            let error = (json?["error"] as? String).map { SafeText.truncated($0) } ?? "status 0"
             if error.lowercased().contains("temporary") {
                 return .retryable(reason: "track: \(error)", retryAfterSeconds: nil)
             }
@@ -146,10 +146,13 @@ public enum IngestionResponse {
 
     private static func failedRecord(_ any: Any) -> FailedRecord? {
         guard let record = any as? [String: Any], let index = intValue(record["index"]) else { return nil }
-        let insertId = (record["insert_id"] as? String) ?? (record["$insert_id"] as? String)
+        // Every text is the server's: bounded here, before any log line or dead letter sees it.
+        // An insert id cut this way still matches none of ours (they are at most 36 bytes).
+        let insertId = ((record["insert_id"] as? String) ?? (record["$insert_id"] as? String))
+            .map { SafeText.truncated($0) }
         return FailedRecord(
-            index: index, insertId: insertId, field: (record["field"] as? String) ?? "",
-            message: (record["message"] as? String) ?? "")
+            index: index, insertId: insertId, field: SafeText.truncated((record["field"] as? String) ?? ""),
+            message: SafeText.truncated((record["message"] as? String) ?? ""))
     }
 
     private static func parseObject(_ body: [UInt8]) -> [String: Any]? {
@@ -167,15 +170,15 @@ public enum IngestionResponse {
         }
     }
 
-    /// The API's `error` text, or the start of a non-JSON body.
+    /// The API's `error` text, or the start of a non-JSON body, truncated (`SafeText`).
     private static func errorMessage(_ json: [String: Any]?, body: [UInt8]) -> String {
-        if let error = json?["error"] as? String { return error }
-        if let status = json?["status"] as? String { return status }
+        if let error = json?["error"] as? String { return SafeText.truncated(error) }
+        if let status = json?["status"] as? String { return SafeText.truncated(status) }
         return snippet(body)
     }
 
     private static func snippet(_ body: [UInt8]) -> String {
-        let text = String(decoding: body.prefix(200), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        let text = SafeText.truncated(bytes: body).trimmingCharacters(in: .whitespacesAndNewlines)
         return text.isEmpty ? "(empty body)" : text
     }
 }

@@ -108,7 +108,7 @@ public final class Shipper: Sendable {
             .shipStarted,
             metadata: [
                 "destination.kind": "\(destination.kind.rawValue)", "destination.api": "\(destination.api.rawValue)",
-                "destination.url": "\(destination.url)", "max_in_flight": "\(maxInFlight)",
+                "destination.url": "\(SafeText.redactedURL(destination.url))", "max_in_flight": "\(maxInFlight)",
             ])
     }
 

@@ -22,18 +22,39 @@ public struct StderrLogHandler: LogHandler {
     public func log(event: LogEvent) {
         var merged = metadata
         if let extra = event.metadata { merged.merge(extra) { _, new in new } }
-        var line = "\(UTCTimestamp.now()) \(event.level) \(event.message)"
-        for key in merged.keys.sorted() {
-            line += " \(key)=\(Self.quoted("\(merged[key]!)"))"
-        }
-        line += "\n"
-        FileHandle.standardError.write(Data(line.utf8))
+        FileHandle.standardError.write(
+            Data(Self.line(level: event.level, message: "\(event.message)", metadata: merged).utf8))
     }
 
-    /// Values with spaces or quotes are quoted so the line stays machine-splittable.
+    /// One record as its line, newline included. Messages and values carry file names, log
+    /// text and the server's words: every control character in them is escaped, so one record
+    /// is always one line and nothing reaches a terminal as an escape sequence.
+    static func line(level: Logger.Level, message: String, metadata: Logger.Metadata) -> String {
+        var line = "\(UTCTimestamp.now()) \(level) \(SafeText.escapingControls(message))"
+        for key in metadata.keys.sorted() {
+            line += " \(SafeText.escapingControls(key))=\(quoted("\(metadata[key]!)"))"
+        }
+        return line + "\n"
+    }
+
+    /// Values with spaces, quotes, `=` or control characters are quoted (backslash escapes,
+    /// controls as in `SafeText.escapingControls`) so the line stays machine-splittable.
     static func quoted(_ value: String) -> String {
-        guard value.isEmpty || value.contains(where: { $0 == " " || $0 == "\"" || $0 == "=" }) else { return value }
-        return "\"" + value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
-            + "\""
+        guard
+            value.isEmpty
+                || value.unicodeScalars.contains(where: {
+                    $0 == " " || $0 == "\"" || $0 == "=" || SafeText.isControl($0)
+                })
+        else { return value }
+        var out = "\""
+        for scalar in value.unicodeScalars {
+            switch scalar {
+            case "\\": out += "\\\\"
+            case "\"": out += "\\\""
+            case _ where SafeText.isControl(scalar): out += SafeText.escape(scalar)
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
     }
 }
