@@ -15,7 +15,7 @@ struct CheckCommand: ParsableCommand {
         do {
             let plan = try AgentPlan.load(
                 path: options.path, environment: ProcessInfo.processInfo.environment, checkPaths: true)
-            for warning in plan.unmatchedSourceWarnings() { Stderr.write(warning) }
+            for warning in plan.unmatchedSourceWarnings() + plan.patternWarnings() { Stderr.write(warning) }
             print("ok")
         } catch {
             Stderr.write(error.description)

@@ -75,4 +75,62 @@ import Testing
         let elapsed = clock.measure { #expect(p.match(line) == .limitHit) }
         #expect(elapsed < .seconds(5))
     }
+
+    /// The per-line budget (`Pattern.budget(lineBytes:)`) passes every realistic rule of the docs
+    /// and the suite, on short lines, long ones and near misses (each gives the result an
+    /// unlimited match gives), and stops a crafted near miss that makes a pattern with several
+    /// `.*` backtrack, which the former fixed limit let run to 1,000,000 steps.
+    @Test func theBudgetPassesRealisticRulesAndStopsACraftedLine() throws {
+        let pad = String(repeating: "a", count: 8000)
+        let long = String(repeating: "word ", count: 13_000)
+        let cases: [(String, [String])] = [
+            (
+                LogPresets.combined,
+                [
+                    #"203.0.113.9 - alice [28/Nov/2026:04:59:15 +0000] "GET /p?x=1 HTTP/1.1" 200 5123 "https://r/" "Mozilla/5.0""#,
+                    #"203.0.113.9 - - [28/Nov/2026:04:59:15 +0000] "GET /\#(pad) HTTP/1.1" 304 - "-" "\#(pad)""#, long,
+                ]
+            ),
+            (LogPresets.syslog, ["<34>Nov 28 04:59:15 host app[123]: message " + pad, long]),
+            (
+                #"^(?<ts>\S+) INFO user=(?<user>\S+) action=purchase amount=(?<amount>[\d.]+) plan=(?<plan>\S+)"#,
+                [
+                    "2026-11-28T04:59:15Z INFO user=u1 action=purchase amount=12.5 plan=pro", "t INFO user=u " + pad,
+                    long,
+                ]
+            ),
+            (#"user=(?<user>\S+).*action=(?<action>\w+)"#, ["ts user=u1 x=1 action=buy", "ts user=u1 " + pad, long]),
+            (#"^(?<ts>\S+ \S+) \[(?<level>\w+)\] (?<msg>.*)$"#, ["2026-11-28 04:59:15 [INFO] hello " + pad, long]),
+            (
+                #"^(?<ts>\S+) .*user=(?<user>\S+).*amount=(?<amount>[\d.]+).*plan=(?<plan>\S+)"#,
+                ["t user=u amount=1 plan=p", "t user=u amount=1 " + pad, "t " + long]
+            ),
+            (#"(?<m>.*)"#, [pad, long]),
+        ]
+        for (source, lines) in cases {
+            let budgeted = try Pattern(source)
+            let unlimited = try Pattern(source, matchLimit: .max, budgeted: false)
+            for line in lines {
+                let expected = unlimited.match(line)
+                #expect(expected != .limitHit, "\(source) on a \(line.utf8.count)-byte line")
+                #expect(budgeted.match(line) == expected, "\(source) on a \(line.utf8.count)-byte line")
+            }
+        }
+        let crafted = try Pattern(
+            #"^(?<ts>\S+) .*user=(?<user>\S+).*amount=(?<amount>[\d.]+).*plan=(?<plan>\S+) .*request_id=(?<rid>\S+)$"#)
+        let attack = "t " + String(repeating: "user=a amount=1 plan=p ", count: 180)
+        #expect(crafted.match(attack) == .limitHit)
+        // The former fixed limit stopped it too, but only after 1,000,000 steps (about 11 ms).
+        #expect(try Pattern(crafted.source, budgeted: false).match(attack) == .limitHit)
+        #expect(crafted.match("t user=a amount=1 plan=p request_id=r") == .matched)
+        #expect(Pattern.budget(lineBytes: attack.utf8.count) == 4_096 + 16 * 4_142)
+    }
+
+    @Test(arguments: [
+        (#"^(?<ts>\S+) user=(?<u>\w+)"#, 0), (#"(?<m>.*)"#, 1), (#".*user=(?<u>.+) amount=.*?x"#, 3),
+        (#"a\.*b[.*]c.{2,}d.{1,3}"#, 1), (#"[]]*.*x[^]]+.+"#, 2),
+    ])
+    func unboundedWildcardsAreCounted(pattern: String, count: Int) {
+        #expect(AgentPlan.unboundedWildcards(in: pattern) == count)
+    }
 }

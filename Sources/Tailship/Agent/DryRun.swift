@@ -107,7 +107,9 @@ public struct DryRun {
             switch outcome {
             case .event(_, let rule): text += "rule \(rule) produced an event"
             case .dropped(let rule): text += "rule \(rule) matched and drops the line"
-            case .unmatched, .limitHit: text += "no rule matched"
+            case .unmatched: text += "no rule matched"
+            case .limitHit(let rule):
+                text += "no rule matched, and the pattern of '\(rule)' ran out of its match budget"
             case .invalid(let rule, _): text += "rule \(rule) matched but its event is invalid"
             }
             if line.truncated { text += " (line cut at max_line_bytes)" }
@@ -120,8 +122,13 @@ public struct DryRun {
             }
         }
         switch outcome {
-        case .unmatched, .limitHit:
+        case .unmatched:
             summary.unmatched += 1
+        case .limitHit(let rule):
+            summary.invalid += 1
+            err(
+                "\(name):\(number): the pattern of '\(rule)' ran out of its match budget on this line "
+                    + "(would be dead-lettered: match_limit)")
         case .dropped:
             summary.dropped += 1
         case .event(let event, let rule) where isTrack && event.timeMs < now - Shipper.trackMaxAgeMs:

@@ -116,8 +116,17 @@ final class RuleStage: LineSink, @unchecked Sendable {
                 counts.dropped += 1
             case .unmatched:
                 counts.unmatched += 1
-            case .limitHit:
+            case .limitHit(let rule):
                 counts.limit += 1
+                // It might have matched: kept where the operator sees it, never silently unmatched.
+                letters.append(
+                    DeadLetter(
+                        reason: .matchLimit, field: "",
+                        message:
+                            "the pattern of '\(rule)' ran out of its match budget on this line "
+                            + "(\(Pattern.budget(lineBytes: line.bytes.count)) steps); rewrite the pattern's '.*' parts",
+                        origin: origin(rule), rawLine: String(decoding: line.bytes, as: UTF8.self), eventJSON: [],
+                        timeMs: now))
             case .invalid(let rule, let problems):
                 counts.invalid += 1
                 // Refused locally by the API's own rules: dead-letter it rather than spend a request.
@@ -153,7 +162,7 @@ final class RuleStage: LineSink, @unchecked Sendable {
         metrics.add(.linesDropped, counts.dropped)
         metrics.add(.linesLimitHit, counts.limit)
         metrics.add(.eventsInvalid, counts.invalid)
-        metrics.add(.eventsDeadLettered, counts.invalid - unwritten)
+        metrics.add(.eventsDeadLettered, letters.count - unwritten)
         metrics.add(.eventsProduced, events.count)
         // Before the events go out, so the checkpointer knows the segment before any of their
         // acknowledgements.

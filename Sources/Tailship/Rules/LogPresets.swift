@@ -15,7 +15,10 @@ enum LogPresets {
         #"^(?<remote_addr>\S+) (?<ident>\S+) (?<remote_user>\S+) \[(?<time_local>[^\]]+)\] "#
         + #""(?<request>(?<method>[A-Za-z]+) (?<path>[^ "]*)(?: (?<protocol>[^ "]*))?|[^"]*)" "#
         + #"(?<status>\d{3}) (?<body_bytes_sent>\d+|-)"#
-        + #"(?: "(?<http_referer>(?:[^"\\]|\\.)*)" "(?<http_user_agent>(?:[^"\\]|\\.)*)")?"#
+        // Possessive (`++`, `*+`): a quoted field gives back nothing, so a long referer or user
+        // agent costs no backtracking frames (a lazy or greedy form ran out of the JIT stack on
+        // an 8 KB user agent).
+        + #"(?: "(?<http_referer>(?:[^"\\]++|\\.)*+)" "(?<http_user_agent>(?:[^"\\]++|\\.)*+)")?"#
 
     static let syslog =
         #"^(?:<(?<pri>\d{1,3})>)?"#

@@ -38,9 +38,17 @@ public enum MatchResult: Sendable, Equatable {
 /// Not thread-safe: the match data (capture vector) lives in the pattern. Each reading thread
 /// owns its own `RuleEngine`, hence its own patterns.
 public final class Pattern {
-    /// Default cap on PCRE2's internal match() calls per line; typical log patterns need a few
-    /// thousand, catastrophic backtracking needs billions.
+    /// Default cap on PCRE2's internal match() calls per line, whatever its length (see
+    /// `budget(lineBytes:)`, which is lower for all but the longest lines).
     public static let defaultMatchLimit: UInt32 = 1_000_000
+    /// The per-line budget: `budgetBase + budgetPerByte` × the line's length, in match() calls.
+    /// Measured (docs/security.md, "Patterns"): every rule of the docs and the suite needs at most
+    /// 13 calls on a short line and 2 per byte on a long near-miss (`user=\S+.*action=`, 8 KB:
+    /// 16,002), so the budget leaves 8 times that; a crafted line that makes a pattern with several
+    /// `.*` backtrack stops at it, about 11 ns per call: 0.75 ms for 4 KB, where 1,000,000 calls
+    /// cost 11 ms whatever the length.
+    public static let budgetBase = 4_096
+    public static let budgetPerByte = 16
     /// Default cap on backtracking depth (interpreter only; the JIT has its own stack cap).
     public static let defaultDepthLimit: UInt32 = 10_000
     /// Default cap on the interpreter's backtracking heap, in KiB.
@@ -55,17 +63,23 @@ public final class Pattern {
     /// Whether the JIT compiled this pattern.
     public let isJIT: Bool
 
+    private let matchLimit: UInt32
+    private let budgeted: Bool
     private let code: OpaquePointer
     private let matchData: OpaquePointer
     private let context: OpaquePointer
     private let ovector: UnsafeMutablePointer<Int>
 
     /// Compiles `source`; throws PCRE2's message and offset when it is not a valid pattern.
+    /// Without `budgeted`, only `matchLimit` bounds a match (to measure what a pattern needs).
     public init(
         _ source: String, matchLimit: UInt32 = Pattern.defaultMatchLimit,
-        depthLimit: UInt32 = Pattern.defaultDepthLimit, heapLimitKiB: UInt32 = Pattern.defaultHeapLimitKiB
+        depthLimit: UInt32 = Pattern.defaultDepthLimit, heapLimitKiB: UInt32 = Pattern.defaultHeapLimitKiB,
+        budgeted: Bool = true
     ) throws(PatternError) {
         self.source = source
+        self.matchLimit = matchLimit
+        self.budgeted = budgeted
         var code = try Pattern.compile(source, options: 0)
         var all: UInt32 = 0
         _ = tailship_pcre2_pattern_info(code, UInt32(PCRE2_INFO_ALLOPTIONS), &all)
@@ -107,8 +121,16 @@ public final class Pattern {
         namedGroups.first { $0.name == name }?.index
     }
 
-    /// Matches the pattern against `bytes` (the whole buffer is the subject).
+    /// The match() calls one attempt on a line of `lineBytes` may take.
+    public static func budget(lineBytes: Int) -> Int {
+        budgetBase + budgetPerByte * lineBytes
+    }
+
+    /// Matches the pattern against `bytes` (the whole buffer is the subject), within the line's
+    /// budget (`budget(lineBytes:)`, at most the pattern's `matchLimit`).
     public func match(_ bytes: UnsafeRawBufferPointer) -> MatchResult {
+        let budget = budgeted ? Self.budget(lineBytes: bytes.count) : Int.max
+        _ = tailship_pcre2_set_match_limit(context, budget < Int(matchLimit) ? UInt32(budget) : matchLimit)
         // An empty buffer may have a nil base address; PCRE2 needs a valid pointer.
         let empty: UInt8 = 0
         let rc: Int32 = withUnsafePointer(to: empty) { fallback in

@@ -10,7 +10,8 @@ public enum RuleOutcome: Sendable, Equatable {
     /// convert, or the time did not parse): `run` dead-letters it with these problems.
     case invalid(rule: String, problems: [EventProblem])
     /// No rule matched, and `rule`'s pattern (or the format's own pattern) was cut short by the
-    /// match limits: counted as unmatched, reported apart so a pathological pattern shows.
+    /// per-line match budget: the line might have matched, so `run` dead-letters it
+    /// (`match_limit`) rather than count it unmatched.
     case limitHit(rule: String)
 }
 
@@ -50,7 +51,7 @@ public struct RuleTrace: Sendable, Equatable, CustomStringConvertible {
         case .invalid(let problems):
             why = "matched, but the event is invalid: " + problems.map(\.description).joined(separator: "; ")
         case .patternDidNotMatch: why = "pattern did not match"
-        case .limitHit: why = "pattern hit the match limit (counted as not matching)"
+        case .limitHit: why = "pattern ran out of the per-line match budget (would be dead-lettered: match_limit)"
         case .lineNotInFormat(let reason): why = "line not read: \(reason)"
         case .conditionFailed(let field, let value): why = "where \(field): value \"\(value)\" did not match"
         case .fieldMissing(let field, let part): why = "field '\(field)' missing for \(part)"

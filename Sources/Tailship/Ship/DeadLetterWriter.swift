@@ -18,6 +18,9 @@ public struct DeadLetter: Sendable {
         case unconfirmed = "unconfirmed"
         /// Older than `/track` keeps (5 days): it would be dropped silently (`api: track` only).
         case tooOldForTrack = "too_old_for_track"
+        /// No rule took the line, and a rule's pattern ran out of the per-line match budget on it
+        /// (`Pattern.budget(lineBytes:)`): it might have matched; the line is kept here.
+        case matchLimit = "match_limit"
     }
 
     public var reason: Reason
