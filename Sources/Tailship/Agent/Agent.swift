@@ -31,7 +31,7 @@ public final class Agent {
     /// Runs until a terminating signal. The caller must have called
     /// `SignalWaiter.blockHandledSignals()` before creating any thread.
     public func run() throws {
-        let initial = try AgentPlan.load(path: configPath, environment: environment())
+        let initial = try AgentPlan.load(path: configPath, environment: environment(), checkStateDir: true)
         var lock = try StateDirectoryLock(stateDir: initial.config.stateDir)
         var running = try RunningPipeline.start(plan: initial, logger: logger)
         logger.info(.agentStarted, metadata: ["config": "\(configPath)", "version": "\(TailshipVersion.current)"])
