@@ -14,3 +14,12 @@ static inline long long tailship_birth_time_ns(int fd) {
     if (!(stx.stx_mask & STATX_BTIME)) return -1;
     return (long long)stx.stx_btime.tv_sec * 1000000000LL + stx.stx_btime.tv_nsec;
 }
+
+#include <sys/prctl.h>
+
+/// Marks the process not dumpable (prctl PR_SET_DUMPABLE 0): no core file, no ptrace attach
+/// by same-uid processes, /proc/PID owned by root. prctl is variadic, which Swift cannot call.
+static inline int tailship_set_not_dumpable(void) { return prctl(PR_SET_DUMPABLE, 0, 0, 0, 0); }
+
+/// Whether the process is dumpable (prctl PR_GET_DUMPABLE): 1 yes, 0 no, -1 error.
+static inline int tailship_is_dumpable(void) { return prctl(PR_GET_DUMPABLE, 0, 0, 0, 0); }

@@ -15,6 +15,7 @@ struct CheckCommand: ParsableCommand {
         do {
             let plan = try AgentPlan.load(
                 path: options.path, environment: ProcessInfo.processInfo.environment, checkPaths: true)
+            if let warning = ConfigFileMode.warning(path: options.path) { Stderr.write(warning) }
             for warning in plan.unmatchedSourceWarnings() { Stderr.write(warning) }
             print("ok")
         } catch {

@@ -27,11 +27,14 @@ struct ImportCommand: ParsableCommand {
     }
 
     func run() throws {
+        // Before any secret is read: no core file or same-user ptrace can reveal it.
+        ProcessHardening.disableCoreDumps()
         SignalWaiter.blockHandledSignals()
         LoggingSystem.bootstrap { StderrLogHandler(label: $0, level: .warning) }
         let plan: AgentPlan
         do {
-            plan = try AgentPlan.load(path: options.path, environment: ProcessInfo.processInfo.environment)
+            plan = try AgentPlan.load(
+                path: options.path, environment: ProcessInfo.processInfo.environment, checkStateDir: true)
         } catch {
             Stderr.write(error.description)
             throw Exit.invalid
