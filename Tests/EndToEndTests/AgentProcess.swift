@@ -6,14 +6,20 @@ final class AgentProcess: @unchecked Sendable {
     let process = Process()
     let logPath: String
 
-    /// Starts `tailship run -c config` with the test's environment plus `env`, minus `unset`.
+    /// Starts `tailship run -c config` with the test's environment plus `env`, minus `unset`;
+    /// through `wrapper` (a command that execs the rest, such as `setpriv …`) when given.
     init(
         config: String, env: [String: String] = [:], unset: [String] = [], logPath: String,
-        binary: URL = TailshipProcess.binary
+        binary: URL = TailshipProcess.binary, wrapper: [String] = []
     ) throws {
         self.logPath = logPath
-        process.executableURL = binary
-        process.arguments = ["run", "-c", config]
+        if let tool = wrapper.first {
+            process.executableURL = URL(fileURLWithPath: tool)
+            process.arguments = wrapper.dropFirst() + [binary.path, "run", "-c", config]
+        } else {
+            process.executableURL = binary
+            process.arguments = ["run", "-c", config]
+        }
         var environment = ProcessInfo.processInfo.environment
         for name in unset { environment.removeValue(forKey: name) }
         environment.merge(env) { _, new in new }
