@@ -23,3 +23,11 @@ static inline int tailship_set_not_dumpable(void) { return prctl(PR_SET_DUMPABLE
 
 /// Whether the process is dumpable (prctl PR_GET_DUMPABLE): 1 yes, 0 no, -1 error.
 static inline int tailship_is_dumpable(void) { return prctl(PR_GET_DUMPABLE, 0, 0, 0, 0); }
+
+#include <sys/xattr.h>
+
+/// The file's POSIX access ACL in the kernel's xattr form (fgetxattr "system.posix_acl_access"):
+/// its length, or -1 (ENODATA: the file has none). <sys/xattr.h> is not in Swift's Glibc module.
+static inline long tailship_access_acl(int fd, void *buffer, unsigned long size) {
+    return fgetxattr(fd, "system.posix_acl_access", buffer, size);
+}

@@ -226,6 +226,53 @@ import Testing
         #expect(!configProblems(text).joined().contains("s3cr3t"))
     }
 
+    /// systemd's `LoadCredential=` gives the service's user read access by an ACL entry, so the
+    /// mode shows 0440 (the group bits are the ACL's mask): accepted; an entry for another user or
+    /// group is not.
+    @Test func aCredentialSharedByACLWithThisUserAloneIsAccepted() throws {
+        let path = try secretFile(contents: "s3cr3t\n")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        chmod(path, 0o400)
+        func acl(namedUser: UInt32, namedGroup: UInt32? = nil) -> [UInt8] {
+            var bytes: [UInt8] = [2, 0, 0, 0]
+            func entry(_ tag: UInt16, _ perm: UInt16, _ id: UInt32) {
+                bytes += [UInt8(tag & 0xFF), UInt8(tag >> 8), UInt8(perm & 0xFF), UInt8(perm >> 8)]
+                bytes += [UInt8(id & 0xFF), UInt8((id >> 8) & 0xFF), UInt8((id >> 16) & 0xFF), UInt8(id >> 24)]
+            }
+            entry(0x01, 4, UInt32.max)
+            entry(0x02, 4, namedUser)
+            entry(0x04, 0, UInt32.max)
+            if let namedGroup { entry(0x08, 4, namedGroup) }
+            entry(0x10, 4, UInt32.max)
+            entry(0x20, 0, UInt32.max)
+            return bytes
+        }
+        // Set as `setfacl` would (Swift's Glibc module lacks setxattr; python3 runs the fake API).
+        func setACL(_ bytes: [UInt8]) -> Bool {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            let hex = bytes.map { String(format: "%02x", $0) }.joined()
+            process.arguments = [
+                "python3", "-c",
+                "import os,sys; os.setxattr(sys.argv[1], 'system.posix_acl_access', bytes.fromhex(sys.argv[2]))",
+                path, hex,
+            ]
+            process.standardError = FileHandle.nullDevice
+            guard (try? process.run()) != nil else { return false }
+            process.waitUntilExit()
+            return process.terminationStatus == 0
+        }
+        guard setACL(acl(namedUser: geteuid())) else { return }  // a file system without ACLs
+        #expect(try Self.mode(path) == 0o440, "the mask shows as the group bits")
+        #expect(try SecretResolver.resolve(.file(path), environment: [:]) == "s3cr3t")
+        #expect(setACL(acl(namedUser: 65534)))
+        #expect(throws: SecretError.fileExposed(path: path, mode: "440")) {
+            try SecretResolver.resolve(.file(path), environment: [:])
+        }
+        #expect(setACL(acl(namedUser: geteuid(), namedGroup: 65534)))
+        #expect(throws: SecretError.self) { try SecretResolver.resolve(.file(path), environment: [:]) }
+    }
+
     @Test func aConfigurationOthersCanWriteIsWarnedAbout() throws {
         let path = try secretFile(contents: minimalConfig)
         defer { try? FileManager.default.removeItem(atPath: path) }

@@ -14,12 +14,14 @@ struct FileReadError: Error, Sendable, Equatable {
 enum ConfigFileReader {
     /// The whole content of `path`, refusing files larger than `limit` bytes.
     static func readAll(_ path: String, limit: Int) throws(FileReadError) -> [UInt8] {
-        try readAll(path, limit: limit) { _ in nil }
+        try readAll(path, limit: limit) { _, _ in nil }
     }
 
-    /// The whole content of `path`, unless `refusal` finds a reason in the open file's `fstat`
-    /// (the mode of the very file read, not of whatever the path names a moment later).
-    static func readAll(_ path: String, limit: Int, refusal: (stat) -> String?) throws(FileReadError) -> [UInt8] {
+    /// The whole content of `path`, unless `refusal` finds a reason in the open file (its
+    /// descriptor and `fstat`: the very file read, not whatever the path names a moment later).
+    static func readAll(_ path: String, limit: Int, refusal: (Int32, stat) -> String?) throws(FileReadError)
+        -> [UInt8]
+    {
         let fd: Int32
         do throws(SyscallError) {
             fd = try syscallRetrying("open", path: path) { open(path, O_RDONLY | O_CLOEXEC) }
@@ -29,7 +31,7 @@ enum ConfigFileReader {
         defer { close(fd) }
         var info = stat()
         guard fstat(fd, &info) == 0 else { throw FileReadError(reason: Errno.current.description) }
-        if let reason = refusal(info) { throw FileReadError(reason: reason) }
+        if let reason = refusal(fd, info) { throw FileReadError(reason: reason) }
         let content: [UInt8]
         do throws(SyscallError) {
             var bytes: [UInt8] = []

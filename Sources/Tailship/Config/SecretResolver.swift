@@ -43,10 +43,13 @@ public enum SecretResolver {
             let bytes: [UInt8]
             var exposedMode: mode_t?
             do {
-                // Mode 0600 or narrower (0400 as systemd's LoadCredential= makes them): a secret
-                // other users can read is no longer one, and one they can write is theirs.
-                bytes = try ConfigFileReader.readAll(path, limit: maxFileBytes) { info in
-                    guard info.st_mode & 0o077 != 0 else { return nil }
+                // Mode 0600 or narrower (or a credential systemd's LoadCredential= shares with
+                // this user alone): a secret other users can read is no longer one, and one they
+                // can write is theirs.
+                bytes = try ConfigFileReader.readAll(path, limit: maxFileBytes) { fd, info in
+                    guard SecretFileAccess.isExposed(fd: fd, mode: UInt32(info.st_mode), euid: geteuid()) else {
+                        return nil
+                    }
                     exposedMode = info.st_mode & 0o7777
                     return "exposed"
                 }
