@@ -72,6 +72,10 @@ import Testing
         #expect(!run.timedOut && run.status == 1, "\(run)")
         #expect(run.stderr.contains(expected), "\(run.stderr)")
         #expect(!FileManager.default.fileExists(atPath: state + "/agent.lock"), "run wrote into it")
+        try append(FaultEndToEndTests.lines(0..<3), to: dir + "/logs/app.log")
+        let imported = try Self.tailship(["import", "-c", configPath, dir + "/logs/app.log"], env: ["E2E_SECRET": "s"])
+        #expect(imported.status == 1 && imported.stderr.contains(expected), "\(imported)")
+        #expect(!FileManager.default.fileExists(atPath: state + "/import-checkpoints.json"))
 
         // Owned by another user, even 0700: refused too, naming chown.
         chmod(state, 0o700)
@@ -86,7 +90,44 @@ import Testing
         unlink(state + "/x")
         let fine = try Self.tailship(["check", "-c", configPath], timeout: 20, env: ["E2E_SECRET": "s"])
         #expect(fine.status == 0 && fine.stdout == "ok\n", "\(fine)")
+
+        // A reload onto a directory that became writable by others is refused; the agent keeps going.
+        let agent = try AgentProcess(config: configPath, env: ["E2E_SECRET": "s"], logPath: dir + "/agent.log")
+        defer { agent.terminate() }
+        #expect(eventually { agent.log.contains("agent.started") }, "\(agent.log)")
+        chmod(state, 0o777)
+        agent.signal(SIGHUP)
+        #expect(eventually { agent.log.contains("agent.reload_refused") }, "\(agent.log)")
+        #expect(agent.log.contains("state_dir is not safe"), "\(agent.log)")
+        #expect(agent.process.isRunning)
+        chmod(state, 0o700)
+        #expect(agent.terminate() == 0)
         try? FileManager.default.removeItem(atPath: dir)
+    }
+
+    /// The shipped unit carries the hardening docs/security.md names, and systemd accepts it.
+    @Test func theUnitCarriesTheHardening() throws {
+        let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        let unit = try String(contentsOf: repo.appendingPathComponent("packaging/tailship.service"), encoding: .utf8)
+        let lines = Set(unit.split(separator: "\n").map(String.init))
+        for directive in [
+            "UMask=0077", "StateDirectory=tailship", "StateDirectoryMode=0700", "LimitCORE=0",
+            "LoadCredential=mixpanel-secret:/etc/tailship/secret", "SupplementaryGroups=tailship-logs",
+            "User=tailship", "Group=tailship",
+        ] {
+            #expect(lines.contains(directive), "missing \(directive)")
+        }
+        #expect(lines.isDisjoint(with: ["Group=adm", "SupplementaryGroups=adm"]), "no longer all of group adm")
+        let analyze = "/usr/bin/systemd-analyze"
+        guard FileManager.default.isExecutableFile(atPath: analyze) else { return }
+        let dir = try makeTempDir("e2e-sec-unit")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let copy = dir + "/tailship.service"
+        try unit.replacingOccurrences(of: "/usr/local/bin/tailship", with: TailshipProcess.binary.path)
+            .write(toFile: copy, atomically: true, encoding: .utf8)
+        let verify = try Self.run([analyze, "verify", copy])
+        #expect(verify.status == 0 && verify.stderr.isEmpty, "\(verify)")
     }
 
     /// Links left in the state directory (planted before the start, modelling an earlier
