@@ -219,6 +219,12 @@ import Testing
         #expect(check.status == 1)
         #expect(check.stderr.contains(expected), "\(check.stderr)")
         #expect(!check.stderr.contains("s3cr3t"))
+        #expect(!check.stderr.contains("warning"), "the config is 0644")
+        chmod(configPath, 0o666)
+        let both = try Self.tailship(["check", "-c", configPath])
+        #expect(both.status == 1 && both.stderr.contains(expected), "\(both)")
+        #expect(both.stderr.contains("writable by group or others (mode 666)"), "warned even when invalid: \(both)")
+        chmod(configPath, 0o644)
         let run = try Self.tailship(["run", "-c", configPath])
         #expect(!run.timedOut && run.status == 1 && run.stderr.contains(expected), "\(run)")
 
