@@ -21,9 +21,6 @@ static inline long long tailship_birth_time_ns(int fd) {
 /// by same-uid processes, /proc/PID owned by root. prctl is variadic, which Swift cannot call.
 static inline int tailship_set_not_dumpable(void) { return prctl(PR_SET_DUMPABLE, 0, 0, 0, 0); }
 
-/// Whether the process is dumpable (prctl PR_GET_DUMPABLE): 1 yes, 0 no, -1 error.
-static inline int tailship_is_dumpable(void) { return prctl(PR_GET_DUMPABLE, 0, 0, 0, 0); }
-
 #include <sys/xattr.h>
 
 /// The file's POSIX access ACL in the kernel's xattr form (fgetxattr "system.posix_acl_access"):

@@ -9,7 +9,4 @@ public enum ProcessHardening {
     public static func disableCoreDumps() -> Bool {
         tailship_set_not_dumpable() == 0
     }
-
-    /// Whether the process is dumpable now (for tests and `status`-like checks).
-    public static var isDumpable: Bool { tailship_is_dumpable() == 1 }
 }
