@@ -38,3 +38,17 @@ static inline int tailship_open_no_symlinks(const char *path) {
         return -errno;
     }
 }
+
+#include <sys/prctl.h>
+
+/// Marks the process not dumpable (prctl PR_SET_DUMPABLE 0): no core file, no ptrace attach
+/// by same-uid processes, /proc/PID owned by root. prctl is variadic, which Swift cannot call.
+static inline int tailship_set_not_dumpable(void) { return prctl(PR_SET_DUMPABLE, 0, 0, 0, 0); }
+
+#include <sys/xattr.h>
+
+/// The file's POSIX access ACL in the kernel's xattr form (fgetxattr "system.posix_acl_access"):
+/// its length, or -1 (ENODATA: the file has none). <sys/xattr.h> is not in Swift's Glibc module.
+static inline long tailship_access_acl(int fd, void *buffer, unsigned long size) {
+    return fgetxattr(fd, "system.posix_acl_access", buffer, size);
+}

@@ -12,6 +12,8 @@ struct CheckCommand: ParsableCommand {
     @OptionGroup var options: ConfigOptions
 
     func run() throws {
+        // Whether or not the rest is valid: who can change the file matters either way.
+        if let warning = ConfigFileMode.warning(path: options.path) { Stderr.write(warning) }
         do {
             let plan = try AgentPlan.load(
                 path: options.path, environment: ProcessInfo.processInfo.environment, checkPaths: true)

@@ -30,13 +30,16 @@ struct ImportCommand: ParsableCommand {
     }
 
     func run() throws {
+        // Before any secret is read: no core file or same-user ptrace can reveal it.
+        ProcessHardening.disableCoreDumps()
         SignalWaiter.blockHandledSignals()
         LoggingSystem.bootstrap { StderrLogHandler(label: $0, level: .warning) }
         let plan: AgentPlan
         do {
-            // A dry run sends nothing, so it needs no secrets.
+            // A dry run sends and writes nothing, so it needs no secrets and no state directory.
             plan = try AgentPlan.load(
-                path: options.path, environment: ProcessInfo.processInfo.environment, checkSecrets: !dryRun)
+                path: options.path, environment: ProcessInfo.processInfo.environment, checkSecrets: !dryRun,
+                checkStateDir: !dryRun)
         } catch {
             Stderr.write(error.description)
             throw Exit.invalid

@@ -19,6 +19,8 @@ struct RunCommand: ParsableCommand {
     }
 
     func run() throws {
+        // Before any secret is read: no core file or same-user ptrace can reveal it.
+        ProcessHardening.disableCoreDumps()
         // Before any thread exists, so every thread inherits the blocked set.
         SignalWaiter.blockHandledSignals()
         let level = Logger.Level(rawValue: logLevel)!

@@ -99,6 +99,12 @@ func append(_ text: String, to path: String) throws {
     try handle.close()
 }
 
+/// Writes a secret file as tailship requires it: mode 0600 (a wider one is refused).
+func writeSecret(_ text: String, to path: String) throws {
+    try text.write(toFile: path, atomically: true, encoding: .utf8)
+    try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
+}
+
 /// `gzip` (keeping the original with `keep`), as logrotate's `compress` does; expects success.
 func gzip(_ path: String, keep: Bool = false) throws {
     let process = Process()

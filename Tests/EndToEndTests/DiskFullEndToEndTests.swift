@@ -36,9 +36,10 @@ import Testing
         while block.withUnsafeBytes({ write(fd, $0.baseAddress, 1) }) > 0 {}
     }
 
-    /// Makes `state` run out of space on demand: a 256 KiB tmpfs filled to the last byte when
-    /// mounting one is allowed (root, as in CI), otherwise the files the agent writes there
-    /// pointed at `/dev/full` (every write to it fails with ENOSPC, as on a full disk).
+    /// Makes `state` run out of space on demand: a 256 KiB tmpfs (0700: tailship refuses a state
+    /// directory others can write) filled to the last byte when mounting one is allowed (root, as
+    /// in CI); otherwise the directory made read-only and the dead-letter file a link (which
+    /// tailship refuses to open): no write gets through, as on a full disk.
     final class StateDisk {
         let state: String
         let mounted: Bool
@@ -47,20 +48,21 @@ import Testing
             self.state = state
             try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
             mounted =
-                try DiskFullEndToEndTests.run("/usr/bin/mount", ["-t", "tmpfs", "-o", "size=256k", "tmpfs", state]) == 0
+                try DiskFullEndToEndTests.run(
+                    "/usr/bin/mount", ["-t", "tmpfs", "-o", "size=256k,mode=0700", "tmpfs", state]) == 0
         }
 
         deinit {
             if mounted { _ = try? DiskFullEndToEndTests.run("/usr/bin/umount", ["-l", state]) }
         }
 
-        static let writtenFiles = ["checkpoints.json.tmp", "dead-letters.ndjson"]
-
         func fill() {
             if mounted {
                 DiskFullEndToEndTests.fill(state + "/filler")
             } else {
-                for name in Self.writtenFiles { symlink("/dev/full", state + "/" + name) }
+                unlink(state + "/dead-letters.ndjson")
+                symlink("/dev/full", state + "/dead-letters.ndjson")
+                chmod(state, 0o500)
             }
         }
 
@@ -68,7 +70,8 @@ import Testing
             if mounted {
                 unlink(state + "/filler")
             } else {
-                for name in Self.writtenFiles { unlink(state + "/" + name) }
+                chmod(state, 0o700)
+                unlink(state + "/dead-letters.ndjson")
             }
         }
     }

@@ -140,7 +140,7 @@ import Testing
         let dir = try makeTempDir("e2e-reload")
         let server = try Self.server()
         let secretFile = dir + "/secret"
-        try "wrong-secret\n".write(toFile: secretFile, atomically: true, encoding: .utf8)
+        try writeSecret("wrong-secret\n", to: secretFile)
         let configPath = dir + "/agent.yaml"
         let good = Self.config(dir: dir, port: server.port, auth: "secret_file: \(secretFile)")
         try good.write(toFile: configPath, atomically: true, encoding: .utf8)
@@ -154,7 +154,7 @@ import Testing
         agent.signal(SIGHUP)
         #expect(eventually(timeout: 10) { agent.log.contains("agent.reload_refused") }, "agent log:\n\(agent.log)")
 
-        try "\(Self.secret)\n".write(toFile: secretFile, atomically: true, encoding: .utf8)
+        try writeSecret("\(Self.secret)\n", to: secretFile)
         try good.write(toFile: configPath, atomically: true, encoding: .utf8)
         agent.signal(SIGHUP)
         try append(Self.lines(50..<80), to: dir + "/logs/app.log")

@@ -221,9 +221,10 @@ import Testing
     }
 }
 
-/// Writes `contents` to a fresh temporary file and returns its path.
+/// Writes `contents` to a fresh temporary file, mode 0600 as a secret must be, and returns its path.
 func secretFile(contents: String) throws -> String {
     let path = FileManager.default.temporaryDirectory.appendingPathComponent("tailship-secret-\(UUID())").path
     try contents.write(toFile: path, atomically: true, encoding: .utf8)
+    try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
     return path
 }

@@ -82,14 +82,20 @@ import Testing
         #expect(try DeadLetterWriter.count(stateDir: dir) == 8)
     }
 
-    @Test func aWriteLargerThanTheCapStillLandsWhole() throws {
+    @Test func aLetterLargerThanTheCapLandsAloneAndCut() throws {
         let dir = try Self.tempDir()
         defer { try? FileManager.default.removeItem(atPath: dir) }
+        // A cap below the smallest the configuration allows: even cut, a letter does not fit,
+        // and is written alone in a fresh file rather than dropped.
         let writer = DeadLetterWriter(stateDir: dir, maxBytes: 10)
         try writer.write([Self.letter(1), Self.letter(2)])
         try writer.write([Self.letter(3)])
-        #expect(try String(contentsOfFile: writer.path + ".1", encoding: .utf8).split(separator: "\n").count == 2)
-        #expect(try String(contentsOfFile: writer.path, encoding: .utf8).split(separator: "\n").count == 1)
+        for (suffix, n) in [(".2", 1), (".1", 2), ("", 3)] {
+            let lines = try String(contentsOfFile: writer.path + suffix, encoding: .utf8).split(separator: "\n")
+            #expect(lines.count == 1)
+            #expect(lines.first?.contains("\"letter \(n)\"") == true)
+            #expect(lines.first?.contains("\"truncated\":true") == true)
+        }
         #expect(try DeadLetterWriter.count(stateDir: dir) == 3)
     }
 

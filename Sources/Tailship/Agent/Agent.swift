@@ -32,7 +32,7 @@ public final class Agent {
     /// `SignalWaiter.blockHandledSignals()` before creating any thread.
     public func run() throws {
         let startedMs = ShipperContext.nowMs()
-        let initial = try AgentPlan.load(path: configPath, environment: environment())
+        let initial = try AgentPlan.load(path: configPath, environment: environment(), checkStateDir: true)
         var lock = try StateDirectoryLock(stateDir: initial.config.stateDir)
         var running = try RunningPipeline.start(plan: initial, logger: logger)
         logger.info(.agentStarted, metadata: ["config": "\(configPath)", "version": "\(TailshipVersion.current)"])

@@ -12,12 +12,15 @@ public struct AgentPlan: @unchecked Sendable {
 
     /// Loads and validates `path`; throws `ConfigError` with every problem found, in file order.
     /// Without `checkSecrets` (a dry run) the credentials are left empty.
-    /// `checkPaths` (`check`) also verifies the directories `run` writes into.
+    /// `checkPaths` (`check`) also verifies the directories `run` writes into; `checkStateDir`
+    /// (what writes state: `run`, `import`) only that `state_dir` is safe (docs/security.md).
     public static func load(
-        path: String, environment: [String: String], checkSecrets: Bool = true, checkPaths: Bool = false
+        path: String, environment: [String: String], checkSecrets: Bool = true, checkPaths: Bool = false,
+        checkStateDir: Bool = false
     ) throws(ConfigError) -> AgentPlan {
         let draft = ConfigLoader.draft(
-            path: path, environment: environment, checkSecrets: checkSecrets, checkPaths: checkPaths)
+            path: path, environment: environment, checkSecrets: checkSecrets, checkPaths: checkPaths,
+            checkStateDir: checkStateDir)
         var problems = draft.problems
         // Rules are compiled even when other parts are wrong, so one run reports everything;
         // a spot the decoder already flagged is not reported twice.

@@ -26,12 +26,17 @@ public struct AgentStatus: Codable, Sendable, Equatable {
     /// without the permission: it is mode 0600, the agent's user's).
     public static func read(stateDir: String) throws(CheckpointError) -> AgentStatus? {
         let path = path(stateDir: stateDir)
-        guard let data = FileManager.default.contents(atPath: path) else {
-            if access(path, F_OK) != 0 && errno == ENOENT { return nil }
-            throw CheckpointError(path: path, message: "cannot be read: \(Errno.current)")
+        // Never through a link, only a regular file, bounded (`StateFile`): a planted
+        // `agent-status.json -> /dev/zero` must not hang `status`.
+        let bytes: [UInt8]
+        do {
+            guard let read = try StateFile.read(path, limit: 1 << 20) else { return nil }
+            bytes = read
+        } catch {
+            throw CheckpointError(path: path, message: "cannot be read: \(error.errno)")
         }
         do {
-            return try JSONDecoder().decode(AgentStatus.self, from: data)
+            return try JSONDecoder().decode(AgentStatus.self, from: Data(bytes))
         } catch {
             throw CheckpointError(path: path, message: "not an agent status file (\(error))")
         }
@@ -109,7 +114,7 @@ final class AgentStatusPublisher {
         do {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-            try AtomicFile.write(try encoder.encode(status), to: path, mode: 0o600)
+            try AtomicFile.write(try encoder.encode(status), to: path)
             written = status
             _ = failures.resolved(path)
         } catch {

@@ -40,8 +40,9 @@ extension StateDirectoryLock {
             guard id.count == 3, let lineMajor = UInt64(id[0], radix: 16), let lineMinor = UInt64(id[1], radix: 16),
                 String(lineMajor, radix: 16) + ":" + String(lineMinor, radix: 16) + ":" + id[2] == wanted
             else { continue }
-            let text = (try? String(contentsOfFile: path, encoding: .utf8))?.trimmingCharacters(
-                in: .whitespacesAndNewlines)
+            // The pid, read never through a link and bounded (`StateFile`).
+            let text = ((try? StateFile.read(path, limit: 64)) ?? nil).map { String(decoding: $0, as: UTF8.self) }?
+                .trimmingCharacters(in: .whitespacesAndNewlines)
             return .running(pid: text.flatMap { Int32($0) })
         }
         return .notRunning

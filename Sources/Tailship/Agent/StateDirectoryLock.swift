@@ -33,15 +33,20 @@ public final class StateDirectoryLock: @unchecked Sendable {
         self.stateDir = stateDir
         path = stateDir.hasSuffix("/") ? stateDir + Self.fileName : stateDir + "/" + Self.fileName
         let path = self.path
-        fd = try syscallRetrying("open", path: path) { open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o644) }
+        // Never through a link, 0600 (`StateFile`).
+        fd = try StateFile.open(path, flags: O_RDWR | O_CREAT)
         let fd = self.fd
         if flock(fd, LOCK_EX | LOCK_NB) != 0 {
             let err = Errno.current
             defer { close(fd) }
             guard err == .wouldBlock else { throw SyscallError("flock", errno: err, path: path) }
-            let holder = (try? String(contentsOfFile: path, encoding: .utf8))?
+            // The holder's pid, read from the descriptor just checked (a pid is a few bytes).
+            var bytes = [UInt8](repeating: 0, count: 32)
+            let n = bytes.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, 0) }
+            let holder = String(decoding: bytes.prefix(max(0, n)), as: UTF8.self)
                 .trimmingCharacters(in: .whitespacesAndNewlines)
-            throw Busy(path: path, holder: holder.map { $0.isEmpty ? "pid unknown" : "pid \($0)" } ?? "pid unknown")
+            throw Busy(
+                path: path, holder: holder.isEmpty || !holder.allSatisfy(\.isNumber) ? "pid unknown" : "pid \(holder)")
         }
         let pid = Array("\(getpid())\n".utf8)
         _ = ftruncate(fd, 0)

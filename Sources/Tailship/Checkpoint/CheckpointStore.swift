@@ -1,5 +1,9 @@
 import Foundation
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// Errors of the checkpoint store, with the path involved so the operator knows where to look.
 public struct CheckpointError: Error, Sendable, CustomStringConvertible {
     public var path: String
@@ -39,9 +43,29 @@ public struct CheckpointStore: Sendable {
         self.directory = directory
         self.name = name
         if createIfMissing { try AtomicFile.createDirectory(directory) }
-        if createIfMissing && discardingLeftovers { try? FileManager.default.removeItem(atPath: path + ".tmp") }
-        guard let data = FileManager.default.contents(atPath: path) else { return }
+        if createIfMissing && discardingLeftovers { try? StateFile.removeIfPresent(path + ".tmp") }
+        guard let data = try Self.read(path) else { return }
         for checkpoint in try Self.decode(data, path: path) { update(checkpoint) }
+    }
+
+    /// Far beyond any real store (a checkpoint is about 500 bytes: this is over 100,000 files),
+    /// small enough that a corrupted or planted file cannot take the agent's memory.
+    static let maxFileBytes = 64 * 1024 * 1024
+
+    /// The document's bytes, nil when there is none; never through a link, bounded in size.
+    private static func read(_ path: String) throws(CheckpointError) -> Data? {
+        do {
+            return try StateFile.read(path, limit: maxFileBytes).map { Data($0) }
+        } catch {
+            let why: String
+            switch error.errno.rawValue {
+            case ELOOP: why = "is a symbolic link; state files are never read through links"
+            case EFBIG: why = "is larger than \(maxFileBytes / 1024 / 1024) MiB, far beyond any checkpoint file"
+            case EINVAL: why = "is not a regular file"
+            default: why = "cannot be read: \(error.errno)"
+            }
+            throw CheckpointError(path: path, message: "checkpoint file \(why); move it aside to start over")
+        }
     }
 
     private struct VersionOnly: Codable { var version: Int }

@@ -12,6 +12,9 @@ struct ConfigDecoder {
     let checkSecrets: Bool
     /// Whether the directories `run` writes into are checked too (`tailship check`).
     let checkPaths: Bool
+    /// Whether an existing `state_dir` must be owned by this user and closed to group and
+    /// others writing (`check`, `run`, a reload, `import`: whatever writes state).
+    let checkStateDir: Bool
     private(set) var problems: [ConfigProblem] = []
     /// The sources as far as they decoded, kept even when other parts are wrong so their rules
     /// can still be compiled and every problem reported in one run.
@@ -19,11 +22,15 @@ struct ConfigDecoder {
 
     static let topLevelKeys = ["state_dir", "destination", "sources"]
 
-    init(file: String, environment: [String: String], checkSecrets: Bool = true, checkPaths: Bool = false) {
+    init(
+        file: String, environment: [String: String], checkSecrets: Bool = true, checkPaths: Bool = false,
+        checkStateDir: Bool = false
+    ) {
         self.file = file
         self.environment = environment
         self.checkSecrets = checkSecrets
         self.checkPaths = checkPaths
+        self.checkStateDir = checkStateDir || checkPaths
     }
 
     /// Records a problem at `mark`.
@@ -51,6 +58,8 @@ struct ConfigDecoder {
         // so up front; `run` fails at start (exit 2) when it is not.
         if checkPaths, let problem = WritableDirectory.problem(stateDir, creatable: true) {
             report(stateDirMark, "state_dir cannot be used: \(problem)")
+        } else if checkStateDir, let problem = StateDirectory.problem(stateDir) {
+            report(stateDirMark, "state_dir is not safe: \(problem)")
         }
         let destination = required("destination", in: fields).flatMap { decodeDestination($0) }
         let sources = required("sources", in: fields).map { decodeSources($0) } ?? []

@@ -14,10 +14,26 @@ struct FileReadError: Error, Sendable, Equatable {
 enum ConfigFileReader {
     /// The whole content of `path`, refusing files larger than `limit` bytes.
     static func readAll(_ path: String, limit: Int) throws(FileReadError) -> [UInt8] {
+        try readAll(path, limit: limit) { _, _ in nil }
+    }
+
+    /// The whole content of `path`, unless `refusal` finds a reason in the open file (its
+    /// descriptor and `fstat`: the very file read, not whatever the path names a moment later).
+    static func readAll(_ path: String, limit: Int, refusal: (Int32, stat) -> String?) throws(FileReadError)
+        -> [UInt8]
+    {
+        let fd: Int32
+        do throws(SyscallError) {
+            fd = try syscallRetrying("open", path: path) { open(path, O_RDONLY | O_CLOEXEC) }
+        } catch {
+            throw FileReadError(reason: error.errno.description)
+        }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw FileReadError(reason: Errno.current.description) }
+        if let reason = refusal(fd, info) { throw FileReadError(reason: reason) }
         let content: [UInt8]
         do throws(SyscallError) {
-            let fd = try syscallRetrying("open", path: path) { open(path, O_RDONLY | O_CLOEXEC) }
-            defer { close(fd) }
             var bytes: [UInt8] = []
             let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 16 * 1024, alignment: 16)
             defer { chunk.deallocate() }

@@ -44,14 +44,16 @@ public enum ConfigLoader {
     /// Like `load`, but returns the problems instead of throwing them, with whatever decoded.
     /// `checkPaths` (`tailship check`) also verifies what `run` will write: `state_dir`, and a
     /// `kind: file` destination's directory (`run` itself fails at start instead, exit 2).
+    /// `checkStateDir` (implied by `checkPaths`) refuses a `state_dir` another user could write.
     public static func draft(
         path: String, environment: [String: String] = ProcessInfo.processInfo.environment,
-        checkSecrets: Bool = true, checkPaths: Bool = false
+        checkSecrets: Bool = true, checkPaths: Bool = false, checkStateDir: Bool = false
     ) -> Draft {
         do {
             let bytes = try ConfigFileReader.readAll(path, limit: ConfigDefaults.maxConfigFileBytes)
             return draft(
-                bytes: bytes, file: path, environment: environment, checkSecrets: checkSecrets, checkPaths: checkPaths)
+                bytes: bytes, file: path, environment: environment, checkSecrets: checkSecrets, checkPaths: checkPaths,
+                checkStateDir: checkStateDir)
         } catch {
             let problem = ConfigProblem(
                 file: path, mark: SourceMark(line: 1, column: 1),
@@ -69,12 +71,14 @@ public enum ConfigLoader {
     }
 
     private static func draft(
-        bytes: [UInt8], file: String, environment: [String: String], checkSecrets: Bool, checkPaths: Bool = false
+        bytes: [UInt8], file: String, environment: [String: String], checkSecrets: Bool, checkPaths: Bool = false,
+        checkStateDir: Bool = false
     ) -> Draft {
         let parsed = YAMLTreeBuilder.build(bytes: bytes, file: file)
         guard parsed.isComplete else { return Draft(config: nil, sources: [], problems: inFileOrder(parsed.problems)) }
         var decoder = ConfigDecoder(
-            file: file, environment: environment, checkSecrets: checkSecrets, checkPaths: checkPaths)
+            file: file, environment: environment, checkSecrets: checkSecrets, checkPaths: checkPaths,
+            checkStateDir: checkStateDir)
         let config = decoder.decodeAgent(parsed.root)
         let problems = inFileOrder(parsed.problems + decoder.problems)
         return Draft(config: problems.isEmpty ? config : nil, sources: decoder.decodedSources, problems: problems)

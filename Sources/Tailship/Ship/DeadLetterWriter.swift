@@ -35,6 +35,9 @@ public struct DeadLetter: Sendable {
     public var eventJSON: [UInt8]
     /// When it was dead-lettered, in ms since the epoch.
     public var timeMs: Int64
+    /// Whether its fields were cut to fit the dead-letter cap (`line(limit:)`); written as
+    /// `"truncated":true` when so.
+    public var truncated = false
 
     /// Creates a dead letter.
     public init(
@@ -51,7 +54,7 @@ public struct DeadLetter: Sendable {
     }
 
     /// The NDJSON line: `{"time":…,"reason":…,"field":…,"message":…,"rule":…,"source":…,
-    /// "path":…,"identity":…,"offset":…,"line":…,"event":{…}}` plus a newline.
+    /// "path":…,"identity":…,"offset":…,"line":…[,"truncated":true],"event":{…}}` plus a newline.
     public func line() -> [UInt8] {
         var out = [UInt8]()
         out.reserveCapacity(256 + (rawLine?.utf8.count ?? 0) + eventJSON.count)
@@ -85,6 +88,10 @@ public struct DeadLetter: Sendable {
         } else {
             out.append(contentsOf: Array("null".utf8))
         }
+        if truncated {
+            key("truncated")
+            JSONWriter.appendBool(true, to: &out)
+        }
         key("event")
         if eventJSON.isEmpty { out.append(contentsOf: Array("null".utf8)) } else { out.append(contentsOf: eventJSON) }
         out.append(contentsOf: [UInt8(ascii: "}"), UInt8(ascii: "\n")])
@@ -98,8 +105,10 @@ public struct DeadLetter: Sendable {
 ///
 /// The file is size-capped with rotation of its own: when an append would take it past
 /// `maxBytes`, it is renamed to `.1` (`.1` to `.2`, …, the oldest beyond `rotations`
-/// deleted) and a fresh file is started. Thread-safe; all writers in the process share one
-/// lock, so the agent's and the shipper's writers never rotate over each other.
+/// deleted) and a fresh file is started. Every write keeps to the cap: a batch is split
+/// across files, and a letter too large for any file is cut (`DeadLetter.line(limit:)`).
+/// Files are opened never through a link (`StateFile`). Thread-safe; all writers in the
+/// process share one lock, so the agent's and the shipper's writers never rotate over each other.
 public final class DeadLetterWriter: Sendable {
     /// The file name inside the state directory.
     public static let fileName = "dead-letters.ndjson"
@@ -111,16 +120,21 @@ public final class DeadLetterWriter: Sendable {
     public let maxBytes: Int
     /// How many rotated files (`.1` … `.N`) are kept.
     public let rotations: Int
+    /// `,"token":"…"` as the `/track` encoder writes it: removed from every letter's event, so
+    /// the project token never lands in a file (docs/security.md).
+    private let tokenFragment: [UInt8]?
 
     /// Prepares a writer for `<stateDir>/dead-letters.ndjson`; the file is opened per write so
-    /// a deleted or rotated file is simply recreated.
+    /// a deleted or rotated file is simply recreated. `redactingToken`: the `/track` token the
+    /// events were encoded with, to strip from them.
     public init(
         stateDir: String, maxBytes: Int = ConfigDefaults.deadLetterMaxBytes,
-        rotations: Int = ConfigDefaults.deadLetterRotations
+        rotations: Int = ConfigDefaults.deadLetterRotations, redactingToken token: String? = nil
     ) {
         path = Self.path(stateDir: stateDir)
         self.maxBytes = max(1, maxBytes)
         self.rotations = max(0, rotations)
+        tokenFragment = token.map { EventEncoder.tokenFragment($0) }
     }
 
     /// `<stateDir>/dead-letters.ndjson`.
@@ -131,27 +145,49 @@ public final class DeadLetterWriter: Sendable {
     /// Appends the letters and fsyncs; when this returns without throwing, they are durable.
     public func write(_ letters: [DeadLetter]) throws(SyscallError) {
         guard !letters.isEmpty else { return }
-        var bytes = [UInt8]()
-        for letter in letters { bytes.append(contentsOf: letter.line()) }
+        let lines = letters.map { letter in
+            var letter = letter
+            if let tokenFragment { letter.eventJSON = EventEncoder.removing(tokenFragment, from: letter.eventJSON) }
+            return letter.line(limit: maxBytes)
+        }
         let result: Result<Void, SyscallError> = Self.lock.withLock { _ in
-            Result { () throws(SyscallError) in
-                var size = try Self.size(of: path)
-                if let current = size, current > 0, current + bytes.count > maxBytes {
-                    try rotate()
-                    size = nil
-                }
-                let file = try AppendFile(path: path)
-                try file.write(bytes)
-                try file.sync()
-                // A file just created (or renamed away) is durable only once its directory is.
-                if size == nil { try AppendFile.syncDirectory(of: path) }
-            }
+            Result { () throws(SyscallError) in try append(lines) }
         }
         try result.get()
     }
 
+    /// Appends `lines`, rotating before any that would take the file past the cap (a line
+    /// alone in a fresh file is written even so: only a cap below `DeadLetter.cutLineBytes`,
+    /// which the configuration does not allow, gets there).
+    private func append(_ lines: [[UInt8]]) throws(SyscallError) {
+        var file = try openCurrent()
+        var size = try file.size()
+        var directoryChanged = size == 0  // created now (or empty): its entry must be made durable
+        var pending: [UInt8] = []
+        for line in lines {
+            if size + pending.count + line.count > maxBytes, size + pending.count > 0 {
+                try file.write(pending)
+                try file.sync()
+                pending = []
+                try rotate()
+                file = try openCurrent()
+                size = try file.size()
+                directoryChanged = true
+            }
+            pending += line
+        }
+        try file.write(pending)
+        try file.sync()
+        if directoryChanged { try AppendFile.syncDirectory(of: path) }
+    }
+
+    private func openCurrent() throws(SyscallError) -> AppendFile {
+        AppendFile(owning: try StateFile.open(path, flags: O_WRONLY | O_APPEND | O_CREAT), path: path)
+    }
+
     /// Counts the dead letters on disk: complete lines across the current file and its
-    /// rotated copies (any `dead-letters.ndjson.<n>`). Missing files count as zero.
+    /// rotated copies (any `dead-letters.ndjson.<n>`). Missing files count as zero, and so
+    /// does anything that is not a regular file (a link, a device: never read).
     public static func count(stateDir: String) throws(SyscallError) -> Int {
         let base = path(stateDir: stateDir)
         var total = try lines(in: base)
@@ -173,13 +209,14 @@ public final class DeadLetterWriter: Sendable {
         return total
     }
 
-    /// Shifts `.k` to `.k+1` (dropping the oldest) and the current file to `.1`.
+    /// Shifts `.k` to `.k+1` (dropping the oldest) and the current file to `.1`; `rename`
+    /// and `unlink` act on the entries themselves, never on what a link points at.
     private func rotate() throws(SyscallError) {
         guard rotations > 0 else {
-            try Self.removeIfPresent(path)
+            try StateFile.removeIfPresent(path)
             return
         }
-        try Self.removeIfPresent(path + ".\(rotations)")
+        try StateFile.removeIfPresent(path + ".\(rotations)")
         for k in stride(from: rotations - 1, through: 1, by: -1) {
             try Self.rename(path + ".\(k)", to: path + ".\(k + 1)")
         }
@@ -193,39 +230,29 @@ public final class DeadLetterWriter: Sendable {
         }
     }
 
-    private static func removeIfPresent(_ path: String) throws(SyscallError) {
-        do {
-            _ = try syscallRetrying("unlink", path: path) { unlink(path) }
-        } catch  where error.errno == .noEntry {
-        }
-    }
-
-    /// The file's size, or nil when it does not exist.
-    private static func size(of path: String) throws(SyscallError) -> Int? {
-        do {
-            return Int(try FileStatus.of(path: path).size)
-        } catch  where error.errno == .noEntry {
-            return nil
-        }
-    }
-
-    /// Newline count of a file read in 64 KiB chunks; 0 when it does not exist.
+    /// Newline count of a regular file, read in 64 KiB chunks up to the size it had when
+    /// opened (a file that keeps growing cannot keep the count going); 0 when it does not
+    /// exist or is not a regular file.
     private static func lines(in path: String) throws(SyscallError) -> Int {
-        let file: ReadableFile
+        let fd: Int32
         do {
-            file = try ReadableFile(path: path)
-        } catch  where error.errno == .noEntry {
+            fd = try StateFile.open(path, flags: O_RDONLY, narrowing: false)
+        } catch  where [ENOENT, ELOOP, EINVAL].contains(error.errno.rawValue) {
             return 0
         }
+        defer { close(fd) }
+        let size = try StateFile.size(of: fd, path: path)
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 65536, alignment: 16)
         defer { buffer.deallocate() }
         var count = 0
-        var offset: UInt64 = 0
-        while true {
-            let n = try file.read(into: buffer, at: offset)
+        var offset = 0
+        while offset < size {
+            let want = min(buffer.count, size - offset)
+            let n = try syscallRetrying("pread", path: path) { pread(fd, buffer.baseAddress, want, off_t(offset)) }
             if n == 0 { return count }
-            offset += UInt64(n)
+            offset += n
             for byte in buffer[0..<n] where byte == 0x0A { count += 1 }
         }
+        return count
     }
 }

@@ -52,6 +52,33 @@ public struct EventEncoder: Sendable {
         out.append(contentsOf: Keys.close)
     }
 
+    /// `,"token":"<token>"` exactly as `append` writes it into an event.
+    public static func tokenFragment(_ token: String) -> [UInt8] {
+        var out = Keys.token
+        JSONWriter.appendString(token, to: &out)
+        return out
+    }
+
+    /// `json` without any occurrence of `fragment` (the token, for a dead letter). Inside a
+    /// JSON string a quote is escaped, so the fragment can only match as a key and its value.
+    public static func removing(_ fragment: [UInt8], from json: [UInt8]) -> [UInt8] {
+        guard !fragment.isEmpty, json.count >= fragment.count else { return json }
+        var out: [UInt8] = []
+        out.reserveCapacity(json.count)
+        var i = 0
+        while i < json.count {
+            if json[i] == fragment[0], i + fragment.count <= json.count,
+                json[i..<(i + fragment.count)].elementsEqual(fragment)
+            {
+                i += fragment.count
+                continue
+            }
+            out.append(json[i])
+            i += 1
+        }
+        return out
+    }
+
     /// The fixed fragments, built once.
     private enum Keys {
         static let event = Array(#"{"event":"#.utf8)

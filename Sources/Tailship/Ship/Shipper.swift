@@ -69,8 +69,8 @@ public final class Shipper: Sendable {
         context = ShipperContext(
             logger: logger, acknowledgements: acknowledgements, dedupeCapacity: tuning.dedupeCapacity,
             deadLetters: DeadLetterWriter(
-                stateDir: stateDir,
-                maxBytes: destination.deadLetterMaxBytes), retry: destination.retry,
+                stateDir: stateDir, maxBytes: destination.deadLetterMaxBytes,
+                redactingToken: destination.api == .track ? credentials.token : nil), retry: destination.retry,
             jitterMs: tuning.jitterMs)
         events = BlockingQueue(
             capacity: tuning.queueBytes ?? max(256 * 1024, destination.batch.maxBytes), weight: { $0.bytes })

@@ -18,6 +18,13 @@ final class AppendFile {
         ownsDescriptor = true
     }
 
+    /// Takes ownership of a descriptor opened by the caller (a state file, see `StateFile`).
+    init(owning descriptor: Int32, path: String) {
+        self.path = path
+        fd = descriptor
+        ownsDescriptor = true
+    }
+
     /// Wraps an inherited descriptor (standard output) without taking ownership.
     init(descriptor: Int32, name: String) {
         path = name
@@ -27,6 +34,11 @@ final class AppendFile {
 
     deinit {
         if ownsDescriptor { close(fd) }
+    }
+
+    /// The size of the file now (`fstat`).
+    func size() throws(SyscallError) -> Int {
+        try StateFile.size(of: fd, path: path)
     }
 
     /// Writes all of `bytes` (`write(2)` until done).
