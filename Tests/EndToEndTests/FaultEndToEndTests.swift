@@ -171,7 +171,7 @@ import Testing
         let dir = try makeTempDir("e2e-secret-swap")
         let server = try Self.server()
         let secretFile = dir + "/secret"
-        try "wrong-secret\n".write(toFile: secretFile, atomically: true, encoding: .utf8)
+        try writeSecret("wrong-secret\n", to: secretFile)
         let configPath = dir + "/agent.yaml"
         try Self.config(dir: dir, port: server.port, auth: "secret_file: \(secretFile)", startAt: "")
             .replacingOccurrences(of: "max_backoff: 1s", with: "max_backoff: 60s")
@@ -185,7 +185,7 @@ import Testing
         try append(Self.lines(0..<50), to: log)
         #expect(eventually(timeout: 10) { agent.log.contains("401") }, "agent log:\n\(agent.log)")
 
-        try "\(Self.secret)\n".write(toFile: secretFile, atomically: true, encoding: .utf8)
+        try writeSecret("\(Self.secret)\n", to: secretFile)
         agent.signal(SIGHUP)
         let arrived = try eventually(timeout: 15) { try server.storedEvents(dedup: true).count >= 50 }
         #expect(arrived, "agent log:\n\(agent.log)")

@@ -36,6 +36,10 @@ public final class Agent {
         var lock = try StateDirectoryLock(stateDir: initial.config.stateDir)
         var running = try RunningPipeline.start(plan: initial, logger: logger)
         logger.info(.agentStarted, metadata: ["config": "\(configPath)", "version": "\(TailshipVersion.current)"])
+        // Under systemd (Type=notify): started once the first scan has sighted the files.
+        let notifier = SystemdNotifier(environment: environment())
+        notifier.send("READY=1\nSTATUS=running\nMAINPID=\(getpid())")
+        var watchdog = WatchdogPings(notifier: notifier, logger: logger)
         // Written by this thread on its tick (never by the reading or shipping threads).
         var status = AgentStatusPublisher(stateDir: lock.stateDir, startedMs: startedMs, logger: logger)
         running.publish(to: status)
@@ -44,11 +48,13 @@ public final class Agent {
         while true {
             switch signals.wait(timeoutMs: Self.tickMs) {
             case .terminate(let sig):
+                notifier.send("STOPPING=1")
                 logger.info(.agentStopping, metadata: ["signal": "\(sig)"])
                 running.stop(graceMs: Self.shutdownGraceMs)
                 logger.info(.agentStopped, metadata: running.statsMetadata())
                 return
             case .reload:
+                notifier.reloading()
                 let plan: AgentPlan
                 var newLock: StateDirectoryLock?
                 do {
@@ -64,6 +70,7 @@ public final class Agent {
                     logger.error(
                         .agentReloadRefused, "keeping the running configuration",
                         metadata: ["config": "\(configPath)", "error": "\(error)"])
+                    notifier.send("READY=1\nSTATUS=reload refused; the previous configuration keeps running")
                     continue
                 }
                 if plan.changesOnlyCredentials(from: running.plan),
@@ -75,6 +82,7 @@ public final class Agent {
                     logger.info(
                         .agentCredentialsUpdated, "the running shipper took them", metadata: ["config": "\(configPath)"]
                     )
+                    notifier.send("READY=1\nSTATUS=running")
                     continue
                 }
                 logger.info(.agentReloading, metadata: ["config": "\(configPath)"])
@@ -89,9 +97,11 @@ public final class Agent {
                     status = AgentStatusPublisher(stateDir: lock.stateDir, startedMs: startedMs, logger: logger)
                 }
                 running = try RunningPipeline.start(plan: plan, logger: logger, appearedSinceNs: appearedSinceNs)
+                notifier.send("READY=1\nSTATUS=running")
             case nil:
                 break
             }
+            watchdog.tick(running)
             running.publish(to: status)
             sinceStats += Self.tickMs
             if sinceStats >= Self.statsIntervalMs {

@@ -55,6 +55,16 @@ struct RunningPipeline {
 
     func statsMetadata() -> Logger.Metadata { stages.statsMetadata() }
 
+    /// The stage whose thread has not gone round for `seconds` (stuck), nil while all turn. Each
+    /// of these threads wakes at least every second when idle.
+    func stuckStage(after seconds: Double) -> String? {
+        let beats: [(String, Heartbeat?)] = [
+            ("reading", tailer.heartbeat), ("delivery", stages.shipper.heartbeat),
+            ("checkpoints", stages.checkpointer.heartbeat),
+        ]
+        return beats.first { ($0.1?.ageSeconds ?? 0) > seconds }?.0
+    }
+
     /// The same stages, now running `plan` (its credentials taken by the shipper).
     func with(plan: AgentPlan) -> RunningPipeline {
         RunningPipeline(plan: plan, stages: stages, tailer: tailer)

@@ -58,6 +58,13 @@ public struct CheckpointStore: Sendable {
             return try StateFile.read(path, limit: maxFileBytes).map { Data($0) }
         } catch {
             let why: String
+            if error.errno == .accessDenied {
+                // Nothing is wrong with it: it is the agent's user's alone (0600).
+                throw CheckpointError(
+                    path: path,
+                    message: "checkpoint file cannot be read: Permission denied (state files are the agent's user's "
+                        + "alone: run this as that user or root)")
+            }
             switch error.errno.rawValue {
             case ELOOP: why = "is a symbolic link; state files are never read through links"
             case EFBIG: why = "is larger than \(maxFileBytes / 1024 / 1024) MiB, far beyond any checkpoint file"

@@ -47,6 +47,8 @@ public final class Checkpointer: AcknowledgementSink, Sendable {
         return 1
     }
     private let metrics: AgentMetrics
+    /// The checkpointer thread's turns: at least every second (`saveInterval`).
+    public let heartbeat = Heartbeat()
     private let logger: Logger
     /// Sequence numbers of positions announced by `open` and of those on disk.
     private let announced = Atomic<UInt64>(0)
@@ -207,6 +209,7 @@ public final class Checkpointer: AcknowledgementSink, Sendable {
         var lastSave = ContinuousClock.now
         var failing = false
         while true {
+            heartbeat.beat()
             let wait = lastSave + Self.saveInterval
             let taken = inbox.take(max: 4096, until: Date(timeIntervalSinceNow: (wait - .now).seconds))
             var replies: [Reply] = []

@@ -45,6 +45,8 @@ final class DeliveryLoop: @unchecked Sendable {
     /// Batches not yet started, in order (413 halves go to the front).
     private var fresh: [Int] = []
     private var inFlight = 0
+    /// Beats every turn: at least every second (the poll's longest wait).
+    let heartbeat = Heartbeat()
     private var nextId = 0
     private var paused = false
     /// Events of the failing batches given up when the shipper stopped (see `run()`).
@@ -89,6 +91,7 @@ final class DeliveryLoop: @unchecked Sendable {
     func run() {
         var inputClosed = false
         while true {
+            heartbeat.beat()
             if context.stop.isAbandoned { return abandon() }
             takeNewTarget()
             while !inputClosed && slots.count < maxInFlight {

@@ -160,6 +160,10 @@ public final class Shipper: Sendable {
     /// Delivering, retrying or paused on refused credentials (for `tailship status`).
     public var state: ShipperState { context.health.current }
 
+    /// The API delivery thread's turns (nil for `stdout` / `file`, whose writer waits for work
+    /// without a timer: idle there is not stuck).
+    public var heartbeat: Heartbeat? { loop.withLock { $0 }?.heartbeat }
+
     /// Closes the open batch now instead of waiting for its flush interval.
     public func flush() {
         flushRequested.store(true, ordering: .releasing)

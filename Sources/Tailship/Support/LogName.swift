@@ -13,6 +13,7 @@ public enum LogName: String, CaseIterable, Sendable {
     case agentReloading = "agent.reloading"
     case agentReloadRefused = "agent.reload_refused"
     case agentCredentialsUpdated = "agent.credentials_updated"
+    case agentStageStuck = "agent.stage_stuck"
     case agentStats = "agent.stats"
     case agentStatusWriteFailed = "agent.status_write_failed"
     case importFinished = "import.finished"

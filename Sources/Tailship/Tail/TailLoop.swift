@@ -81,11 +81,14 @@
         static let repeatLogInterval: Duration = .seconds(300)
         private let buffer: UnsafeMutableRawBufferPointer
         let clock = ContinuousClock()
+        /// Beats every turn (at least every `pollIntervalMs` while idle).
+        let heartbeat: Heartbeat
 
         init(
             sources: [TailSource], sink: any LineSink, resume: @escaping ResumeLookup, options: Options,
-            logger: Logger, inotify: Inotify, wakeup: Wakeup
+            logger: Logger, inotify: Inotify, wakeup: Wakeup, heartbeat: Heartbeat = Heartbeat()
         ) {
+            self.heartbeat = heartbeat
             discovery = Discovery(sources: sources)
             openCounts = [Int](repeating: 0, count: sources.count)
             var waitMs = options.pollIntervalMs
@@ -115,6 +118,7 @@
         func run(sighted: () -> Void) {
             rescan(initial: true, sighted: sighted)
             while !stopping.load(ordering: .acquiring) {
+                heartbeat.beat()
                 // Backpressure: while the sink has no room, the wait is for room (bounded, so that
                 // events are still handled: files that appear are opened, though not read).
                 let room = sink.hasRoom || sink.waitForRoom(timeout: Self.roomWait)

@@ -52,6 +52,8 @@
         private let options: Options
         private let logger: Logger
         private let state = Mutex(State())
+        /// The tail thread's turns (see `Heartbeat`).
+        public let heartbeat = Heartbeat()
 
         /// - Parameters:
         ///   - sources: what to tail; a source's index in this array identifies it to the sink.
@@ -87,7 +89,7 @@
                 appearedSinceNs: options.appearedSinceNs)
             let loop = TailLoop(
                 sources: sources, sink: sink, resume: resume, options: loopOptions, logger: logger,
-                inotify: inotify, wakeup: wakeup)
+                inotify: inotify, wakeup: wakeup, heartbeat: heartbeat)
             let sighted = DispatchSemaphore(value: 0)
             let started = state.withLock { state -> Bool in
                 guard state.thread == nil, !state.stopped else { return false }
