@@ -41,6 +41,14 @@ import Testing
             ])
     }
 
+    /// The exit codes docs/operations.md lists: 64 for a usage error, with the usage printed.
+    @Test(arguments: [["bogus"], ["run", "--nope"], ["import", "-c", "/nonexistent.yaml"]])
+    func aUsageErrorExits64(arguments: [String]) throws {
+        let result = try TailshipProcess.run(arguments)
+        #expect(result.status == 64, "\(result.stderr)")
+        #expect(result.stderr.contains("Usage:") || result.stderr.contains("Error:"), "\(result.stderr)")
+    }
+
     @Test func checkSaysOkForAValidConfig() throws {
         let dir = try makeTempDir("e2e-check-ok")
         let path = dir + "/agent.yaml"

@@ -1,6 +1,6 @@
 /// Turns the configuration's secret sources into the credentials the shipper sends.
 extension ShipCredentials {
-    /// Basic auth per INGESTION_API.md 2.2: a service account is `username:secret` plus
+    /// Basic auth per Mixpanel's Ingestion API docs: a service account is `username:secret` plus
     /// `project_id`; without a username the secret (a project secret or token) is the user
     /// name with an empty password, and no `project_id`.
     public static func resolve(_ destination: DestinationConfig, environment: [String: String]) throws

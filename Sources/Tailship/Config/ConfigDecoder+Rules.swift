@@ -94,7 +94,7 @@ extension ConfigDecoder {
         return TimeSpec(field: field, format: format)
     }
 
-    /// The properties every event already carries, and where each comes from (PRODUCT.md:
+    /// The properties every event already carries, and where each comes from (docs/rules.md:
     /// a rule cannot map them).
     static let reservedProperties: [String: String] = [
         "time": "from the rule's 'time:'",

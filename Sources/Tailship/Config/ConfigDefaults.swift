@@ -12,13 +12,13 @@ public enum ConfigDefaults {
     public static let maxInFlightLimit = 64
     /// zlib's compression levels.
     public static let gzipLevelRange = 1...9
-    /// Mixpanel accepts at most 2000 events per request (INGESTION_API.md 2.3).
+    /// Mixpanel accepts at most 2000 events per request (Mixpanel's Ingestion API docs).
     public static let batch = BatchConfig(maxEvents: 2000, maxBytes: 2 * 1024 * 1024, flushIntervalMs: 1000)
     public static let maxEventsLimit = 2000
-    /// 10 MiB is the documented uncompressed cap; 2 MiB is the safe default (INGESTION_API.md 8.1).
+    /// 10 MiB is the documented uncompressed cap; 2 MiB is the safe default (Mixpanel's Ingestion API docs).
     public static let maxBytesLimit = 10 * 1024 * 1024
     public static let timeoutMs = 30_000
-    /// Mixpanel's advice: start at 2 s, double to 60 s, add 1-5 s jitter (INGESTION_API.md 2.6).
+    /// Mixpanel's advice: start at 2 s, double to 60 s, add 1-5 s jitter (Mixpanel's Ingestion API docs).
     public static let retry = RetryConfig(initialBackoffMs: 2000, maxBackoffMs: 60_000)
     public static let maxLineBytes = 1024 * 1024
     /// Upper bound for `max_line_bytes`: a line is held whole in memory.

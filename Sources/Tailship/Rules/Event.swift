@@ -20,7 +20,7 @@ public struct EventProperty: Sendable, Equatable {
 /// A product event produced by a rule from one log line.
 ///
 /// `time` is integer milliseconds since the epoch; `ip` defaults to "0" so Mixpanel does not
-/// geolocate every event to the agent's own host (INGESTION_API.md 4).
+/// geolocate every event to the agent's own host (Mixpanel's Ingestion API docs).
 public struct Event: Sendable, Equatable {
     public var name: String
     public var distinctId: String

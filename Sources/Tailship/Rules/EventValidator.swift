@@ -14,7 +14,7 @@ public struct EventProblem: Error, Sendable, Equatable, CustomStringConvertible 
     public var description: String { "\(field): \(message)" }
 }
 
-/// The Ingestion API's own per-event checks (INGESTION_API.md 2.3-2.4), applied before an event
+/// The Ingestion API's own per-event checks (Mixpanel's Ingestion API docs), applied before an event
 /// is batched so a bad event is dead-lettered instead of spending a request.
 ///
 /// Messages are the API's observed ones where known; the rest follow the same style.

@@ -1,7 +1,7 @@
 /// `$insert_id` derivation and normalisation.
 ///
 /// The API deduplicates on (event, distinct_id, time, `$insert_id`) and accepts only ids of at
-/// most 36 characters of `[A-Za-z0-9-]` that are not placeholders (INGESTION_API.md 2.4, 3).
+/// most 36 characters of `[A-Za-z0-9-]` that are not placeholders (Mixpanel's Ingestion API docs).
 ///
 /// A default id is a pure function of the file's bytes: the line's *content basis* (`basis`,
 /// see `LineBatch`: the FNV-1a-64 hash of the file's first min(line end, 1 KiB) bytes), its byte
@@ -85,7 +85,7 @@ public enum InsertID {
 }
 
 /// The placeholder values the API rejects as `distinct_id` or `$insert_id`, compared
-/// case-insensitively (INGESTION_API.md 2.4).
+/// case-insensitively (Mixpanel's Ingestion API docs).
 public enum Placeholders {
     /// The list, lowercase.
     public static let values: Set<String> = [

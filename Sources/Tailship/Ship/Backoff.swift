@@ -1,4 +1,4 @@
-/// Exponential backoff with jitter, as Mixpanel advises for 429/5xx (INGESTION_API.md 2.6).
+/// Exponential backoff with jitter, as Mixpanel advises for 429/5xx (Mixpanel's Ingestion API docs).
 ///
 /// With the defaults (initial 2 s, max 60 s, jitter 1–5 s) the wait before retry n is:
 ///

@@ -2,7 +2,7 @@
 /// first. An event already accepted in this run is acknowledged without being resent.
 ///
 /// The key is the API's own duplicate key, (event, distinct_id, time, `$insert_id`)
-/// (INGESTION_API.md 3), so the window never skips an event the API would have kept.
+/// (Mixpanel's Ingestion API docs), so the window never skips an event the API would have kept.
 /// It is stored as a 128-bit digest (two independent, per-process seeded multiply-rotate
 /// lanes, 8 bytes at a time) in an open-addressing table probed by the digest itself, so a
 /// lookup hashes nothing again: 100k entries cost about 5.5 MiB (table plus eviction ring).

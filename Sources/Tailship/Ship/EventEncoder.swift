@@ -2,7 +2,7 @@
 ///
 /// Shape: `{"event":"…","properties":{"time":<int ms>,"distinct_id":"…","$insert_id":"…",
 /// "ip":"…"[,"token":"…"],<rule properties in order>}}`. `token` is added only for the
-/// `/track` endpoint, where it is the credential (INGESTION_API.md 5). Floats print in
+/// `/track` endpoint, where it is the credential (Mixpanel's Ingestion API docs). Floats print in
 /// their shortest round-trip form; NaN and infinities become `null` (JSON has no such
 /// numbers). The same bytes are sent on every retry, so dedup keys never drift.
 public struct EventEncoder: Sendable {

@@ -52,7 +52,7 @@ public struct HTTPResponse: Sendable, Equatable {
 
 /// Why a request got no HTTP response at all.
 public struct TransportError: Error, Sendable, Equatable, CustomStringConvertible {
-    /// Broad classes; every one of them is retried (INGESTION_API.md 2.6).
+    /// Broad classes; every one of them is retried (Mixpanel's Ingestion API docs).
     public enum Kind: String, Sendable {
         case timeout, dns, connect, tls, reset, aborted, other
         /// The answer's body (or headers) went past the transport's cap: read no further.

@@ -1,6 +1,6 @@
 import Foundation
 
-/// One event the API refused in a strict-mode 400 (INGESTION_API.md 2.5).
+/// One event the API refused in a strict-mode 400 (Mixpanel's Ingestion API docs).
 public struct FailedRecord: Sendable, Equatable {
     /// 0-based position in the submitted batch; the key the shipper matches on.
     public var index: Int
@@ -62,8 +62,8 @@ public enum IngestionResponse {
 
     /// Classifies the parts of a response; `retryAfter` is the raw header value.
     ///
-    /// A strict `/import` 200 means every event landed, duplicates included (INGESTION_API.md
-    /// 2.5, 3), and says so: `num_records_imported`. One that does not — no JSON body (a proxy
+    /// A strict `/import` 200 means every event landed, duplicates included (Mixpanel's
+    /// Ingestion API docs), and says so: `num_records_imported`. One that does not — no JSON body (a proxy
     /// or a wrong `url:` answering 200), no count, a count below `sent`, or a legacy
     /// `status: 0` — is `.unconfirmed`: resending is harmless (same `$insert_id`s) and believing
     /// it could lose events.
@@ -122,7 +122,7 @@ public enum IngestionResponse {
                 return .retryable(reason: "track: \(error)", retryAfterSeconds: nil)
             }
             // `token, missing or empty`: the token is the /track credential, and credential
-            // problems never drop events (PRODUCT.md): pause like a 401 until a reload fixes it.
+            // problems never drop events (docs/delivery.md): pause like a 401 until a reload fixes it.
             if error.lowercased().contains("token") {
                 return .unauthorized(reason: "track: \(error)")
             }

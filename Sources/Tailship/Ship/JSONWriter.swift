@@ -4,7 +4,7 @@
 /// Strings are escaped per RFC 8259: `"` and `\` with a backslash, `\n`, `\r`, `\t` in
 /// short form, every other control character as `\u00XX`. Input bytes that are not valid
 /// UTF-8 are replaced by U+FFFD (one per maximal invalid subpart, as Unicode recommends),
-/// because Mixpanel rejects invalid UTF-8 (INGESTION_API.md 2.4).
+/// because Mixpanel rejects invalid UTF-8 (Mixpanel's Ingestion API docs).
 public enum JSONWriter {
     /// U+FFFD REPLACEMENT CHARACTER in UTF-8.
     static let replacement: [UInt8] = [0xEF, 0xBF, 0xBD]

@@ -6,7 +6,7 @@ public struct ShipCredentials: Sendable, Equatable {
     /// HTTP Basic password: the service-account secret; nil or empty for token/secret auth.
     public var basicPassword: String?
     /// Sent as `project_id` only with a service account (a non-empty password): its absence
-    /// is what makes Mixpanel treat the user as a token or secret (INGESTION_API.md 2.1).
+    /// is what makes Mixpanel treat the user as a token or secret (Mixpanel's Ingestion API docs).
     public var projectId: String?
     /// Project token, written into every event for `api: track`.
     public var token: String?

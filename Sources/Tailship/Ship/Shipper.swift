@@ -204,7 +204,7 @@ public final class Shipper: Sendable {
         return false
     }
 
-    /// How old an event `/track` still keeps: 5 days (INGESTION_API.md 5, THIST).
+    /// How old an event `/track` still keeps: 5 days (Mixpanel's Ingestion API docs).
     static let trackMaxAgeMs: Int64 = 5 * 24 * 3_600_000
 
     /// The batching thread: queue → dedupe → encode → batches.
@@ -227,7 +227,7 @@ public final class Shipper: Sendable {
             let taken = events.take(max: 1, until: wait)
             var duplicates: [AckHandle] = []
             // `/track` silently drops events older than five days while answering success
-            // (INGESTION_API.md 5): dead-lettered here instead, where the operator sees them.
+            // (Mixpanel's Ingestion API docs): dead-lettered here instead, where the operator sees them.
             let trackCutoffMs = destination.api == .track ? ShipperContext.nowMs() - Self.trackMaxAgeMs : nil
             var tooOld: [(DeadLetter, ShipItem)] = []
             for group in taken ?? [] {
