@@ -128,6 +128,25 @@ import Testing
                 ])
     }
 
+    /// `time: { from: read }` for logs without timestamps: alone, and only `read`.
+    @Test func timeFromReadStandsAlone() throws {
+        let base = variant("        time: { field: ts, format: unix }", "        time: { from: read }")
+        #expect(configProblems(base) == [])
+        let config = try ConfigLoader.parse(text: base, file: "agent.yaml", environment: ["MIXPANEL_SECRET": "s"])
+        let rule = config.sources[0].rules[0]
+        #expect(rule.timeFromRead && rule.time == nil)
+        #expect(
+            configProblems(variant("        time: { field: ts, format: unix }", "        time: { from: now }")) == [
+                "agent.yaml:12:23: invalid value 'now' for 'from'; expected: read"
+            ])
+        #expect(
+            configProblems(
+                variant("        time: { field: ts, format: unix }", "        time: { from: read, field: ts }"))
+                == [
+                    "agent.yaml:12:36: 'field' and 'from: read' exclude each other: the time comes from the line or from reading it"
+                ])
+    }
+
     /// `"4"` where a number goes: the quotes are the problem, and the message says so.
     @Test func aQuotedNumberIsNamedAsQuoted() {
         let config = variant("destination:", "destination:\n  max_in_flight: \"4\"\n  gzip: 'true'")

@@ -185,8 +185,26 @@ import Testing
         #expect(p[0].message.contains("cannot read \"12x\" with format unix"))
     }
 
-    @Test func invalidUTF8IsAProblemNotAReplacement() throws {
-        let engine = try F.engine([F.rule("r", match: #"user=(?<user>\S+)"#, event: "E", distinctId: "{{user}}")])
+    /// `invalid_utf8: replace` (the default) sends the value with U+FFFD for each bad sequence and
+    /// counts it; `dead_letter` makes the event invalid, as the API would.
+    @Test func invalidUTF8IsReplacedOrAProblemAsTheSourceSays() throws {
+        let rules = [
+            F.rule(
+                "r", match: #"user=(?<user>\S+) note=(?<note>\S+)"#, event: "E", distinctId: "{{user}}",
+                properties: [("note", "{{note}}", .string)])
+        ]
+        let latin1: [UInt8] = Array("user=ab note=caf".utf8) + [0xe9]
+        let replacing = try F.engine(rules)
+        let sent = latin1.withUnsafeBytes { replacing.process(line: $0, basis: F.basis, offset: 0, nowMs: F.now) }
+        guard case .event(let event, _) = sent else {
+            Issue.record("\(sent)")
+            return
+        }
+        #expect(event.properties == [EventProperty(name: "note", value: .string("caf\u{FFFD}"))])
+        #expect(replacing.utf8Replaced == 1)
+
+        let engine = try F.engine(
+            [F.rule("r", match: #"user=(?<user>\S+)"#, event: "E", distinctId: "{{user}}")], invalidUTF8: .deadLetter)
         let bytes: [UInt8] = Array("user=ab".utf8) + [0xff]
         let outcome = bytes.withUnsafeBytes { engine.process(line: $0, basis: F.basis, offset: 0, nowMs: F.now) }
         #expect(
@@ -198,6 +216,23 @@ import Testing
                             field: "properties.distinct_id",
                             message: "'properties.distinct_id' is invalid: string should be valid utf8")
                     ]))
+    }
+
+    /// A NUL, newline or escape in a user id or an event name would split one user (or event)
+    /// in two in every report: refused.
+    @Test func controlCharactersAreRefusedInDistinctIdAndEventName() throws {
+        let engine = try F.engine([
+            F.rule("r", match: #"user=(?<user>[^ ]+) ev=(?<ev>[^ ]+)"#, event: "{{ev}}", distinctId: "{{user}}")
+        ])
+        guard case .invalid(_, let problems) = run(engine, "user=a\u{0}b ev=E\u{1B}x") else {
+            Issue.record("not refused")
+            return
+        }
+        #expect(
+            problems.map(\.message) == [
+                "'event' must not contain control characters",
+                "'properties.distinct_id' is invalid: must not contain control characters",
+            ])
     }
 
     @Test func ruleInsertIdsAreNormalized() throws {

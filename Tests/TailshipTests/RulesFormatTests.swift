@@ -39,8 +39,7 @@ import Testing
                 EventProperty(name: "protocol", value: .string("HTTP/1.1")),
                 EventProperty(name: "referrer", value: .string("https://ex.com/")),
                 EventProperty(name: "ua", value: .string(#"Mozilla/5.0 (X11) \"q\""#)),
-                EventProperty(name: "ident", value: .string("-")),
-            ])
+            ])  // `ident` is `-`: absent, so left out
         // The rule's own match must also hold; lines in another format match no rule.
         #expect(event(engine, Self.nginx.replacingOccurrences(of: "GET", with: "POST")) == nil)
         let traces = engine.explain(line: "not an access log line", basis: F.basis, offset: 0, nowMs: F.now)
@@ -57,7 +56,39 @@ import Testing
             format: .apacheCombined)
         let e = try #require(event(engine, #"10.0.0.1 - - [28/Nov/2026:04:59:15 +0000] "GET / HTTP/1.0" 304 -"#))
         #expect(e.distinctId == "10.0.0.1")
-        #expect(e.properties == [EventProperty(name: "size", value: .string("-"))])  // no referer: left out
+        #expect(e.properties.isEmpty)  // no referer, and a size of `-`: both absent, left out
+    }
+
+    /// `-` is "no value" in access logs: a typed property from it is left out instead of
+    /// invalidating the event (every 304), an anonymous `remote_user` is absent rather than one
+    /// user called "-", and a fallback takes the next field or a default.
+    @Test func aDashIsAbsentAndFallbacksTakeTheNextValue() throws {
+        let engine = try F.engine(
+            [
+                F.rule(
+                    "hit", event: "Hit", distinctId: "{{remote_user|remote_addr}}",
+                    properties: [
+                        ("bytes", "{{body_bytes_sent}}", .int), ("ref", "{{http_referer|'direct'}}", .string),
+                    ])
+            ],
+            format: .apacheCombined)
+        let anonymous = #"10.0.0.1 - - [28/Nov/2026:04:59:15 +0000] "GET / HTTP/1.0" 304 - "-" "curl/8""#
+        let e = try #require(event(engine, anonymous))
+        #expect(e.distinctId == "10.0.0.1")
+        #expect(e.properties == [EventProperty(name: "ref", value: .string("direct"))])
+        let known = #"10.0.0.1 - bob [28/Nov/2026:04:59:15 +0000] "GET / HTTP/1.0" 200 12 "https://r/" "curl/8""#
+        let k = try #require(event(engine, known))
+        #expect(k.distinctId == "bob")
+        #expect(
+            k.properties == [
+                EventProperty(name: "bytes", value: .int(12)), EventProperty(name: "ref", value: .string("https://r/")),
+            ])
+        // Without a fallback, an absent distinct_id means no event, and --explain says why.
+        let strict = try F.engine(
+            [F.rule("hit", event: "Hit", distinctId: "{{remote_user}}")], format: .apacheCombined)
+        #expect(event(strict, anonymous) == nil)
+        let traces = strict.explain(line: anonymous, basis: F.basis, offset: 0, nowMs: F.now)
+        #expect(traces == [RuleTrace(rule: "hit", verdict: .fieldMissing(field: "remote_user", part: "distinct_id"))])
     }
 
     @Test func syslogFields() throws {

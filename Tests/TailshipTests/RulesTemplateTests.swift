@@ -31,4 +31,23 @@ import Testing
         #expect(throws: TemplateError.self) { try Template(parsing: text) }
         do { _ = try Template(parsing: text) } catch { #expect(error.offset == offset) }
     }
+
+    @Test func alternativesAndAQuotedDefault() throws {
+        let t = try Template(parsing: "{{ remote_user | remote_addr }} on {{plan|'free'}}")
+        #expect(
+            t.segments == [
+                .choice(fields: ["remote_user", "remote_addr"], fallback: nil), .literal(" on "),
+                .choice(fields: ["plan"], fallback: "free"),
+            ])
+        #expect(t.referencedFields == ["remote_user", "remote_addr", "plan"])
+        #expect(t.render { ["remote_addr": "10.0.0.1"][$0] } == "10.0.0.1 on free")
+        #expect(t.render { ["remote_user": "bob", "plan": "pro"][$0] } == "bob on pro")
+        #expect(t.render { ["plan": "pro"][$0] } == nil, "no alternative and no default: missing")
+        #expect(try Template(parsing: #"{{a|"x y"}}"#).render { _ in nil } == "x y")
+    }
+
+    @Test(arguments: ["{{'x'|a}}", "{{'x'}}", "{{a||b}}", "{{a|'x'|b}}"])
+    func malformedAlternativesAreRefused(text: String) {
+        #expect(throws: TemplateError.self) { try Template(parsing: text) }
+    }
 }

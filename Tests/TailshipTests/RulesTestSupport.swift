@@ -34,10 +34,13 @@ enum RulesFixture {
             rules: rules, mark: SourceMark(line: 3, column: 5))
     }
 
-    static func engine(_ rules: [RuleConfig], format: LogFormat = .regex, timezone: String = "UTC") throws -> RuleEngine
-    {
-        let (engine, problems) = RuleCompiler.compile(
-            source(rules, format: format, timezone: timezone), file: "agent.yaml")
+    static func engine(
+        _ rules: [RuleConfig], format: LogFormat = .regex, timezone: String = "UTC",
+        invalidUTF8: InvalidUTF8 = .replace
+    ) throws -> RuleEngine {
+        var config = source(rules, format: format, timezone: timezone)
+        config.invalidUTF8 = invalidUTF8
+        let (engine, problems) = RuleCompiler.compile(config, file: "agent.yaml")
         guard let engine else { throw ConfigError(problems: problems) }
         return engine
     }

@@ -101,6 +101,7 @@ final class RuleStage: LineSink, @unchecked Sendable {
         var events: [PendingEvent] = []
         var letters: [DeadLetter] = []
         var counts = (read: 0, unmatched: 0, dropped: 0, limit: 0, invalid: 0, truncated: 0)
+        let replacedBefore = engine.utf8Replaced
         for line in batch {
             counts.read += 1
             if line.truncated { counts.truncated += 1 }
@@ -158,6 +159,7 @@ final class RuleStage: LineSink, @unchecked Sendable {
         }
         metrics.add(.linesRead, counts.read)
         metrics.add(.linesTruncated, counts.truncated)
+        metrics.add(.valuesUTF8Replaced, engine.utf8Replaced - replacedBefore)
         metrics.add(.linesUnmatched, counts.unmatched)
         metrics.add(.linesDropped, counts.dropped)
         metrics.add(.linesLimitHit, counts.limit)

@@ -142,6 +142,14 @@ public enum StartAt: String, Sendable, CaseIterable {
     case end, beginning
 }
 
+/// `invalid_utf8`: what a value read from the line that is not valid UTF-8 becomes.
+public enum InvalidUTF8: String, Sendable, CaseIterable {
+    /// Each invalid sequence becomes U+FFFD and the event is sent (counted).
+    case replace
+    /// The event is invalid and dead-lettered (`local_validation`), as the API would refuse it.
+    case deadLetter = "dead_letter"
+}
+
 public enum LogFormat: String, Sendable, CaseIterable {
     case regex, json, logfmt
     case nginxCombined = "nginx_combined"
@@ -201,6 +209,8 @@ public struct RuleConfig: Sendable {
     public var ip: Located<String>?
     public var properties: [PropertySpec]
     public var drop: Bool
+    /// `time: { from: read }`: the event's time is when the line is read (`time` is then nil).
+    public var timeFromRead = false
     /// Position of the rule's mapping, for problems that concern the rule as a whole.
     public var mark: SourceMark
 
@@ -237,6 +247,8 @@ public struct SourceConfig: Sendable {
     /// `poll_interval` in milliseconds: the source's files are checked by `stat` this often and
     /// inotify is not relied on for them (NFS and other mounts where inotify sees nothing).
     public var pollIntervalMs: Int?
+    /// `invalid_utf8`: replace invalid sequences (default) or dead-letter the event.
+    public var invalidUTF8: InvalidUTF8 = .replace
     /// `link_targets`: directories outside the source's own that links matched by its
     /// wildcards may lead into (container layouts: `/var/log/containers` → `/var/log/pods`).
     public var linkTargets: [String] = []

@@ -4,7 +4,7 @@ extension ConfigDecoder {
     static let ruleKeys = [
         "name", "match", "where", "event", "distinct_id", "time", "insert_id", "ip", "properties", "drop",
     ]
-    static let timeKeys = ["field", "format"]
+    static let timeKeys = ["field", "format", "from"]
     static let propertyKeys = ["value", "type"]
 
     /// Decodes a non-empty list of rules whose names are unique within the source.
@@ -58,15 +58,35 @@ extension ConfigDecoder {
         let distinctId = (drop ? fields["distinct_id"] : required("distinct_id", in: fields, reason: reason)).flatMap {
             nonEmptyString($0, key: "distinct_id")
         }
-        let time = (drop ? fields["time"] : required("time", in: fields, reason: reason)).flatMap { decodeTime($0) }
+        let timeNode = drop ? fields["time"] : required("time", in: fields, reason: reason)
+        let timeFromRead = timeNode.map { isTimeFromRead($0) } ?? false
+        let time = timeFromRead ? nil : timeNode.flatMap { decodeTime($0) }
         let insertId = fields["insert_id"].flatMap { nonEmptyString($0, key: "insert_id") }
         let ip = fields["ip"].flatMap { nonEmptyString($0, key: "ip") }
         let properties = fields["properties"].map { decodeProperties($0) } ?? []
 
         guard let name else { return nil }
-        return RuleConfig(
+        var rule = RuleConfig(
             name: name, match: match, conditions: conditions, event: event, distinctId: distinctId, time: time,
             insertId: insertId, ip: ip, properties: properties, drop: drop, mark: fields.mark)
+        rule.timeFromRead = timeFromRead
+        return rule
+    }
+
+    /// `time: { from: read }`: the time the line is read, for logs without timestamps. Reported
+    /// here when `from` has another value or comes with `field` / `format`.
+    private mutating func isTimeFromRead(_ node: YAMLNode) -> Bool {
+        guard let from = node["from"] else { return false }
+        guard let scalar = from.scalar, scalar.value == "read" else {
+            report(from.mark, "invalid value '\(from.scalar?.value ?? "")' for 'from'; expected: read")
+            return true
+        }
+        for key in ["field", "format"] where node[key] != nil {
+            report(
+                node[key]!.mark,
+                "'\(key)' and 'from: read' exclude each other: the time comes from the line or from reading it")
+        }
+        return true
     }
 
     /// `where: { field: pattern, ... }`.

@@ -4,6 +4,8 @@ final class CompiledTemplate {
     enum Piece {
         case literal(String)
         case slot(Int)
+        /// The first of the slots with a value, else the fallback (`{{a|b|'x'}}`).
+        case choice([Int], fallback: String?)
     }
 
     let template: Template
@@ -19,6 +21,7 @@ final class CompiledTemplate {
             switch $0 {
             case .literal(let s): return .literal(s)
             case .field(let name): return .slot(table.add(name))
+            case .choice(let fields, let fallback): return .choice(fields.map { table.add($0) }, fallback: fallback)
             }
         }
         constant = template.literalValue

@@ -29,12 +29,28 @@ public enum EventValidator {
     /// Encoded events must stay below 1 MB.
     public static let maxEventBytes = 1_000_000
 
+    /// A C0 control character (NUL, tab and newline included) or DEL. Scans bytes: ASCII ids
+    /// cost one pass with no decoding.
+    static func hasControl(_ text: String) -> Bool {
+        text.utf8.contains { $0 < 0x20 || $0 == 0x7F }
+    }
+
     /// Every problem with `event`, given the current time `nowMs`. `insertIdKnownValid` skips
     /// the `$insert_id` check for ids the rule engine already normalised.
     public static func validate(_ event: Event, nowMs: Int64, insertIdKnownValid: Bool = false) -> [EventProblem] {
         var problems: [EventProblem] = []
         if isBlank(event.name) {
             problems.append(EventProblem(field: "event", message: "'event' must not be missing or blank"))
+        } else if hasControl(event.name) {
+            problems.append(EventProblem(field: "event", message: "'event' must not contain control characters"))
+        }
+        // A NUL or an escape in a user id splits one user in two in every report (and the API
+        // keeps it): refused, like a placeholder.
+        if hasControl(event.distinctId) {
+            problems.append(
+                EventProblem(
+                    field: "properties.distinct_id",
+                    message: "'properties.distinct_id' is invalid: must not contain control characters"))
         }
         if event.timeMs < earliestTimeMs {
             problems.append(

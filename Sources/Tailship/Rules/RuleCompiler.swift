@@ -124,7 +124,7 @@ public enum RuleCompiler {
         }
         let engine = RuleEngine(
             sourceName: source.name, format: source.format, rules: rules, table: table,
-            preset: preset)
+            preset: preset, invalidUTF8: source.invalidUTF8)
         return (engine, [])
     }
 

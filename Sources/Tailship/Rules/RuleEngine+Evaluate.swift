@@ -101,8 +101,14 @@ extension RuleEngine {
         _ t: CompiledTemplate, _ rule: CompiledRule, _ line: UnsafeRawBufferPointer,
         part: String
     ) -> RuleVerdict {
-        for case .slot(let s) in t.pieces where value(s, rule, line) == nil {
-            return .fieldMissing(field: table.names[s], part: part)
+        for piece in t.pieces {
+            switch piece {
+            case .slot(let s) where value(s, rule, line) == nil:
+                return .fieldMissing(field: table.names[s], part: part)
+            case .choice(let slots, nil) where slots.allSatisfy({ value($0, rule, line) == nil }):
+                return .fieldMissing(field: slots.map { table.names[$0] }.joined(separator: "|"), part: part)
+            default: continue
+            }
         }
         return .fieldMissing(field: "?", part: part)
     }
@@ -112,10 +118,18 @@ extension RuleEngine {
         if let constant = t.constant { return .value(constant) }
         if let slot = t.singleSlot {
             guard let v = value(slot, rule, line) else { return .missing(table.names[slot]) }
-            return Self.string(v).map(Rendered.value) ?? .badUTF8
+            return Self.string(v).map(Rendered.value) ?? repaired(v)
         }
         guard fill(t, rule, line) == nil else { return .missing("") }
-        return renderBuffer.withUnsafeBytes { Self.string($0) }.map(Rendered.value) ?? .badUTF8
+        return renderBuffer.withUnsafeBytes { bytes in Self.string(bytes).map(Rendered.value) ?? repaired(bytes) }
+    }
+
+    /// An invalid UTF-8 value: U+FFFD for each invalid sequence (`invalid_utf8: replace`, counted),
+    /// or a problem that dead-letters the event.
+    private func repaired(_ bytes: UnsafeRawBufferPointer) -> Rendered {
+        guard invalidUTF8 == .replace else { return .badUTF8 }
+        utf8Replaced += 1
+        return .value(String(decoding: bytes, as: UTF8.self))
     }
 
     /// The bytes as a String, nil if not valid UTF-8. ASCII (most log values) skips the
@@ -147,6 +161,14 @@ extension RuleEngine {
             case .slot(let slot):
                 guard let v = value(slot, rule, line) else { return slot }
                 renderBuffer.append(contentsOf: v)
+            case .choice(let slots, let fallback):
+                if let v = slots.lazy.compactMap({ self.value($0, rule, line) }).first {
+                    renderBuffer.append(contentsOf: v)
+                } else if let fallback {
+                    renderBuffer.append(contentsOf: fallback.utf8)
+                } else {
+                    return slots[0]
+                }
             }
         }
         return nil

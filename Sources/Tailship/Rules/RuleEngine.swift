@@ -19,11 +19,23 @@ public final class RuleEngine {
     private let preset: Pattern?
     /// (slot, group) pairs copied from the preset pattern's match into `fields`.
     private let presetSlots: [(slot: Int, group: Int)]
+    /// Access logs write `-` for "no value" (no user, no bytes, no referer): such a field is
+    /// absent, not the text `-`.
+    private let dashIsAbsent: Bool
     private let json: JSONLineParser?
     /// Reused to render multi-piece templates.
     var renderBuffer: [UInt8] = []
 
-    init(sourceName: String, format: LogFormat, rules: [CompiledRule], table: FieldTable, preset: Pattern?) {
+    /// What an invalid UTF-8 value becomes (`invalid_utf8`).
+    let invalidUTF8: InvalidUTF8
+    /// Values whose invalid UTF-8 was replaced with U+FFFD so far (`values.utf8_replaced`).
+    public internal(set) var utf8Replaced = 0
+
+    init(
+        sourceName: String, format: LogFormat, rules: [CompiledRule], table: FieldTable, preset: Pattern?,
+        invalidUTF8: InvalidUTF8 = .replace
+    ) {
+        self.invalidUTF8 = invalidUTF8
         self.sourceName = sourceName
         self.format = format
         self.rules = rules
@@ -35,6 +47,7 @@ public final class RuleEngine {
                 table.names.enumerated().compactMap { slot, name in p.groupIndex(named: name).map { (slot, $0) } }
             } ?? []
         self.json = format == .json ? JSONLineParser(table: table, fields: fields) : nil
+        self.dashIsAbsent = format == .nginxCombined || format == .apacheCombined
         renderBuffer.reserveCapacity(256)
     }
 
@@ -130,7 +143,9 @@ public final class RuleEngine {
             case .limitHit: return .limitHit
             case .matched:
                 for (slot, group) in presetSlots {
-                    if let r = preset.range(ofGroup: group) {
+                    if let r = preset.range(ofGroup: group),
+                        !(dashIsAbsent && r.count == 1 && line[r.lowerBound] == UInt8(ascii: "-"))
+                    {
                         fields.set(
                             slot, FieldRef(start: r.lowerBound, end: r.upperBound, inScratch: false, present: true))
                     }

@@ -14,12 +14,16 @@ public struct TemplateError: Error, Sendable, Equatable, CustomStringConvertible
 /// A `{{field}}` template: literal text with field references, e.g. `"user {{ user.id }}"`.
 ///
 /// Spaces inside the braces are ignored and names may be dotted (`user.id`, for nested JSON).
-/// A lone `{` or `}` is literal text; an unterminated `{{` is an error.
+/// Alternatives are tried in order, `{{remote_user|remote_addr}}`, and a quoted last one is a
+/// literal default, `{{plan|'free'}}`. A lone `{` or `}` is literal text; an unterminated `{{`
+/// is an error.
 public struct Template: Sendable, Equatable, CustomStringConvertible {
     /// One piece of a template.
     public enum Segment: Sendable, Equatable {
         case literal(String)
         case field(String)
+        /// The first of `fields` the line has, else `fallback` (a quoted literal), else missing.
+        case choice(fields: [String], fallback: String?)
     }
 
     /// The pieces in order; adjacent literals are merged.
@@ -42,15 +46,12 @@ public struct Template: Sendable, Equatable, CustomStringConvertible {
                 guard j + 1 < chars.count else {
                     throw TemplateError(message: "unterminated '{{' in template", offset: open)
                 }
-                let name = String(chars[(i + 2)..<j]).trimmingSpaces
-                guard !name.isEmpty, !name.contains("{"), !name.contains("}") else {
-                    throw TemplateError(message: "empty or malformed field name in template", offset: open)
-                }
+                let segment = try Self.reference(String(chars[(i + 2)..<j]), offset: open)
                 if !literal.isEmpty {
                     segments.append(.literal(literal))
                     literal = ""
                 }
-                segments.append(.field(name))
+                segments.append(segment)
                 i = j + 2
             } else {
                 literal.append(chars[i])
@@ -61,10 +62,40 @@ public struct Template: Sendable, Equatable, CustomStringConvertible {
         self.segments = segments
     }
 
+    /// What is between `{{` and `}}`: one field, or alternatives separated by `|`, the last of
+    /// which may be a quoted default.
+    private static func reference(_ text: String, offset: Int) throws(TemplateError) -> Segment {
+        let parts = text.split(separator: "|", omittingEmptySubsequences: false).map { String($0).trimmingSpaces }
+        var fields: [String] = []
+        var fallback: String?
+        for (index, part) in parts.enumerated() {
+            if let quote = part.first, quote == "'" || quote == "\"", part.count >= 2, part.last == quote {
+                guard index == parts.count - 1, index > 0 else {
+                    throw TemplateError(
+                        message: "a quoted default goes last, after a field ({{field|'default'}})", offset: offset)
+                }
+                fallback = String(part.dropFirst().dropLast())
+                continue
+            }
+            guard !part.isEmpty, !part.contains(where: { "{}'\"".contains($0) }) else {
+                throw TemplateError(message: "empty or malformed field name in template", offset: offset)
+            }
+            fields.append(part)
+        }
+        if fields.count == 1, fallback == nil { return .field(fields[0]) }
+        return .choice(fields: fields, fallback: fallback)
+    }
+
     /// The field names the template refers to, in order of first use, without duplicates.
     public var referencedFields: [String] {
         var names: [String] = []
-        for case .field(let name) in segments where !names.contains(name) { names.append(name) }
+        for segment in segments {
+            switch segment {
+            case .field(let name) where !names.contains(name): names.append(name)
+            case .choice(let fields, _): names += fields.filter { !names.contains($0) }
+            default: break
+            }
+        }
         return names
     }
 
@@ -83,6 +114,9 @@ public struct Template: Sendable, Equatable, CustomStringConvertible {
             case .literal(let s): out += s
             case .field(let name):
                 guard let value = lookup(name) else { return nil }
+                out += value
+            case .choice(let fields, let fallback):
+                guard let value = fields.lazy.compactMap(lookup).first ?? fallback else { return nil }
                 out += value
             }
         }

@@ -9,6 +9,7 @@ public final class AgentMetrics: Sendable {
         case linesDropped = "lines.dropped"
         case linesLimitHit = "lines.limit_hit"
         case linesTruncated = "lines.truncated"
+        case valuesUTF8Replaced = "values.utf8_replaced"
         case eventsProduced = "events.produced"
         case eventsInvalid = "events.invalid"
         case eventsDelivered = "events.delivered"
