@@ -34,7 +34,11 @@ public final class Agent {
         let startedMs = ShipperContext.nowMs()
         let initial = try AgentPlan.load(path: configPath, environment: environment(), checkStateDir: true)
         var lock = try StateDirectoryLock(stateDir: initial.config.stateDir)
-        var running = try RunningPipeline.start(plan: initial, logger: logger)
+        let metrics = AgentMetrics()  // counts from start to exit, across reloads
+        let exporter = MetricsExporter(metrics: metrics, logger: logger)
+        try exporter.configure(initial.config.metrics)
+        var running = try RunningPipeline.start(plan: initial, logger: logger, metrics: metrics)
+        exporter.attach(running)
         logger.info(.agentStarted, metadata: ["config": "\(configPath)", "version": "\(TailshipVersion.current)"])
         // Written by this thread on its tick (never by the reading or shipping threads).
         var status = AgentStatusPublisher(stateDir: lock.stateDir, startedMs: startedMs, logger: logger)
@@ -46,6 +50,7 @@ public final class Agent {
             case .terminate(let sig):
                 logger.info(.agentStopping, metadata: ["signal": "\(sig)"])
                 running.stop(graceMs: Self.shutdownGraceMs)
+                exporter.stop()
                 logger.info(.agentStopped, metadata: running.statsMetadata())
                 return
             case .reload:
@@ -88,7 +93,9 @@ public final class Agent {
                     lock = newLock
                     status = AgentStatusPublisher(stateDir: lock.stateDir, startedMs: startedMs, logger: logger)
                 }
-                running = try RunningPipeline.start(plan: plan, logger: logger, appearedSinceNs: appearedSinceNs)
+                running = try RunningPipeline.start(
+                    plan: plan, logger: logger, metrics: metrics, appearedSinceNs: appearedSinceNs)
+                exporter.follow(running)
             case nil:
                 break
             }

@@ -1,4 +1,5 @@
 #if canImport(Glibc)
+    import Foundation
     import Glibc
     import Logging
     import Synchronization
@@ -20,6 +21,8 @@
 
         let stopping = Atomic<Bool>(false)
         let published = Mutex<[TailedFileStatus]>([])
+        /// When the loop last began a turn (ms since the epoch): `/healthz` sees a stuck thread.
+        let lastTurnMs = Atomic<Int64>(Int64(Date().timeIntervalSince1970 * 1000))
         /// Matched paths that cannot be opened, for `tailship status` (see `publishUnopenable`).
         let unopenable = Mutex<[UnopenableFile]>([])
 
@@ -114,7 +117,9 @@
         /// any of them is read, so a blocking sink cannot delay it).
         func run(sighted: () -> Void) {
             rescan(initial: true, sighted: sighted)
+            publish()  // the files found, before the first turn that changes anything
             while !stopping.load(ordering: .acquiring) {
+                lastTurnMs.store(Int64(Date().timeIntervalSince1970 * 1000), ordering: .relaxed)
                 // Backpressure: while the sink has no room, the wait is for room (bounded, so that
                 // events are still handled: files that appear are opened, though not read).
                 let room = sink.hasRoom || sink.waitForRoom(timeout: Self.roomWait)

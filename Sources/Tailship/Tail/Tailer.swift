@@ -127,6 +127,11 @@
             state.withLock { $0.loop }?.published.withLock { $0 } ?? []
         }
 
+        /// When the tail thread last began a turn (ms since the epoch); nil before `start()`.
+        public func lastTurnMs() -> Int64? {
+            state.withLock { $0.loop }?.lastTurnMs.load(ordering: .relaxed)
+        }
+
         /// The matched paths that cannot be opened, as of the tail thread's last scan.
         public func unopenableFiles() -> [UnopenableFile] {
             state.withLock { $0.loop }?.unopenable.withLock { $0 } ?? []
