@@ -114,6 +114,29 @@ import Testing
         #expect(
             try IngestServer.send(port: port, method: "POST", path: "/metrics", headers: [:], body: [], timeout: 5)
                 .status == 405)
+        let head = try IngestServer.send(
+            port: port, method: "HEAD", path: "/healthz", headers: [:], body: [], timeout: 5)
+        #expect(head.status == 200 && head.body.isEmpty)
+        let huge = try IngestServer.send(
+            port: port, method: "GET", path: "/metrics", headers: ["X-Filler": String(repeating: "a", count: 9000)],
+            body: [], timeout: 5)
+        #expect(huge.status == 431)
+        // A client that sends nothing is dropped after 2 s; the next is served.
+        let silent = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = UInt16(port).bigEndian
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(silent, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        #expect(connected == 0)
+        let started = Date()
+        #expect(Self.healthz(port)?.0 == 200)
+        #expect(Date().timeIntervalSince(started) > 1.5 && Date().timeIntervalSince(started) < 4)
+        close(silent)
         #expect(agent.terminate() == 0)
         // Stopped with the agent.
         #expect(Self.healthz(port) == nil)
@@ -145,10 +168,28 @@ import Testing
         #expect(down.value("tailship_healthy") == 0)
         #expect(down.value("tailship_http_responses_total", ["code": "503"]).map { $0 >= 2 } == true)
         #expect(down.value("tailship_file_bytes_behind", ["path": log, "source": "app"]).map { $0 > 0 } == true)
+        // The file grew and its checkpoint stood for the threshold: stalled (the shipper named as the cause).
+        #expect(
+            try eventually {
+                try Self.scrape(port).value("tailship_file_stalled", ["path": log, "source": "app"]) == 1
+            })
+        #expect(Self.healthz(port)?.1.hasPrefix("shipper retrying for ") == true)
         try server.setConfig(["outage": false])
         #expect(try eventually(timeout: 20) { Self.healthz(port)?.0 == 200 }, "agent log:\n\(agent.log)")
+        #expect(try Self.scrape(port).value("tailship_file_stalled", ["path": log, "source": "app"]) == 0)
+        #expect(try Self.scrape(port).value("tailship_healthy") == 1)
         #expect(try eventually { try server.storedEvents(dedup: true).count == 10 })
         #expect(agent.terminate() == 0)
+    }
+
+    @Test func anAddressThatCannotBeBoundStopsTheStart() throws {
+        let dir = try makeTempDir("e2e-metrics-busy")
+        let server = try FaultEndToEndTests.server()
+        let config = try Self.writeConfig(dir: dir, apiPort: server.port, metricsPort: server.port)
+        let agent = try AgentProcess(config: config, env: ["E2E_SECRET": Self.secret], logPath: dir + "/agent.log")
+        #expect(agent.terminate(timeout: 10) == 2, "agent log:\n\(agent.log)")
+        #expect(
+            agent.log.contains("critical agent.failed error=\"bind(127.0.0.1:\(server.port)): Address already in use"))
     }
 
     @Test func metricsSurviveAReloadThatMovesTheEndpoint() throws {
@@ -181,6 +222,18 @@ import Testing
         try append(FaultEndToEndTests.lines(15..<20), to: log)
         #expect(try eventually { try Self.scrape(moved).value("tailship_events_delivered_total") == 20 })
         #expect(try Self.scrape(moved).value("tailship_lines_read_total", ["source": "app"]) == 20)
+
+        // An address that cannot be had (the fake API's): logged, and the endpoint stays where it is.
+        _ = try Self.writeConfig(dir: dir, apiPort: server.port, metricsPort: server.port)
+        agent.signal(SIGHUP)
+        #expect(eventually { agent.log.contains("error metrics.bind_failed: keeping the endpoint already served") })
+        #expect(agent.log.contains("metrics.listen=127.0.0.1:\(server.port)"))
+        #expect(try eventually { Self.healthz(moved)?.0 == 200 })
+        // No section: no endpoint.
+        try FaultEndToEndTests.config(dir: dir, port: server.port, startAt: "")
+            .write(toFile: config, atomically: true, encoding: .utf8)
+        agent.signal(SIGHUP)
+        #expect(try eventually { Self.healthz(moved) == nil })
         #expect(agent.terminate() == 0)
         try FaultEndToEndTests.assertExactlyOnce(server, expected: 0..<20)
     }

@@ -125,7 +125,8 @@
         func sample() -> Snapshot {
             let nowMs = Int64(Date().timeIntervalSince1970 * 1000)
             guard let (view, thresholdMs) = state.withLock({ s in s.view.map { ($0, s.thresholdMs) } }) else {
-                return Snapshot()
+                // Bound before the first pipeline starts: not healthy until it has.
+                return Snapshot(problem: "starting: the pipeline is not running yet")
             }
             let statuses = view.tailer.currentFiles()
             let (positions, unsaved) = view.checkpointer.positions()

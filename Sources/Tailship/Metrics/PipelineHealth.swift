@@ -32,6 +32,9 @@ struct PipelineHealth {
         if let turn = inputs.lastTurnMs, inputs.nowMs - turn >= threshold {
             return "the reading thread has not turned for \(duration(inputs.nowMs - turn))"
         }
+        // While the shipper fails, files stall because of it: its own clock says when that is
+        // a problem, and the answer names the cause rather than a consequence.
+        guard inputs.shipper == .ok else { return nil }
         if let stalled = inputs.stalled {
             return
                 "file stalled for \(duration(stalled.forMs)): \(stalled.path) (\(stalled.behind) bytes behind its checkpoint)"
