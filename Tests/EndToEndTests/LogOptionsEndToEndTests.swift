@@ -33,10 +33,10 @@ import Testing
             config: config, env: ["E2E_SECRET": Self.secret], logPath: dir + "/agent.log",
             arguments: ["--log-format", "json"])
         // `start_at: end`: lines go in once the file is open.
-        #expect(try eventually { agent.log.contains("\"name\":\"tail.file_opened\"") }, "\(agent.log)")
+        #expect(eventually { agent.log.contains("\"name\":\"tail.file_opened\"") }, "\(agent.log)")
         try append(FaultEndToEndTests.lines(0..<5), to: odd)
         #expect(try eventually { try server.storedEvents(dedup: true).count == 5 })
-        #expect(try eventually(timeout: 75) { agent.log.contains("\"name\":\"agent.stats\"") }, "\(agent.log)")
+        #expect(eventually(timeout: 75) { agent.log.contains("\"name\":\"agent.stats\"") }, "\(agent.log)")
         #expect(agent.terminate() == 0)
         let records = Self.jsonLines(agent.log)
         #expect(records.count == agent.log.split(separator: "\n").count)
@@ -65,13 +65,13 @@ import Testing
         let debug = try AgentProcess(
             config: config, env: ["E2E_SECRET": Self.secret], logPath: dir + "/debug.log",
             arguments: ["--log-level", "debug"])
-        #expect(try eventually { debug.log.contains("tail.file_opened") }, "\(debug.log)")
+        #expect(eventually { debug.log.contains("tail.file_opened") }, "\(debug.log)")
         try append(FaultEndToEndTests.lines(0..<5), to: log)
-        #expect(try eventually { debug.log.contains(" debug ship.batch_accepted batch.bytes=") }, "\(debug.log)")
+        #expect(eventually { debug.log.contains(" debug ship.batch_accepted batch.bytes=") }, "\(debug.log)")
         #expect(debug.terminate() == 0)
 
         let plain = try AgentProcess(config: config, env: ["E2E_SECRET": Self.secret], logPath: dir + "/info.log")
-        #expect(try eventually { plain.log.contains("tail.file_opened") }, "\(plain.log)")
+        #expect(eventually { plain.log.contains("tail.file_opened") }, "\(plain.log)")
         try append(FaultEndToEndTests.lines(5..<10), to: log)
         #expect(try eventually { try server.storedEvents(dedup: true).count == 10 })
         #expect(plain.terminate() == 0)

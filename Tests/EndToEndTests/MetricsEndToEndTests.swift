@@ -11,13 +11,13 @@ import Testing
 @Suite(.serialized) struct MetricsEndToEndTests {
     static let secret = FaultEndToEndTests.secret
 
-    static func writeConfig(dir: String, apiPort: Int, metricsPort: Int, unhealthyAfter: String = "2s") throws
-        -> String
-    {
+    static func writeConfig(
+        dir: String, apiPort: Int, metricsPort: Int, host: String = "127.0.0.1", unhealthyAfter: String = "2s"
+    ) throws -> String {
         let path = dir + "/agent.yaml"
         let text =
             FaultEndToEndTests.config(dir: dir, port: apiPort, startAt: "")
-            + "\nmetrics: { listen: 127.0.0.1:\(metricsPort), unhealthy_after: \(unhealthyAfter) }\n"
+            + "\nmetrics: { listen: \(host):\(metricsPort), unhealthy_after: \(unhealthyAfter) }\n"
         try text.write(toFile: path, atomically: true, encoding: .utf8)
         return path
     }
@@ -68,7 +68,7 @@ import Testing
         let log = dir + "/logs/app.log"
         try append("", to: log)
         let agent = try AgentProcess(config: config, env: ["E2E_SECRET": Self.secret], logPath: dir + "/agent.log")
-        #expect(try eventually { Self.healthz(port)?.0 == 200 }, "agent log:\n\(agent.log)")
+        #expect(eventually { Self.healthz(port)?.0 == 200 }, "agent log:\n\(agent.log)")
         #expect(Self.healthz(port)?.1 == "ok\n")
         #expect(agent.log.contains("metrics.listening metrics.listen=127.0.0.1:\(port)"))
 
@@ -150,14 +150,14 @@ import Testing
         let log = dir + "/logs/app.log"
         try append("", to: log)
         let agent = try AgentProcess(config: config, env: ["E2E_SECRET": Self.secret], logPath: dir + "/agent.log")
-        #expect(try eventually { Self.healthz(port)?.0 == 200 }, "agent log:\n\(agent.log)")
+        #expect(eventually { Self.healthz(port)?.0 == 200 }, "agent log:\n\(agent.log)")
         try server.setConfig(["outage": true])
         try append(FaultEndToEndTests.lines(0..<10), to: log)
         // Retrying, but not yet for the 2 s threshold: still healthy.
         #expect(try eventually { try Self.scrape(port).value("tailship_retries_total").map { $0 >= 1 } == true })
         var answer = Self.healthz(port)
         #expect(
-            try eventually(timeout: 20) {
+            eventually(timeout: 20) {
                 answer = Self.healthz(port)
                 return answer?.0 == 503
             }, "agent log:\n\(agent.log)")
@@ -175,7 +175,7 @@ import Testing
             })
         #expect(Self.healthz(port)?.1.hasPrefix("shipper retrying for ") == true)
         try server.setConfig(["outage": false])
-        #expect(try eventually(timeout: 20) { Self.healthz(port)?.0 == 200 }, "agent log:\n\(agent.log)")
+        #expect(eventually(timeout: 20) { Self.healthz(port)?.0 == 200 }, "agent log:\n\(agent.log)")
         #expect(try Self.scrape(port).value("tailship_file_stalled", ["path": log, "source": "app"]) == 0)
         #expect(try Self.scrape(port).value("tailship_healthy") == 1)
         #expect(try eventually { try server.storedEvents(dedup: true).count == 10 })
@@ -200,24 +200,31 @@ import Testing
         let log = dir + "/logs/app.log"
         try append("", to: log)
         let agent = try AgentProcess(config: config, env: ["E2E_SECRET": Self.secret], logPath: dir + "/agent.log")
-        #expect(try eventually { Self.healthz(port)?.0 == 200 }, "agent log:\n\(agent.log)")
+        #expect(eventually { Self.healthz(port)?.0 == 200 }, "agent log:\n\(agent.log)")
         try append(FaultEndToEndTests.lines(0..<10), to: log)
         #expect(try eventually { try Self.scrape(port).value("tailship_events_delivered_total") == 10 })
 
         // Same address: the endpoint stays, and the counters carry on.
         agent.signal(SIGHUP)
-        #expect(try eventually { agent.log.components(separatedBy: "agent.reloading").count == 2 })
+        #expect(eventually { agent.log.components(separatedBy: "agent.reloading").count == 2 })
         try append(FaultEndToEndTests.lines(10..<15), to: log)
         #expect(
             try eventually { try Self.scrape(port).value("tailship_events_delivered_total") == 15 },
             "agent log:\n\(agent.log)")
         #expect(try Self.scrape(port).value("tailship_lines_read_total", ["source": "app"]) == 15)
 
+        // Another address on the same port: the old socket gives the port up first.
+        _ = try Self.writeConfig(dir: dir, apiPort: server.port, metricsPort: port, host: "0.0.0.0")
+        agent.signal(SIGHUP)
+        #expect(
+            eventually { agent.log.contains("info metrics.listening metrics.listen=0.0.0.0:\(port)") }, "\(agent.log)")
+        #expect(eventually { Self.healthz(port)?.0 == 200 })
+
         // A new address: served there, no longer at the old one.
         let moved = try Self.freePort()
         _ = try Self.writeConfig(dir: dir, apiPort: server.port, metricsPort: moved)
         agent.signal(SIGHUP)
-        #expect(try eventually { Self.healthz(moved)?.0 == 200 }, "agent log:\n\(agent.log)")
+        #expect(eventually { Self.healthz(moved)?.0 == 200 }, "agent log:\n\(agent.log)")
         #expect(Self.healthz(port) == nil)
         try append(FaultEndToEndTests.lines(15..<20), to: log)
         #expect(try eventually { try Self.scrape(moved).value("tailship_events_delivered_total") == 20 })
@@ -228,12 +235,12 @@ import Testing
         agent.signal(SIGHUP)
         #expect(eventually { agent.log.contains("error metrics.bind_failed: keeping the endpoint already served") })
         #expect(agent.log.contains("metrics.listen=127.0.0.1:\(server.port)"))
-        #expect(try eventually { Self.healthz(moved)?.0 == 200 })
+        #expect(eventually { Self.healthz(moved)?.0 == 200 })
         // No section: no endpoint.
         try FaultEndToEndTests.config(dir: dir, port: server.port, startAt: "")
             .write(toFile: config, atomically: true, encoding: .utf8)
         agent.signal(SIGHUP)
-        #expect(try eventually { Self.healthz(moved) == nil })
+        #expect(eventually { Self.healthz(moved) == nil })
         #expect(agent.terminate() == 0)
         try FaultEndToEndTests.assertExactlyOnce(server, expected: 0..<20)
     }

@@ -20,6 +20,8 @@
         private let listener: Int32
         private let wakeup: Wakeup
         private let stopping = Atomic<Bool>(false)
+        private let started = Atomic<Bool>(false)
+        private let closed = Atomic<Bool>(false)
         private let finished = DispatchSemaphore(value: 0)
         private let handler: @Sendable (HTTPRequestHead) -> MetricsResponse
         private let tick: @Sendable () -> Void
@@ -41,10 +43,11 @@
         }
 
         deinit {
-            close(listener)
+            closeListener()
         }
 
         func start() {
+            guard !started.exchange(true, ordering: .acquiringAndReleasing) else { return }
             let thread = Thread { [self] in
                 run()
                 finished.signal()
@@ -53,11 +56,19 @@
             thread.start()
         }
 
-        /// Stops serving and waits for the thread (at most the write timeout of an answer in progress).
+        /// Stops serving, waits for the thread (at most the write timeout of an answer in
+        /// progress) and closes the socket, so the port is free when this returns.
         func stop() {
             guard !stopping.exchange(true, ordering: .acquiringAndReleasing) else { return }
-            wakeup.signal()
-            finished.wait()
+            if started.load(ordering: .acquiring) {
+                wakeup.signal()
+                finished.wait()
+            }
+            closeListener()
+        }
+
+        private func closeListener() {
+            if !closed.exchange(true, ordering: .acquiringAndReleasing) { close(listener) }
         }
 
         private static func listen(on address: ListenAddress) throws(SyscallError) -> Int32 {
