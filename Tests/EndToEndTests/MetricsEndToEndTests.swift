@@ -103,13 +103,26 @@ import Testing
             after.value("tailship_file_seconds_since_read", ["path": log, "source": "app"]).map { $0 < 10 } == true)
         // A line no rule takes, and one the local validation refuses.
         try append("no rule takes this\n", to: log)
+        try append(FaultEndToEndTests.lines(25..<26) { _ in 9_999_999_999_999 }, to: log)
         #expect(try eventually { try Self.scrape(port).value("tailship_lines_unmatched_total") == 1 })
+        #expect(
+            try eventually {
+                try Self.scrape(port).value("tailship_events_dead_lettered_total", ["reason": "local_validation"]) == 1
+            })
+        #expect(try Self.scrape(port).value("tailship_events_invalid_total") == 1)
         #expect(
             try eventually {
                 try Self.scrape(port).value("tailship_file_bytes_behind", ["path": log, "source": "app"]) == 0
             })
         #expect(Self.healthz(port)?.0 == 200)
-        // Anything else: 404; not GET: 405; garbage: 400.
+        // A last line still being written: bytes behind, but no stall, past the 2 s threshold.
+        try append("1793491200000 order seq=", to: log)
+        Thread.sleep(forTimeInterval: 3)
+        let partial = try Self.scrape(port)
+        #expect(partial.value("tailship_file_bytes_behind", ["path": log, "source": "app"]) == 24)
+        #expect(partial.value("tailship_file_stalled", ["path": log, "source": "app"]) == 0)
+        #expect(Self.healthz(port)?.0 == 200)
+        // Anything else: 404; not GET or HEAD: 405; a head over 8 KiB: 431.
         #expect(try Self.get(port, "/nothing").status == 404)
         #expect(
             try IngestServer.send(port: port, method: "POST", path: "/metrics", headers: [:], body: [], timeout: 5)

@@ -181,6 +181,27 @@ import Testing
         #expect(seen.behind == nil && seen.behindForMs == nil && seen.secondsSinceRead == 0)
     }
 
+    /// A file being drained under its old name, now another file's, is not measured by that one.
+    @Test func aFileIsMeasuredOnlyWhileItsPathNamesIt() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("metrics-size-\(UUID())").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let path = dir + "/a.log"
+        try "0123456789\n".write(toFile: path, atomically: false, encoding: .utf8)
+        let inode = try FileStatus.of(path: path).inode
+        func status(inode: UInt64?) -> TailedFileStatus {
+            TailedFileStatus(
+                file: 1, source: 0, path: path,
+                identity: inode.map { FileIdentity(device: 0, inode: $0, fingerprint: 0, fingerprintLength: 0) },
+                offset: 0, draining: false)
+        }
+        #expect(MetricsExporter.size(of: status(inode: inode)) == 11)
+        #expect(MetricsExporter.size(of: status(inode: nil)) == 11)
+        #expect(MetricsExporter.size(of: status(inode: inode + 1)) == nil)
+        try FileManager.default.removeItem(atPath: path)
+        #expect(MetricsExporter.size(of: status(inode: inode)) == nil)
+    }
+
     @Test func jsonLogLinesEscapeEverythingAndNameTheEvent() throws {
         let line = StderrLogHandler.jsonLine(
             level: .warning, message: "ship.delivery_failed: retrying \"now\"",

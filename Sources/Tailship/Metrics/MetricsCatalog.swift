@@ -92,7 +92,7 @@ enum MetricsCatalog {
                 [Sample([], Double(snapshot.shipperDepth.bytes))]),
             MetricFamily(
                 "tailship_file_bytes_behind", .gauge, "Bytes of each open file past its checkpoint.",
-                perFile { $0.bytesBehind.map(Double.init) }),
+                perFile { file in file.bytesBehind.map { Double($0) } }),
             MetricFamily(
                 "tailship_file_seconds_since_read", .gauge,
                 "Seconds since lines were last read from each open file (or since it was first seen).",

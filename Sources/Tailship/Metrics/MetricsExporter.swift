@@ -173,7 +173,7 @@
 
         /// The file's size when the path still names the file being read (a rotated-away file
         /// being drained is not measured by its old name's new occupant).
-        private static func size(of status: TailedFileStatus) -> UInt64? {
+        static func size(of status: TailedFileStatus) -> UInt64? {
             guard let stat = try? FileStatus.of(path: status.path) else { return nil }
             if let identity = status.identity, identity.inode != stat.inode { return nil }
             return stat.size
