@@ -15,6 +15,7 @@ struct ImportCommand: ParsableCommand {
     )
 
     @OptionGroup var options: ConfigOptions
+    @OptionGroup var logging: LogOptions
 
     @Option(help: "The source whose rules to apply (default: the only source, or the one whose paths match the files).")
     var source: String?
@@ -33,7 +34,7 @@ struct ImportCommand: ParsableCommand {
         // Before any secret is read: no core file or same-user ptrace can reveal it.
         ProcessHardening.disableCoreDumps()
         SignalWaiter.blockHandledSignals()
-        LoggingSystem.bootstrap { StderrLogHandler(label: $0, level: .warning) }
+        logging.bootstrap(defaultLevel: .warning)
         let plan: AgentPlan
         do {
             // A dry run sends and writes nothing, so it needs no secrets and no state directory.

@@ -11,20 +11,14 @@ struct RunCommand: ParsableCommand {
 
     @OptionGroup var options: ConfigOptions
 
-    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
-    var logLevel: String = "info"
-
-    func validate() throws {
-        guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown log level '\(logLevel)'") }
-    }
+    @OptionGroup var logging: LogOptions
 
     func run() throws {
         // Before any secret is read: no core file or same-user ptrace can reveal it.
         ProcessHardening.disableCoreDumps()
         // Before any thread exists, so every thread inherits the blocked set.
         SignalWaiter.blockHandledSignals()
-        let level = Logger.Level(rawValue: logLevel)!
-        LoggingSystem.bootstrap { StderrLogHandler(label: $0, level: level) }
+        logging.bootstrap(defaultLevel: .info)
         let logger = Logger(label: "tailship")
         do {
             try Agent(configPath: options.path, logger: logger).run()

@@ -8,18 +8,18 @@ final class AgentProcess: @unchecked Sendable {
 
     /// Starts `tailship run -c config` with the test's environment plus `env`, minus `unset`.
     /// `launcher`: a command that execs the agent in its own process (`setpriv …` to run it as
-    /// another user), so the pid is still the agent's.
+    /// another user), so the pid is still the agent's. `arguments` follow `run -c config`.
     init(
         config: String, env: [String: String] = [:], unset: [String] = [], logPath: String,
-        binary: URL = TailshipProcess.binary, launcher: [String] = []
+        binary: URL = TailshipProcess.binary, launcher: [String] = [], arguments: [String] = []
     ) throws {
         self.logPath = logPath
         if let command = launcher.first {
             process.executableURL = URL(fileURLWithPath: command)
-            process.arguments = Array(launcher.dropFirst()) + [binary.path, "run", "-c", config]
+            process.arguments = Array(launcher.dropFirst()) + [binary.path, "run", "-c", config] + arguments
         } else {
             process.executableURL = binary
-            process.arguments = ["run", "-c", config]
+            process.arguments = ["run", "-c", config] + arguments
         }
         var environment = ProcessInfo.processInfo.environment
         for name in unset { environment.removeValue(forKey: name) }

@@ -161,7 +161,7 @@ import Testing
         #expect(
             configProblems(minimalConfig + "colour: blue\n")
                 == [
-                    "agent.yaml:13:1: unknown key 'colour' in the configuration; expected one of: state_dir, destination, sources"
+                    "agent.yaml:13:1: unknown key 'colour' in the configuration; expected one of: state_dir, destination, sources, metrics"
                 ])
     }
 

@@ -34,7 +34,11 @@ public final class Agent {
         let startedMs = ShipperContext.nowMs()
         let initial = try AgentPlan.load(path: configPath, environment: environment(), checkStateDir: true)
         var lock = try StateDirectoryLock(stateDir: initial.config.stateDir)
-        var running = try RunningPipeline.start(plan: initial, logger: logger)
+        let metrics = AgentMetrics()  // counts from start to exit, across reloads
+        let exporter = MetricsExporter(metrics: metrics, logger: logger)
+        try exporter.configure(initial.config.metrics)
+        var running = try RunningPipeline.start(plan: initial, logger: logger, metrics: metrics)
+        exporter.attach(running)
         logger.info(.agentStarted, metadata: ["config": "\(configPath)", "version": "\(TailshipVersion.current)"])
         // Under systemd (Type=notify): started once the first scan has sighted the files.
         let notifier = SystemdNotifier(environment: environment())
@@ -51,6 +55,7 @@ public final class Agent {
                 notifier.send("STOPPING=1")
                 logger.info(.agentStopping, metadata: ["signal": "\(sig)"])
                 running.stop(graceMs: Self.shutdownGraceMs)
+                exporter.stop()
                 logger.info(.agentStopped, metadata: running.statsMetadata())
                 return
             case .reload:
@@ -96,7 +101,9 @@ public final class Agent {
                     lock = newLock
                     status = AgentStatusPublisher(stateDir: lock.stateDir, startedMs: startedMs, logger: logger)
                 }
-                running = try RunningPipeline.start(plan: plan, logger: logger, appearedSinceNs: appearedSinceNs)
+                running = try RunningPipeline.start(
+                    plan: plan, logger: logger, metrics: metrics, appearedSinceNs: appearedSinceNs)
+                exporter.follow(running)
                 notifier.send("READY=1\nSTATUS=running")
             case nil:
                 break

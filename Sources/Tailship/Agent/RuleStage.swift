@@ -32,6 +32,8 @@ final class RuleStage: LineSink, @unchecked Sendable {
         var identity: FileIdentity
         var source: Int
         var nextSegment: UInt64 = 0
+        /// Where the last chunk handed on ended: the next chunk's bytes read start there.
+        var readEnd: UInt64
         /// The checkpointer's sequence number of its first-sight position (0: already on disk).
         var durableAt: UInt64
     }
@@ -78,7 +80,8 @@ final class RuleStage: LineSink, @unchecked Sendable {
     func fileOpened(_ opening: FileOpening) {
         let sequence = checkpointer.open(opening, source: sources[opening.source].name)
         files[opening.file] = OpenFile(
-            path: opening.path, identity: opening.identity, source: opening.source, durableAt: sequence)
+            path: opening.path, identity: opening.identity, source: opening.source, readEnd: opening.offset,
+            durableAt: sequence)
     }
 
     func isDurable(file: Int) -> Bool {
@@ -96,8 +99,12 @@ final class RuleStage: LineSink, @unchecked Sendable {
         let sourceName = sources[info.source].name
         let handle = AckHandle(file: file, segment: info.nextSegment)
         info.nextSegment += 1
+        let bytesRead = batch.endOffset > info.readEnd ? Int(batch.endOffset - info.readEnd) : 0
+        info.readEnd = max(info.readEnd, batch.endOffset)
         files[file] = info
         let now = Int64(Date().timeIntervalSince1970 * 1000)
+        // Per rule, counted here and added once per chunk: no lock per line.
+        var produced: [String: Int] = [:]
         var events: [PendingEvent] = []
         var letters: [DeadLetter] = []
         var counts = (read: 0, unmatched: 0, dropped: 0, limit: 0, invalid: 0, truncated: 0)
@@ -112,6 +119,7 @@ final class RuleStage: LineSink, @unchecked Sendable {
             }
             switch engine.process(line: line.bytes, basis: line.basis, offset: line.offset, nowMs: now) {
             case .event(let event, let rule):
+                produced[rule, default: 0] += 1
                 events.append(PendingEvent(event: event, origin: origin(rule)))
             case .dropped:
                 counts.dropped += 1
@@ -146,6 +154,7 @@ final class RuleStage: LineSink, @unchecked Sendable {
         if !letters.isEmpty {
             do {
                 try deadLetters.write(letters)
+                metrics.addDeadLettered(letters)
             } catch {
                 unwritten = letters.count
                 logger.error(
@@ -166,6 +175,7 @@ final class RuleStage: LineSink, @unchecked Sendable {
         metrics.add(.eventsInvalid, counts.invalid)
         metrics.add(.eventsDeadLettered, letters.count - unwritten)
         metrics.add(.eventsProduced, events.count)
+        metrics.addRead(source: sourceName, lines: counts.read, bytes: bytesRead, produced: produced)
         // Before the events go out, so the checkpointer knows the segment before any of their
         // acknowledgements.
         checkpointer.segment(handle, endOffset: batch.endOffset, pending: events.count + unwritten)
@@ -197,6 +207,7 @@ final class RuleStage: LineSink, @unchecked Sendable {
         guard var info = files[file] else { return }
         let handle = AckHandle(file: file, segment: info.nextSegment)
         info.nextSegment += 1
+        info.readEnd = max(info.readEnd, offset)
         files[file] = info
         checkpointer.segment(handle, endOffset: offset, pending: 1)
         checkpointer.resolve(handle, when: original, reaches: offset)
@@ -242,6 +253,7 @@ final class RuleStage: LineSink, @unchecked Sendable {
         guard let due else { return }
         do {
             try deadLetters.write(due.map(\.0))
+            metrics.addDeadLettered(due.map(\.0))
         } catch {
             return  // logged when first refused; still held back
         }

@@ -12,8 +12,12 @@ struct RunningPipeline {
 
     /// `appearedSinceNs`: for a pipeline that replaces another (a reload), the instant the old
     /// one may have stopped noticing new files (see `Tailer.Options.appearedSinceNs`).
-    static func start(plan: AgentPlan, logger: Logger, appearedSinceNs: Int64? = nil) throws -> RunningPipeline {
-        let stages = try PipelineStages(plan: plan, storeName: CheckpointStore.liveStoreName, logger: logger)
+    /// `metrics`: the process's counters, kept across reloads (`/metrics`).
+    static func start(
+        plan: AgentPlan, logger: Logger, metrics: AgentMetrics = AgentMetrics(), appearedSinceNs: Int64? = nil
+    ) throws -> RunningPipeline {
+        let stages = try PipelineStages(
+            plan: plan, storeName: CheckpointStore.liveStoreName, logger: logger, metrics: metrics)
         let checkpointer = stages.checkpointer
         var options = Tailer.Options()
         options.appearedSinceNs = appearedSinceNs
@@ -85,14 +89,13 @@ struct PipelineStages {
     let checkpointer: Checkpointer
     let metrics: AgentMetrics
 
-    init(plan: AgentPlan, storeName: String, logger: Logger) throws {
+    init(plan: AgentPlan, storeName: String, logger: Logger, metrics: AgentMetrics = AgentMetrics()) throws {
         let config = plan.config
-        let metrics = AgentMetrics()
         self.metrics = metrics
         checkpointer = try Checkpointer(directory: config.stateDir, name: storeName, metrics: metrics, logger: logger)
         shipper = Shipper(
             destination: config.destination, credentials: plan.credentials, stateDir: config.stateDir,
-            logger: logger, acknowledgements: checkpointer)
+            logger: logger, acknowledgements: checkpointer, metrics: metrics)
         rules = RuleStage(
             sources: config.sources, engines: plan.engines, shipper: shipper, checkpointer: checkpointer,
             deadLetters: DeadLetterWriter(stateDir: config.stateDir, maxBytes: config.destination.deadLetterMaxBytes),

@@ -58,6 +58,8 @@ public final class Checkpointer: AcknowledgementSink, Sendable {
     private let durableChanged = NSCondition()
     private let finished = DispatchSemaphore(value: 0)
     private let stopped = Atomic<Bool>(false)
+    /// Ms since the epoch of the last successful save (of the store's opening, before any).
+    let lastSaveMs = Atomic<Int64>(Int64(Date().timeIntervalSince1970 * 1000))
     private let state: Mutex<State>
 
     /// What the checkpointer's thread works on; behind a mutex only so that `resumeDecision`
@@ -247,6 +249,7 @@ public final class Checkpointer: AcknowledgementSink, Sendable {
         else { return }
         do {
             try snapshot.save()
+            lastSaveMs.store(Int64(Date().timeIntervalSince1970 * 1000), ordering: .relaxed)
             saveFailing.store(false, ordering: .releasing)
             if failing {
                 failing = false
@@ -269,6 +272,19 @@ public final class Checkpointer: AcknowledgementSink, Sendable {
                     metadata: ["error": "\(error)"])
             }
             failing = true
+        }
+    }
+
+    /// For `/metrics` and `/healthz`: by file id, each open file's checkpoint offset and when
+    /// it last moved (ms since the epoch); and whether progress waits to be saved.
+    func positions() -> (files: [Int: (offset: UInt64, updatedMs: Int64)], unsaved: Bool) {
+        let failing = saveFailing.load(ordering: .acquiring)
+        return state.withLock { state in
+            var files: [Int: (offset: UInt64, updatedMs: Int64)] = [:]
+            for (file, entry) in state.files {
+                if let checkpoint = state.store[entry.key] { files[file] = (checkpoint.offset, checkpoint.updatedMs) }
+            }
+            return (files, state.dirty || failing)
         }
     }
 

@@ -32,6 +32,8 @@ public struct AgentConfig: Sendable {
     public var stateDir: String
     public var destination: DestinationConfig
     public var sources: [SourceConfig]
+    /// The opt-in `/metrics` and `/healthz` endpoint; nil when not configured.
+    public var metrics: MetricsConfig?
 
     public init(file: String, stateDir: String, destination: DestinationConfig, sources: [SourceConfig]) {
         self.file = file

@@ -20,7 +20,7 @@ struct ConfigDecoder {
     /// can still be compiled and every problem reported in one run.
     private(set) var decodedSources: [SourceConfig] = []
 
-    static let topLevelKeys = ["state_dir", "destination", "sources"]
+    static let topLevelKeys = ["state_dir", "destination", "sources", "metrics"]
 
     init(
         file: String, environment: [String: String], checkSecrets: Bool = true, checkPaths: Bool = false,
@@ -64,9 +64,12 @@ struct ConfigDecoder {
         let destination = required("destination", in: fields).flatMap { decodeDestination($0) }
         let sources = required("sources", in: fields).map { decodeSources($0) } ?? []
         decodedSources = sources
+        let metrics = fields["metrics"].flatMap { decodeMetrics($0) }
 
         guard problems.isEmpty, let destination else { return nil }
-        return AgentConfig(file: file, stateDir: stateDir, destination: destination, sources: sources)
+        var config = AgentConfig(file: file, stateDir: stateDir, destination: destination, sources: sources)
+        config.metrics = metrics
+        return config
     }
 }
 

@@ -133,6 +133,13 @@ final class DeliveryLoop: @unchecked Sendable {
             for completion in completions {
                 if context.stop.isAbandoned { return abandon() }
                 inFlight -= 1
+                context.inFlight.store(inFlight, ordering: .relaxed)
+                if let metrics = context.metrics {
+                    switch completion.result {
+                    case .success(let response): metrics.addResponse(status: response.status)
+                    case .failure: metrics.addResponse(status: nil)
+                    }
+                }
                 guard var slot = slots[completion.tag] else { continue }
                 let action = slot.delivery.complete(completion.result, wallMs: ShipperContext.nowMs())
                 slots[completion.tag] = slot
@@ -156,6 +163,7 @@ final class DeliveryLoop: @unchecked Sendable {
         slots.removeAll()
         fresh.removeAll()
         inFlight = 0
+        context.inFlight.store(0, ordering: .relaxed)
     }
 
     private func add(_ batch: Batch<ShipItem>, first: Bool) {
@@ -175,6 +183,7 @@ final class DeliveryLoop: @unchecked Sendable {
             slot.retryAt = nil
             let action = slot.delivery.retry()
             slots[id] = slot
+            context.metrics?.addRequest(events: slot.delivery.batch.count, retry: true)
             _ = perform(action, id: id)
         }
         while !paused, inFlight < maxInFlight, !fresh.isEmpty {
@@ -183,6 +192,7 @@ final class DeliveryLoop: @unchecked Sendable {
             let (body, sendTo) = prepared(slot.delivery.batch, target: target)
             let action = slot.delivery.start(payload: body, target: sendTo)
             slots[id] = slot
+            context.metrics?.addRequest(events: slot.delivery.batch.count, retry: false)
             _ = perform(action, id: id)
         }
     }
@@ -225,6 +235,7 @@ final class DeliveryLoop: @unchecked Sendable {
         switch action {
         case .send(let request):
             inFlight += 1
+            context.inFlight.store(inFlight, ordering: .relaxed)
             transport.start(request, tag: id)
         case .retryLater(let delay, let reason, let attempt, let unauthorized):
             context.health.failed(reason: reason, credentialsRefused: unauthorized, nowMs: ShipperContext.nowMs())
@@ -250,6 +261,7 @@ final class DeliveryLoop: @unchecked Sendable {
             paused = false
             context.health.delivered()
             slots[id] = nil
+            context.metrics?.addAccepted(events: batch.count)
             context.logger.debug(
                 .shipBatchAccepted,
                 metadata: [
@@ -270,6 +282,7 @@ final class DeliveryLoop: @unchecked Sendable {
                         "records.unmatched": "\(unmatched.count)",
                     ])
             }
+            context.metrics?.addAccepted(events: accepted.count)
             context.logger.info(
                 .shipBatchPartlyAccepted, "strict 400",
                 metadata: [

@@ -46,20 +46,21 @@ public final class Shipper: Sendable {
     ///   - acknowledgements: told which events are done with, and how (the checkpointer).
     public convenience init(
         destination: DestinationConfig, credentials: ShipCredentials, stateDir: String,
-        logger: Logger, tuning: ShipperTuning = ShipperTuning(), acknowledgements: any AcknowledgementSink
+        logger: Logger, tuning: ShipperTuning = ShipperTuning(), acknowledgements: any AcknowledgementSink,
+        metrics: AgentMetrics? = nil
     ) {
         let caFile = destination.caFile
         self.init(
             destination: destination, credentials: credentials, stateDir: stateDir, logger: logger,
             tuning: tuning, transportFactory: { try CurlMultiTransport(maxInFlight: $0, caFile: caFile) },
-            acknowledgements: acknowledgements)
+            acknowledgements: acknowledgements, metrics: metrics)
     }
 
     /// Creates a shipper over another transport (tests script one).
     init(
         destination: DestinationConfig, credentials: ShipCredentials, stateDir: String, logger: Logger,
         tuning: ShipperTuning, transportFactory: @escaping @Sendable (_ maxInFlight: Int) throws -> any MultiTransport,
-        acknowledgements: any AcknowledgementSink
+        acknowledgements: any AcknowledgementSink, metrics: AgentMetrics? = nil
     ) {
         self.destination = destination
         self.tuning = tuning
@@ -71,7 +72,7 @@ public final class Shipper: Sendable {
             deadLetters: DeadLetterWriter(
                 stateDir: stateDir, maxBytes: destination.deadLetterMaxBytes,
                 redactingToken: destination.api == .track ? credentials.token : nil), retry: destination.retry,
-            jitterMs: tuning.jitterMs)
+            jitterMs: tuning.jitterMs, metrics: metrics)
         events = BlockingQueue(
             capacity: tuning.queueBytes ?? max(256 * 1024, destination.batch.maxBytes), weight: { $0.bytes })
         maxInFlight = max(1, destination.maxInFlight)
@@ -117,7 +118,13 @@ public final class Shipper: Sendable {
     /// shipper is stopping (the events are then not shipped and never acknowledged).
     @discardableResult
     public func submit(_ pending: [PendingEvent]) -> Bool {
-        pending.isEmpty ? true : events.put([EventGroup(pending)])
+        guard !pending.isEmpty else { return true }
+        context.queuedEvents.add(pending.count, ordering: .relaxed)
+        guard events.put([EventGroup(pending)]) else {
+            context.queuedEvents.subtract(pending.count, ordering: .relaxed)
+            return false
+        }
+        return true
     }
 
     /// What `submit(_:until:)` did.
@@ -134,10 +141,16 @@ public final class Shipper: Sendable {
     /// caller can go on with other work while the API is down (see `RuleStage.waitForRoom`).
     public func submit(_ pending: [PendingEvent], until deadline: Date) -> SubmitResult {
         guard !pending.isEmpty else { return .accepted }
+        // Counted before it can be taken, so the batching thread never subtracts first.
+        context.queuedEvents.add(pending.count, ordering: .relaxed)
         switch events.put([EventGroup(pending)], until: deadline) {
         case .added: return .accepted
-        case .full: return .full
-        case .closed: return .stopped
+        case .full:
+            context.queuedEvents.subtract(pending.count, ordering: .relaxed)
+            return .full
+        case .closed:
+            context.queuedEvents.subtract(pending.count, ordering: .relaxed)
+            return .stopped
         }
     }
 
@@ -163,6 +176,14 @@ public final class Shipper: Sendable {
     /// The API delivery thread's turns (nil for `stdout` / `file`, whose writer waits for work
     /// without a timer: idle there is not stuck).
     public var heartbeat: Heartbeat? { loop.withLock { $0 }?.heartbeat }
+
+    /// For `/metrics`: events and bytes in the submit queue, and requests in flight.
+    public var depth: (events: Int, bytes: Int, inFlight: Int) {
+        (
+            max(0, context.queuedEvents.load(ordering: .relaxed)), events.queuedWeight,
+            context.inFlight.load(ordering: .relaxed)
+        )
+    }
 
     /// Closes the open batch now instead of waiting for its flush interval.
     public func flush() {
@@ -231,6 +252,7 @@ public final class Shipper: Sendable {
             let trackCutoffMs = destination.api == .track ? ShipperContext.nowMs() - Self.trackMaxAgeMs : nil
             var tooOld: [(DeadLetter, ShipItem)] = []
             for group in taken ?? [] {
+                context.queuedEvents.subtract(group.events.count, ordering: .relaxed)
                 let keys = group.events.map { DedupeWindow.Key($0.event) }
                 // One lock per group, not per event: the delivery threads insert under it too.
                 let seen = context.dedupe.withLock { window in keys.map { window.contains($0) } }

@@ -13,11 +13,19 @@ final class ShipperContext: Sendable {
     let deadLetters: DeadLetterWriter
     let retry: RetryConfig
     let jitterMs: ClosedRange<Int>
+    /// Where `/metrics` counts requests, answers and dead letters (nil: not counted).
+    let metrics: AgentMetrics?
+    /// Requests in flight now (set by the delivery thread, read by `/metrics`).
+    let inFlight = Atomic<Int>(0)
+    /// Events waiting in the submit queue (added by `submit`, taken by the batching thread).
+    let queuedEvents = Atomic<Int>(0)
 
     init(
         logger: Logger, acknowledgements: any AcknowledgementSink,
-        dedupeCapacity: Int, deadLetters: DeadLetterWriter, retry: RetryConfig, jitterMs: ClosedRange<Int>
+        dedupeCapacity: Int, deadLetters: DeadLetterWriter, retry: RetryConfig, jitterMs: ClosedRange<Int>,
+        metrics: AgentMetrics? = nil
     ) {
+        self.metrics = metrics
         self.logger = logger
         self.acknowledgements = acknowledgements
         dedupe = Mutex(DedupeWindow(capacity: dedupeCapacity))
@@ -53,6 +61,7 @@ final class ShipperContext: Sendable {
         while true {
             do {
                 try deadLetters.write(letters)
+                metrics?.addDeadLettered(letters)
                 break
             } catch {
                 let delay = backoff.nextDelayMs()

@@ -19,6 +19,9 @@ public final class AgentMetrics: Sendable {
     // One lock over all counters: the reader adds per read chunk, not per line, so the lock
     // is taken a few hundred times a second at most.
     private let values = Mutex([Int](repeating: 0, count: Counter.allCases.count))
+    /// The counters with labels (`AgentMetrics+Labelled.swift`), under a lock of their own,
+    /// likewise taken once per read chunk or per batch answer.
+    let labelled = Mutex(LabelledCounts())
 
     public init() {}
 

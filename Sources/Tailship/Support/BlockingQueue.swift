@@ -21,6 +21,13 @@ final class BlockingQueue<Element: Sendable>: @unchecked Sendable {
         self.weight = weight
     }
 
+    /// The sum of the queued elements' weights (bytes, for the shipper's submit queue).
+    var queuedWeight: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return load
+    }
+
     var count: Int {
         condition.lock()
         defer { condition.unlock() }

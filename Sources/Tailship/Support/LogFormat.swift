@@ -3,15 +3,18 @@ import Logging
 
 /// swift-log backend writing one logfmt-style line per record to stderr:
 /// `2026-11-28T04:59:15.481Z info shipping paused batch.events=2000 http.status=401`.
-/// systemd's journal keeps stderr, so this is all a daemon needs.
+/// systemd's journal keeps stderr, so this is all a daemon needs. With `format: .json`, one JSON
+/// object per line instead (`LogFormat+JSON.swift`).
 public struct StderrLogHandler: LogHandler {
     public var logLevel: Logger.Level
     public var metadata: Logger.Metadata = [:]
     private let label: String
+    private let format: LogOutputFormat
 
-    public init(label: String, level: Logger.Level = .info) {
+    public init(label: String, level: Logger.Level = .info, format: LogOutputFormat = .logfmt) {
         self.label = label
         self.logLevel = level
+        self.format = format
     }
 
     public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
@@ -22,8 +25,14 @@ public struct StderrLogHandler: LogHandler {
     public func log(event: LogEvent) {
         var merged = metadata
         if let extra = event.metadata { merged.merge(extra) { _, new in new } }
-        FileHandle.standardError.write(
-            Data(Self.line(level: event.level, message: "\(event.message)", metadata: merged).utf8))
+        let line =
+            switch format {
+            case .logfmt: Self.line(level: event.level, message: "\(event.message)", metadata: merged)
+            case .json:
+                Self.jsonLine(
+                    level: event.level, message: "\(event.message)", metadata: merged, timestamp: UTCTimestamp.now())
+            }
+        FileHandle.standardError.write(Data(line.utf8))
     }
 
     /// One record as its line, newline included. Messages and values carry file names, log

@@ -18,6 +18,10 @@ public enum LogName: String, CaseIterable, Sendable {
     case agentStatusWriteFailed = "agent.status_write_failed"
     case importFinished = "import.finished"
 
+    // The metrics endpoint.
+    case metricsListening = "metrics.listening"
+    case metricsBindFailed = "metrics.bind_failed"
+
     // Reading files.
     case tailFileOpened = "tail.file_opened"
     case tailFileMoved = "tail.file_moved"

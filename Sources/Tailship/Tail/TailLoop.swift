@@ -1,4 +1,5 @@
 #if canImport(Glibc)
+    import Foundation
     import Glibc
     import Logging
     import Synchronization
@@ -20,6 +21,7 @@
 
         let stopping = Atomic<Bool>(false)
         let published = Mutex<[TailedFileStatus]>([])
+
         /// Matched paths that cannot be opened, for `tailship status` (see `publishUnopenable`).
         let unopenable = Mutex<[UnopenableFile]>([])
 
@@ -117,6 +119,7 @@
         /// any of them is read, so a blocking sink cannot delay it).
         func run(sighted: () -> Void) {
             rescan(initial: true, sighted: sighted)
+            publish()  // the files found, before the first turn that changes anything
             while !stopping.load(ordering: .acquiring) {
                 heartbeat.beat()
                 // Backpressure: while the sink has no room, the wait is for room (bounded, so that
