@@ -36,6 +36,7 @@ struct TestCommand: ParsableCommand {
             plan: plan, sourceIndex: index, explain: explain,
             out: { print($0) }, err: { Stderr.write($0) })
         var summary = DryRun.Summary()
+        let started = Date()
         do {
             if files.isEmpty {
                 try dryRun.run(.standardInput, summary: &summary)
@@ -46,8 +47,9 @@ struct TestCommand: ParsableCommand {
             Stderr.write("cannot read input: \(error)")
             throw Exit.invalid
         }
-        if explain {
-            Stderr.write("\(summary.lines) lines, \(summary.events) events, \(summary.invalid) invalid")
-        }
+        // On stderr, so stdout stays exactly the events; a rule set that makes invalid events
+        // fails the command (a CI check of the rules).
+        Stderr.write(summary.report(rules: dryRun.ruleNames, seconds: Date().timeIntervalSince(started)))
+        if summary.invalid > 0 { throw Exit.invalid }
     }
 }

@@ -19,6 +19,11 @@ public struct DryRun {
         public var invalid = 0
         public var unmatched = 0
         public var dropped = 0
+        /// Events made, per rule; invalid events per reason (the field at fault, or the dead
+        /// letter's reason); unmatched lines per shape (see `DryRun.shape`), bounded.
+        public var eventsByRule: [String: Int] = [:]
+        public var invalidByReason: [String: Int] = [:]
+        public var unmatchedShapes: [String: Int] = [:]
 
         public init() {}
     }
@@ -124,8 +129,10 @@ public struct DryRun {
         switch outcome {
         case .unmatched:
             summary.unmatched += 1
+            summary.countShape(of: line.bytes)
         case .limitHit(let rule):
             summary.invalid += 1
+            summary.invalidByReason["match_limit", default: 0] += 1
             err(
                 "\(name):\(number): the pattern of '\(rule)' ran out of its match budget on this line "
                     + "(would be dead-lettered: match_limit)")
@@ -134,14 +141,17 @@ public struct DryRun {
         case .event(let event, let rule) where isTrack && event.timeMs < now - Shipper.trackMaxAgeMs:
             // `run` dead-letters it instead of sending it (see `Shipper.trackMaxAgeMs`).
             summary.invalid += 1
+            summary.invalidByReason["too_old_for_track", default: 0] += 1
             err(
                 "\(name):\(number): event from rule \(rule) is older than the 5 days /track keeps "
                     + "(would be dead-lettered: too_old_for_track); use api: import")
-        case .event(let event, _):
+        case .event(let event, let rule):
             summary.events += 1
+            summary.eventsByRule[rule, default: 0] += 1
             out(String(decoding: encoder.encode(event), as: UTF8.self))
         case .invalid(let rule, let problems):
             summary.invalid += 1
+            summary.invalidByReason[problems.first?.field ?? "invalid", default: 0] += 1
             err(
                 "\(name):\(number): invalid event from rule \(rule) (would be dead-lettered): "
                     + problems.map(\.description).joined(separator: "; "))

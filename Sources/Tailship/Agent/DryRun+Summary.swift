@@ -1,0 +1,90 @@
+import Foundation
+
+extension DryRun {
+    /// The rules' names in order, for the summary's "never fired".
+    public var ruleNames: [String] { engine.rules.map(\.name) }
+
+    /// What a line looks like with its variable parts collapsed: runs of digits become `N`, runs
+    /// of 8 or more hex digits mixing letters and digits `H` (ids, hashes), the rest is kept, cut
+    /// at 120 characters. Lines
+    /// that differ only in numbers and ids share a shape.
+    public static func shape(_ bytes: UnsafeRawBufferPointer) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity(min(bytes.count, 130))
+        var i = 0
+        func isHex(_ b: UInt8) -> Bool {
+            (b >= 0x30 && b <= 0x39) || (b >= 0x61 && b <= 0x66) || (b >= 0x41 && b <= 0x46)
+        }
+        func isDigit(_ b: UInt8) -> Bool { b >= 0x30 && b <= 0x39 }
+        // Each byte is looked at once: a hex run is judged whole, then copied with its digit runs
+        // collapsed.
+        while i < bytes.count, out.count < 120 {
+            guard isHex(bytes[i]) else {
+                out.append(bytes[i])
+                i += 1
+                continue
+            }
+            var j = i
+            var digits = false
+            var letters = false
+            while j < bytes.count, isHex(bytes[j]) {
+                if isDigit(bytes[j]) { digits = true } else { letters = true }
+                j += 1
+            }
+            if j - i >= 8 && digits && letters {
+                out.append(UInt8(ascii: "H"))
+            } else {
+                var k = i
+                while k < j {
+                    if isDigit(bytes[k]) {
+                        while k < j, isDigit(bytes[k]) { k += 1 }
+                        out.append(UInt8(ascii: "N"))
+                    } else {
+                        out.append(bytes[k])
+                        k += 1
+                    }
+                }
+            }
+            i = j
+        }
+        if out.count > 120 { out.removeLast(out.count - 120) }
+        return SafeText.escapingControls(String(decoding: out, as: UTF8.self))
+    }
+}
+
+extension DryRun.Summary {
+    /// Distinct shapes kept; beyond it, lines count under one "other shapes" entry.
+    static let maxShapes = 10_000
+    static let otherShapes = "(other shapes)"
+
+    mutating func countShape(of bytes: UnsafeRawBufferPointer) {
+        let shape = DryRun.shape(bytes)
+        if unmatchedShapes[shape] == nil && unmatchedShapes.count >= Self.maxShapes {
+            unmatchedShapes[Self.otherShapes, default: 0] += 1
+        } else {
+            unmatchedShapes[shape, default: 0] += 1
+        }
+    }
+
+    /// The closing report of `tailship test`: totals, events per rule, the rules that never
+    /// fired, invalid events by reason, and the most common shapes of unmatched lines.
+    public func report(rules: [String], seconds: Double) -> String {
+        var lines = [
+            "summary: " + DryRun.counts(self) + String(format: " in %.2f s", seconds)
+        ]
+        for rule in rules where eventsByRule[rule] != nil {
+            lines.append("  rule \(rule): \(eventsByRule[rule]!) events")
+        }
+        let silent = rules.filter { eventsByRule[$0] == nil }
+        if !silent.isEmpty { lines.append("  rules that never made an event: " + silent.joined(separator: ", ")) }
+        for (reason, count) in invalidByReason.sorted(by: { ($1.value, $0.key) < ($0.value, $1.key) }) {
+            lines.append("  invalid (\(reason)): \(count)")
+        }
+        let shapes = unmatchedShapes.sorted { ($1.value, $0.key) < ($0.value, $1.key) }.prefix(5)
+        if !shapes.isEmpty {
+            lines.append("  most common unmatched lines (digits as N, long hex ids as H):")
+            for (shape, count) in shapes { lines.append("    \(count)  \(shape)") }
+        }
+        return lines.joined(separator: "\n")
+    }
+}
