@@ -178,6 +178,31 @@ import Testing
         #expect(empty.status == 1 && empty.stderr.contains("is empty"), "\(empty)")
         try FileManager.default.removeItem(atPath: Self.credentials)
 
+        // Log access as docs/operations.md grants it (chgrp, and setfacl where `acl` is
+        // installed): unreadable to the service user before, read through the rules after.
+        let line = "2026-12-04T10:00:00Z INFO user=u1 action=purchase amount=9.99 plan=pro request_id=r1\n"
+        var grants = [["/bin/sh", "-c", "chgrp -R tailship-logs DIR && chmod -R g+rX DIR"]]
+        if FileManager.default.isExecutableFile(atPath: "/usr/bin/setfacl") {
+            grants.append(["/usr/bin/setfacl", "-R", "-m", "g:tailship-logs:rX", "-m", "d:g:tailship-logs:rX", "DIR"])
+        }
+        for (index, grant) in grants.enumerated() {
+            let logs = out + "/myapp\(index)"
+            try FileManager.default.createDirectory(atPath: logs, withIntermediateDirectories: false)
+            try line.write(toFile: logs + "/app.log", atomically: false, encoding: .utf8)
+            chmod(logs, 0o750)
+            chmod(logs + "/app.log", 0o640)
+            let dryRun =
+                Self.asService + [
+                    "/usr/bin/tailship", "test", "-c", "/etc/tailship/agent.yaml", "--source", "app", logs + "/app.log",
+                ]
+            let before = try Self.sh(dryRun, timeout: 20)
+            #expect(before.status == 1 && before.stderr.contains("Permission denied"), "\(before)")
+            let granted = try Self.sh(grant.map { $0.replacingOccurrences(of: "DIR", with: logs) })
+            #expect(granted.status == 0, "\(granted)")
+            let after = try Self.sh(dryRun, timeout: 20)
+            #expect(after.status == 0 && after.stdout.contains("\"Purchase Completed\""), "\(grant): \(after)")
+        }
+
         // Remove: the program goes, the state, the configuration and the user stay.
         try "{}".write(toFile: "/var/lib/tailship/marker", atomically: false, encoding: .utf8)
         let remove = try Self.sh(["/usr/bin/dpkg", "-r", "tailship"])
@@ -222,5 +247,20 @@ import Testing
             ])
         // Off on purpose: PCRE2's JIT needs writable and executable memory.
         #expect(!lines.contains("MemoryDenyWriteExecute=true"))
+
+        // The exposure figure the docs give is systemd's for this unit.
+        let analyze = "/usr/bin/systemd-analyze"
+        guard FileManager.default.isExecutableFile(atPath: analyze) else { return }
+        let analysis = try Self.sh(
+            [analyze, "security", "--offline=true", Self.repo + "/packaging/tailship.service"], timeout: 30)
+        let marker = "Overall exposure level for tailship.service: "
+        let figure = try #require(
+            analysis.stdout.split(separator: "\n").first { $0.contains(marker) }.map {
+                $0.components(separatedBy: marker)[1].split(separator: " ").prefix(2).joined(separator: " ")
+            }, "\(analysis)")
+        let docs = try String(contentsOfFile: Self.repo + "/docs/operations.md", encoding: .utf8)
+        #expect(docs.contains("`systemd-analyze security tailship` rates **\(figure)**"), "systemd says \(figure)")
+        let security = try String(contentsOfFile: Self.repo + "/docs/security.md", encoding: .utf8)
+        #expect(security.contains("`systemd-analyze security` rates it \(figure)"), "systemd says \(figure)")
     }
 }
