@@ -75,9 +75,16 @@ import Testing
             try? FileManager.default.removeItem(atPath: dir)
         }
         let configPath = dir + "/agent.yaml"
-        try FaultEndToEndTests.config(dir: dir, port: server.port).write(
-            toFile: configPath, atomically: true, encoding: .utf8)
-        let env = ["E2E_SECRET": FaultEndToEndTests.secret]
+        // With everything the unit turns on: the metrics endpoint, the notify socket and the watchdog.
+        let metricsPort = try MetricsEndToEndTests.freePort()
+        try
+            (FaultEndToEndTests.config(dir: dir, port: server.port)
+            + "\nmetrics: { listen: 127.0.0.1:\(metricsPort) }\n")
+            .write(toFile: configPath, atomically: true, encoding: .utf8)
+        let notify = try NotifySocket(path: dir + "/notify.sock")
+        let env = [
+            "E2E_SECRET": FaultEndToEndTests.secret, "NOTIFY_SOCKET": notify.path, "WATCHDOG_USEC": "2000000",
+        ]
         let check = try SecurityStateEndToEndTests.run(
             [Self.strace, "-f", "-qq", "-o", dir + "/check.trace", binary.path, "check", "-c", configPath], env: env)
         #expect(check.status == 0, "\(check)")
@@ -92,6 +99,8 @@ import Testing
             launcher: [Self.strace, "-D", "-f", "-q", "-o", runTrace])
         defer { agent.kill9() }
         #expect(eventually(timeout: 30) { (try? server.storedEvents(dedup: true).count) == 50 }, "\(agent.log)")
+        #expect(try MetricsEndToEndTests.get(metricsPort, "/metrics").status == 200)
+        #expect(eventually { notify.messages.contains("WATCHDOG=1") }, "\(notify.messages)")
         agent.signal(SIGHUP)
         #expect(eventually { agent.log.contains("agent.reloading") }, "\(agent.log)")
         #expect(rename(log, log + ".1") == 0)
