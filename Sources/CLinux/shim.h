@@ -21,8 +21,9 @@ static inline long long tailship_birth_time_ns(int fd) {
 
 /// Opens `path` read-only (close-on-exec, non-blocking) refusing a symbolic link in ANY of its
 /// components (openat2 RESOLVE_NO_SYMLINKS), so a link swapped in after the path was checked is
-/// not followed. Kernels without openat2 (before 5.6) get O_NOFOLLOW, which covers the last
-/// component. Returns the descriptor, or -errno.
+/// not followed. Kernels without openat2 (before 5.6), and seccomp filters that do not know it
+/// (they answer EPERM, or ENOSYS), get O_NOFOLLOW, which covers the last component. Returns
+/// the descriptor, or -errno.
 static inline int tailship_open_no_symlinks(const char *path) {
     struct open_how how = {0};
     how.flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK;
@@ -31,7 +32,7 @@ static inline int tailship_open_no_symlinks(const char *path) {
         long fd = syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof how);
         if (fd >= 0) return (int)fd;
         if (errno == EINTR) continue;
-        if (errno != ENOSYS) return -errno;
+        if (errno != ENOSYS && errno != EPERM && errno != E2BIG) return -errno;
         int plain = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW);
         if (plain >= 0) return plain;
         if (errno == EINTR) continue;

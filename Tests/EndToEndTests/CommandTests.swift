@@ -105,7 +105,9 @@ import Testing
             result.stderr.contains(
                 "summary: 3 lines, 1 events, 0 invalid (would be dead-lettered), 1 unmatched, 1 dropped in "),
             "\(result.stderr)")
-        #expect(result.stderr.contains("\n  rule signup: 1 events\n  rules that never made an event: noise\n"))
+        // `noise` (drop: true) took the healthcheck line: it fired, though it makes no event.
+        #expect(result.stderr.contains("\n  rule signup: 1 events\n"), "\(result.stderr)")
+        #expect(!result.stderr.contains("never matched"), "\(result.stderr)")
         #expect(result.stderr.contains("\n    1  something else"), "\(result.stderr)")
     }
 
@@ -122,6 +124,11 @@ import Testing
             paths: ["\(dir)/logs/*.log"]
             rules:
               \(FaultEndToEndTests.orderRule)
+              - name: signup
+                match: '^(?<ts>\\d+) signup user=(?<user>\\w+)'
+                event: Signed Up
+                distinct_id: "{{user}}"
+                time: { field: ts, format: unix_ms }
         """.write(toFile: path, atomically: true, encoding: .utf8)
         let input =
             FaultEndToEndTests.lines(0..<3) + "GET /u/123 took 45ms req=9f86d081884c7d65\n"
@@ -131,6 +138,8 @@ import Testing
         #expect(result.stdout.split(separator: "\n").count == 3)
         #expect(result.stderr.contains("summary: 7 lines, 3 events, 1 invalid"), "\(result.stderr)")
         #expect(result.stderr.contains("\n  invalid (properties.time): 1\n"), "\(result.stderr)")
+        // The order rule took the invalid line (it matched); signup never matched anything.
+        #expect(result.stderr.contains("\n  rules that never matched: signup\n"), "\(result.stderr)")
         #expect(result.stderr.contains("\n    2  GET /u/N took Nms req=H\n    1  cache miss"), "\(result.stderr)")
     }
 

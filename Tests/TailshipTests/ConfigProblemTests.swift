@@ -136,6 +136,11 @@ import Testing
         let rule = config.sources[0].rules[0]
         #expect(rule.timeFromRead && rule.time == nil)
         #expect(
+            configProblems(
+                variant("        time: { field: ts, format: unix }", "        time: { from: read, formt: x }")
+            )
+            .first?.contains("unknown key 'formt'") == true)
+        #expect(
             configProblems(variant("        time: { field: ts, format: unix }", "        time: { from: now }")) == [
                 "agent.yaml:12:23: invalid value 'now' for 'from'; expected: read"
             ])

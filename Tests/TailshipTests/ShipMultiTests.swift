@@ -91,4 +91,30 @@ import Testing
         #expect(recorder.all.isEmpty, "refused credentials never acknowledge an event")
         #expect(try ShipShipperTests.deadLetters(stateDir).isEmpty)
     }
+
+    /// New credentials while a request made with the old ones is in flight: its late 401 answers
+    /// the old credentials, so shipping is not paused for it and the batch is retried at once
+    /// with the new ones, not after the longest backoff (30 s here).
+    @Test func aLateRefusalOfReplacedCredentialsIsRetriedAtOnceWithoutPausing() throws {
+        let late: [String: Any] = ["status": 401, "delay_ms": 800, "body": #"{"error":"Invalid credentials"}"#]
+        let server = try ShipTestServer(script: [late])
+        let recorder = AckRecorder()
+        let (shipper, _) = try ShipShipperTests.shipper(
+            Self.destination(server.baseURL, maxInFlight: 2, maxBackoffMs: 30_000), recorder)
+        shipper.submit((0..<5).map { ShipShipperTests.pending($0) })
+        shipper.flush()
+        Thread.sleep(forTimeInterval: 0.3)  // the first request is out, its answer 0.5 s away
+        var rotated = ShipShipperTests.credentials
+        rotated.basicPassword = "rotated-secret"
+        shipper.update(credentials: rotated)
+        #expect(recorder.wait(for: 5, timeout: 5), "retried at once with the new credentials")
+        shipper.submit((5..<10).map { ShipShipperTests.pending($0) })
+        shipper.flush()
+        #expect(recorder.wait(for: 10, timeout: 5), "not paused by the old credentials' refusal")
+        #expect(shipper.stop(deadline: Date(timeIntervalSinceNow: 5)))
+        let requests = try server.requests().sorted { $0.time < $1.time }
+        #expect(requests.count == 3)
+        let auth = requests.map { $0.headers["Authorization"] ?? $0.headers["authorization"] ?? "" }
+        #expect(auth[0] != auth[1] && auth[1] == auth[2], "the retry and the next batch carry the new secret")
+    }
 }

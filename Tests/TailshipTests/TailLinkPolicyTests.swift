@@ -53,6 +53,9 @@ struct TailLinkPolicyTests {
         ]).scan()
         #expect(Set(snapshot.files.keys) == [dir.path("logs/app.log")])
         #expect(snapshot.canonical[dir.path("logs/app.log")] == target)
+        // The open checks that the file it got is still that user's (a swapped link is refused).
+        #expect(snapshot.linkOwners[dir.path("logs/app.log")] == [Self.nobody])
+        #expect(try ReadableFile(noSymlinks: target).status().owner == Self.nobody)
     }
 
     /// A directory link matched by a wildcard (`logs/*/app.log`, `logs/etc -> /etc`-like): its

@@ -53,6 +53,7 @@ public final class Agent {
             switch signals.wait(timeoutMs: Self.tickMs) {
             case .terminate(let sig):
                 notifier.send("STOPPING=1")
+                watchdog.ping()  // the stop may take the whole grace
                 logger.info(.agentStopping, metadata: ["signal": "\(sig)"])
                 running.stop(graceMs: Self.shutdownGraceMs)
                 exporter.stop()
@@ -95,6 +96,7 @@ public final class Agent {
                 // was running: the new one reads them from their start (with a margin for events
                 // the old tailer had not handled yet; a file it did see has its checkpoint).
                 let appearedSinceNs = Int64(Date().timeIntervalSince1970 * 1e9) - Self.reloadGapMarginNs
+                watchdog.ping()  // the stop and the start hold this loop up to the grace and a scan
                 running.stop(graceMs: Self.shutdownGraceMs)
                 if let newLock {
                     lock.release()
@@ -103,6 +105,7 @@ public final class Agent {
                 }
                 running = try RunningPipeline.start(
                     plan: plan, logger: logger, metrics: metrics, appearedSinceNs: appearedSinceNs)
+                watchdog.ping()
                 exporter.follow(running)
                 notifier.send("READY=1\nSTATUS=running")
             case nil:

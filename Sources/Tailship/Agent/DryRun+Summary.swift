@@ -75,8 +75,8 @@ extension DryRun.Summary {
         for rule in rules where eventsByRule[rule] != nil {
             lines.append("  rule \(rule): \(eventsByRule[rule]!) events")
         }
-        let silent = rules.filter { eventsByRule[$0] == nil }
-        if !silent.isEmpty { lines.append("  rules that never made an event: " + silent.joined(separator: ", ")) }
+        let silent = rules.filter { matchesByRule[$0] == nil }
+        if !silent.isEmpty { lines.append("  rules that never matched: " + silent.joined(separator: ", ")) }
         for (reason, count) in invalidByReason.sorted(by: { ($1.value, $0.key) < ($0.value, $1.key) }) {
             lines.append("  invalid (\(reason)): \(count)")
         }

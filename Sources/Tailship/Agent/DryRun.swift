@@ -22,6 +22,8 @@ public struct DryRun {
         /// Events made, per rule; invalid events per reason (the field at fault, or the dead
         /// letter's reason); unmatched lines per shape (see `DryRun.shape`), bounded.
         public var eventsByRule: [String: Int] = [:]
+        /// Lines each rule took, whatever came of them (an event, a drop, an invalid event).
+        public var matchesByRule: [String: Int] = [:]
         public var invalidByReason: [String: Int] = [:]
         public var unmatchedShapes: [String: Int] = [:]
 
@@ -125,6 +127,12 @@ public struct DryRun {
                 if case .dropped = trace.verdict { break }
                 if case .invalid = trace.verdict { break }
             }
+        }
+        switch outcome {
+        case .event(_, let rule), .dropped(let rule), .invalid(let rule, _):
+            summary.matchesByRule[rule, default: 0] += 1
+        case .unmatched, .limitHit:
+            break
         }
         switch outcome {
         case .unmatched:

@@ -18,6 +18,14 @@ struct WatchdogPings {
         self.logger = logger
     }
 
+    /// Pings at once (when the watchdog is on): before and after the known long work of a reload
+    /// or a stop, which holds up the main loop for up to the shutdown grace and a first scan.
+    mutating func ping() {
+        guard notifier.watchdogIntervalMs != nil else { return }
+        notifier.send("WATCHDOG=1")
+        lastPing.beat()
+    }
+
     /// Pings when an interval has passed and nothing is stuck; says once which stage is stuck.
     mutating func tick(_ running: RunningPipeline) {
         guard let intervalMs = notifier.watchdogIntervalMs,

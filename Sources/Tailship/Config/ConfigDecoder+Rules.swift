@@ -77,6 +77,7 @@ extension ConfigDecoder {
     /// here when `from` has another value or comes with `field` / `format`.
     private mutating func isTimeFromRead(_ node: YAMLNode) -> Bool {
         guard let from = node["from"] else { return false }
+        _ = fields(of: node, for: "'time'", known: Self.timeKeys)  // a misspelt key beside it
         guard let scalar = from.scalar, scalar.value == "read" else {
             report(from.mark, "invalid value '\(from.scalar?.value ?? "")' for 'from'; expected: read")
             return true

@@ -123,6 +123,12 @@ struct BatchDelivery: Sendable {
         }
     }
 
+    /// Waiting for a retry because the credentials were refused.
+    var waitsOnCredentials: Bool {
+        if case .waiting(_, let unauthorized) = state { return unauthorized }
+        return false
+    }
+
     /// New credentials (a reload that changed only them): the next attempt carries them.
     mutating func retarget(credentialsOf new: IngestionTarget) {
         target?.takeCredentials(of: new)

@@ -30,6 +30,9 @@ final class DeliveryLoop: @unchecked Sendable {
     private var target: IngestionTarget
     /// New credentials from a reload, taken by the delivery thread on its next turn.
     private let newTarget = Mutex<IngestionTarget?>(nil)
+    /// How many times new credentials were taken: a refusal of an attempt made with older ones
+    /// says nothing about the new ones.
+    private var credentials = 0
     /// Unmatched failed records logged per answer (each line also gives the total).
     static let unmatchedLogged = 5
 
@@ -39,6 +42,8 @@ final class DeliveryLoop: @unchecked Sendable {
         var retryAt: ContinuousClock.Instant?
         /// Stopping: its retry was moved up to now, once (see `run()`).
         var hurried = false
+        /// The credentials its last attempt carried (`credentials`, counted by `retarget`).
+        var credentials = 0
     }
 
     private var slots: [Int: Slot] = [:]
@@ -46,7 +51,7 @@ final class DeliveryLoop: @unchecked Sendable {
     private var fresh: [Int] = []
     private var inFlight = 0
     /// Beats every turn: at least every second (the poll's longest wait).
-    let heartbeat = Heartbeat()
+    var heartbeat: Heartbeat { context.deliveryHeartbeat }
     private var nextId = 0
     private var paused = false
     /// Events of the failing batches given up when the shipper stopped (see `run()`).
@@ -151,10 +156,12 @@ final class DeliveryLoop: @unchecked Sendable {
     private func takeNewTarget() {
         guard let new = newTarget.withLock({ $0.take() }) else { return }
         target = new
+        credentials += 1
         let now = ContinuousClock.now
         for id in slots.keys {
             slots[id]?.delivery.retarget(credentialsOf: new)
-            if slots[id]?.retryAt != nil { slots[id]?.retryAt = now }
+            // Only what the old credentials got refused goes at once; a 429's or 5xx's wait stands.
+            if slots[id]?.delivery.waitsOnCredentials == true { slots[id]?.retryAt = now }
         }
     }
 
@@ -181,6 +188,7 @@ final class DeliveryLoop: @unchecked Sendable {
         for id in due where inFlight < maxInFlight {
             guard var slot = slots[id] else { continue }
             slot.retryAt = nil
+            slot.credentials = credentials
             let action = slot.delivery.retry()
             slots[id] = slot
             context.metrics?.addRequest(events: slot.delivery.batch.count, retry: true)
@@ -189,6 +197,7 @@ final class DeliveryLoop: @unchecked Sendable {
         while !paused, inFlight < maxInFlight, !fresh.isEmpty {
             let id = fresh.removeFirst()
             guard var slot = slots[id] else { continue }
+            slot.credentials = credentials
             let (body, sendTo) = prepared(slot.delivery.batch, target: target)
             let action = slot.delivery.start(payload: body, target: sendTo)
             slots[id] = slot
@@ -238,6 +247,12 @@ final class DeliveryLoop: @unchecked Sendable {
             context.inFlight.store(inFlight, ordering: .relaxed)
             transport.start(request, tag: id)
         case .retryLater(let delay, let reason, let attempt, let unauthorized):
+            if unauthorized, let sentWith = slots[id]?.credentials, sentWith < credentials {
+                // Refused with credentials a reload has replaced since: retried with the new ones
+                // now, and shipping is not paused for it.
+                slots[id]?.retryAt = ContinuousClock.now
+                return true
+            }
             context.health.failed(reason: reason, credentialsRefused: unauthorized, nowMs: ShipperContext.nowMs())
             if unauthorized {
                 paused = true

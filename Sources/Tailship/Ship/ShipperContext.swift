@@ -9,6 +9,9 @@ final class ShipperContext: Sendable {
     let acknowledgements: any AcknowledgementSink
     let dedupe: Mutex<DedupeWindow>
     let stop = StopSignal()
+    /// The delivery thread's turns (`DeliveryLoop`); a wait for a dead letter's write beats it
+    /// too: retrying a full disk is waiting, not being stuck (`WatchdogPings`).
+    let deliveryHeartbeat = Heartbeat()
     let health = ShipperHealth()
     let deadLetters: DeadLetterWriter
     let retry: RetryConfig
@@ -70,7 +73,7 @@ final class ShipperContext: Sendable {
                     metadata: [
                         "error": "\(error)", "deadletter.path": "\(deadLetters.path)", "retry.delay_ms": "\(delay)",
                     ])
-                if !stop.sleep(ms: delay) { return false }
+                if !sleepBeating(ms: delay) { return false }
             }
         }
         for letter in letters {
@@ -83,6 +86,18 @@ final class ShipperContext: Sendable {
                 ])
         }
         acknowledgements.acknowledge(items.map(\.ack), result: .deadLettered)
+        return true
+    }
+
+    /// `stop.sleep` in slices of at most a second, beating the delivery heartbeat between them.
+    private func sleepBeating(ms: Int) -> Bool {
+        var left = ms
+        while left > 0 {
+            let slice = min(left, 1000)
+            if !stop.sleep(ms: slice) { return false }
+            deliveryHeartbeat.beat()
+            left -= slice
+        }
         return true
     }
 

@@ -66,6 +66,9 @@
             public var canonical: [String: String] = [:]
             /// Paths reached through links the policy refuses, and why (neither read nor watched).
             public var refusedLinks: [String: String] = [:]
+            /// For a path reached through links owned by users other than root: those users, one
+            /// of whom must own the file opened (`LinkPolicy.Verdict.follow`).
+            public var linkOwners: [String: Set<UInt32>] = [:]
         }
 
         public let sources: [TailSource]
@@ -86,7 +89,7 @@
                 let watched = source.pollInterval == nil
                 for glob in globs[index] {
                     let found = glob.expand()
-                    var known: [String: LinkPolicy.Verdict] = [:]
+                    var known: [String: LinkPolicy.Walk] = [:]
                     if watched {
                         // A directory reached through a refused link is not watched either.
                         for directory in found.directories {
@@ -104,8 +107,9 @@
                         switch linkPolicies[index].verdict(path, glob: glob, known: &known) {
                         case .plain:
                             break
-                        case .follow(let canonical):
+                        case .follow(let canonical, let owners):
                             snapshot.canonical[path] = canonical
+                            if !owners.isEmpty { snapshot.linkOwners[path] = owners }
                         case .refuse(let reason):
                             snapshot.refusedLinks[path] = reason
                             continue
@@ -121,6 +125,11 @@
                         }
                     }
                 }
+            }
+            // A path one glob refused and another (naming the link, or with `link_targets`) took is
+            // read: not reported as refused.
+            for path in snapshot.refusedLinks.keys where snapshot.files[path] != nil {
+                snapshot.refusedLinks[path] = nil
             }
             return snapshot
         }

@@ -15,8 +15,11 @@
         enum Verdict: Sendable, Equatable {
             /// No link in it.
             case plain
-            /// Links that pass; the file is opened as this canonical path.
-            case follow(canonical: String)
+            /// Links that pass; the file is opened as this canonical path, and the file opened
+            /// must belong to each of `owners` (the links' owners other than root), which the
+            /// open checks on the descriptor: a link swapped between this check and the open
+            /// cannot lend the agent another user's file.
+            case follow(canonical: String, owners: Set<UInt32>)
             /// A link that does not pass, and why.
             case refuse(reason: String)
             /// A link that leads nowhere (dangling, a loop): matches nothing, like a missing file.
@@ -31,51 +34,76 @@
             roots = Array(Set(directories.compactMap(Discovery.resolve)))
         }
 
-        /// The verdict on `path`, matched by `glob`. `known` caches the verdicts on the directories
+        /// What the components of a path so far came to.
+        struct Walk: Sendable {
+            var linked = false
+            /// A link the pattern does not name was on the way: the end must lie under `roots`.
+            var unnamed = false
+            var owners: Set<UInt32> = []
+            var failure: Verdict?
+        }
+
+        /// The verdict on `path`, matched by `glob`. `known` caches the walks to the directories
         /// above it, for one scan of one glob (many files share them; whether a link is named
         /// depends on the glob).
-        func verdict(_ path: String, glob: Glob, known: inout [String: Verdict]) -> Verdict {
+        func verdict(_ path: String, glob: Glob, known: inout [String: Walk]) -> Verdict {
             let parts = path.split(separator: "/", omittingEmptySubsequences: true)
             var prefix = ""
-            var sofar = Verdict.plain
+            var walk = Walk()
             for (index, part) in parts.enumerated() {
                 prefix += "/" + part
                 let isLast = index == parts.count - 1
                 if !isLast, let cached = known[prefix] {
-                    sofar = cached
+                    walk = cached
                 } else {
-                    let step = component(prefix, named: index < glob.namedComponents)
-                    sofar = step == .plain ? sofar : step
-                    if !isLast { known[prefix] = sofar }
+                    component(prefix, named: index < glob.namedComponents, into: &walk)
+                    if !isLast { known[prefix] = walk }
                 }
-                if case .refuse = sofar { return sofar }
-                if sofar == .unresolved { return sofar }
+                if let failure = walk.failure { return failure }
             }
-            guard sofar != .plain else { return .plain }
+            guard walk.linked else { return .plain }
+            // Resolved again here, so judged again: what the links lead to may have changed since
+            // each was looked at.
             guard let canonical = Discovery.resolve(path) else { return .unresolved }
-            return .follow(canonical: canonical)
+            if walk.unnamed, let refusal = containment(canonical) { return refusal }
+            return .follow(canonical: canonical, owners: walk.owners)
         }
 
-        /// One component of a path: `.plain` when it is no link, `.follow` (canonical path left
-        /// empty) when it is one that passes.
-        private func component(_ path: String, named: Bool) -> Verdict {
+        /// Adds one component of a path to `walk`: nothing when it is no link; a failure when it
+        /// is a link that does not pass.
+        private func component(_ path: String, named: Bool, into walk: inout Walk) {
             var link = stat()
-            guard lstat(path, &link) == 0 else { return .unresolved }
-            guard (link.st_mode & S_IFMT) == S_IFLNK else { return .plain }
+            guard lstat(path, &link) == 0 else {
+                walk.failure = .unresolved
+                return
+            }
+            guard (link.st_mode & S_IFMT) == S_IFLNK else { return }
             var target = stat()
-            guard stat(path, &target) == 0, let real = Discovery.resolve(path) else { return .unresolved }
+            guard stat(path, &target) == 0, let real = Discovery.resolve(path) else {
+                walk.failure = .unresolved
+                return
+            }
+            walk.linked = true
             if link.st_uid != 0 && link.st_uid != target.st_uid {
-                return .refuse(
+                walk.failure = .refuse(
                     reason: "the link is owned by uid \(link.st_uid) and \(real) by uid \(target.st_uid): only "
                         + "root's links, or a link owned by its target's owner, are followed")
+                return
             }
-            if !named && !roots.contains(where: { real == $0 || real.hasPrefix($0 == "/" ? "/" : $0 + "/") }) {
-                return .refuse(
-                    reason:
-                        "it leads to \(real), outside the source's directories (\(roots.sorted().joined(separator: ", "))); "
-                        + "list its directory in the source's link_targets to follow it")
+            if link.st_uid != 0 { walk.owners.insert(UInt32(link.st_uid)) }
+            if !named {
+                walk.unnamed = true
+                if let refusal = containment(real) { walk.failure = refusal }
             }
-            return .follow(canonical: "")
+        }
+
+        /// Nil when `real` lies under one of the roots; else the refusal.
+        private func containment(_ real: String) -> Verdict? {
+            if roots.contains(where: { real == $0 || real.hasPrefix($0 == "/" ? "/" : $0 + "/") }) { return nil }
+            return .refuse(
+                reason:
+                    "it leads to \(real), outside the source's directories (\(roots.sorted().joined(separator: ", "))); "
+                    + "list its directory in the source's link_targets to follow it")
         }
     }
 #endif

@@ -14,6 +14,8 @@
         public var modifiedNs: Int64
         /// Last inode change (`st_ctim`: also moved by truncation and by writes), nanoseconds.
         public var changedNs: Int64
+        /// The owner's uid (the link policy checks it on the opened file).
+        public var owner: UInt32
 
         init(_ st: stat) {
             device = UInt64(st.st_dev)
@@ -24,6 +26,7 @@
             linkCount = UInt64(st.st_nlink)
             modifiedNs = Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec)
             changedNs = Int64(st.st_ctim.tv_sec) * 1_000_000_000 + Int64(st.st_ctim.tv_nsec)
+            owner = UInt32(st.st_uid)
         }
 
         /// Same file, same size, same modification and change times: nothing in it was written,

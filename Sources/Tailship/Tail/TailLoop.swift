@@ -282,7 +282,8 @@
                 }
                 guard
                     let opened = open(
-                        path: path, at: snapshot.canonical[path] ?? path, source: source, initial: initial)
+                        path: path, at: snapshot.canonical[path] ?? path, owners: snapshot.linkOwners[path] ?? [],
+                        source: source, initial: initial)
                 else { continue }
                 if let twin = held[HeldKey(opened.device, opened.inode)] {
                     // Replaced between stat and open by a file we already hold: keep the one we have.
@@ -362,7 +363,11 @@
 
         /// Opens the file matched as `path` by its `canonical` path, refusing any link in it: the
         /// scan checked the links on the way (`LinkPolicy`), and one swapped in since is not followed.
-        private func open(path: String, at canonical: String, source: Int, initial: Bool) -> TailedFile? {
+        /// `owners`: the users whose links lead to it (`LinkPolicy`), checked on the descriptor, so
+        /// a link swapped between the scan and this open cannot lend another user's file.
+        private func open(
+            path: String, at canonical: String, owners: Set<UInt32> = [], source: Int, initial: Bool
+        ) -> TailedFile? {
             do {
                 let handle = try ReadableFile(noSymlinks: canonical)
                 if !openFailures.isEmpty, openFailures.resolved(path) {
@@ -370,6 +375,15 @@
                 }
                 let status = try handle.status()
                 guard status.isRegular else { return nil }
+                guard owners.allSatisfy({ $0 == status.owner }) else {
+                    logger.warning(
+                        .tailLinkRefused, "not read",
+                        metadata: [
+                            "file.path": "\(path)",
+                            "reason": "\(canonical), owned by uid \(status.owner), is not the file of the link's owner",
+                        ])
+                    return nil
+                }
                 let start: TailedFile.FirstSightStart
                 if !initial || appearedDuringAReload(handle) {
                     start = .zero(.appeared)
