@@ -114,6 +114,58 @@ import Testing
             ])
     }
 
+    /// RFC 5424 in the same `syslog` format: the RFC's own examples (a BOM before the message,
+    /// `-` as nil, several structured-data elements), escapes in a parameter, no message, and a
+    /// malformed line.
+    @Test func syslog5424Fields() throws {
+        let engine = try F.engine(
+            [
+                F.rule(
+                    "app", event: "{{app_name}} {{msgid}}", distinctId: "{{hostname}}",
+                    time: ("timestamp", "iso8601"),
+                    properties: [
+                        ("pri", "{{pri}}", .int), ("version", "{{version}}", .int), ("pid", "{{procid}}", .int),
+                        ("event_id", "{{sd.exampleSDID@32473.eventID}}", .int),
+                        ("class", "{{sd.examplePriority@32473.class}}", .string), ("quoted", "{{sd.x@1.a}}", .string),
+                        ("msg", "{{message}}", .string),
+                    ])
+            ],
+            format: .syslog)
+        let bom = "\u{FEFF}"
+        let first = try #require(
+            event(
+                engine,
+                "<165>1 2003-10-11T22:14:15.003Z mymachine.example.com evntslog - ID47 [exampleSDID@32473 iut=\"3\" "
+                    + "eventSource=\"Application\" eventID=\"1011\"][examplePriority@32473 class=\"high\"] "
+                    + bom + "An application event log entry..."))
+        #expect(first.name == "evntslog ID47")
+        #expect(first.distinctId == "mymachine.example.com")
+        #expect(first.timeMs == 1_065_910_455_003)
+        #expect(
+            first.properties == [
+                EventProperty(name: "pri", value: .int(165)), EventProperty(name: "version", value: .int(1)),
+                EventProperty(name: "event_id", value: .int(1011)),
+                EventProperty(name: "class", value: .string("high")),
+                EventProperty(name: "msg", value: .string("An application event log entry...")),
+            ])  // procid `-` is absent, so left out
+        let escapedLine = #"<34>1 2026-11-27T04:59:15.000003-07:00 host su 8710 ID1 [x@1 a="q\"uote\]d \\ \n"]"#
+        let escaped = try #require(
+            event(engine, escapedLine), "\(engine.explain(line: escapedLine, basis: F.basis, offset: 0, nowMs: F.now))")
+        #expect(escaped.timeMs == 1_795_780_755_000)
+        #expect(escaped.properties.contains(EventProperty(name: "quoted", value: .string(#"q"uote]d \ \n"#))))
+        #expect(escaped.properties.contains(EventProperty(name: "pid", value: .int(8710))))
+        #expect(!escaped.properties.contains { $0.name == "msg" }, "no message")
+        let broken = "<165>1 2003-10-11T22:14:15.003Z host app - ID47 [exampleSDID@32473 iut=\"3\""
+        #expect(event(engine, broken) == nil)
+        #expect(
+            engine.explain(line: broken, basis: F.basis, offset: 0, nowMs: F.now)
+                == [
+                    RuleTrace(
+                        rule: "app", verdict: .lineNotInFormat("not an RFC 5424 syslog line: malformed structured data")
+                    )
+                ])
+    }
+
     @Test func jsonDottedPathsEscapesAndNull() throws {
         let engine = try F.engine(
             [

@@ -56,6 +56,10 @@ public enum RuleCompiler {
             let checkFields = source.formatKnown && (rule.match == nil || rulePattern != nil)
             func checkField(_ name: String, _ mark: SourceMark) {
                 guard checkFields, let available, !available.contains(name) else { return }
+                // RFC 5424 lines of the syslog format have more fields than its RFC 3164 pattern.
+                if source.format == .syslog && (Syslog5424Parser.headerFields.contains(name) || name.hasPrefix("sd.")) {
+                    return
+                }
                 let known = available.sorted().joined(separator: ", ")
                 problem(
                     mark,

@@ -23,6 +23,8 @@ public final class RuleEngine {
     /// absent, not the text `-`.
     private let dashIsAbsent: Bool
     private let json: JSONLineParser?
+    /// RFC 5424 lines of the `syslog` format (RFC 3164 ones go through `preset`).
+    private var syslog5424: Syslog5424Parser?
     /// Reused to render multi-piece templates.
     var renderBuffer: [UInt8] = []
 
@@ -47,6 +49,7 @@ public final class RuleEngine {
                 table.names.enumerated().compactMap { slot, name in p.groupIndex(named: name).map { (slot, $0) } }
             } ?? []
         self.json = format == .json ? JSONLineParser(table: table, fields: fields) : nil
+        self.syslog5424 = format == .syslog ? Syslog5424Parser(table: table, fields: fields) : nil
         self.dashIsAbsent = format == .nginxCombined || format == .apacheCombined
         renderBuffer.reserveCapacity(256)
     }
@@ -135,6 +138,10 @@ public final class RuleEngine {
         case .json:
             fields.reset(lineLength: line.count)
             return json!.parse(line) ? .ok : .notInFormat("not a JSON object")
+        case .syslog where Syslog5424Parser.looksLike(line):
+            fields.reset(lineLength: line.count)
+            if let problem = syslog5424!.parse(line) { return .notInFormat("not an RFC 5424 syslog line: \(problem)") }
+            return .ok
         case .nginxCombined, .apacheCombined, .syslog:
             fields.reset(lineLength: line.count)
             guard let preset else { return .notInFormat("no \(format.rawValue) pattern") }
