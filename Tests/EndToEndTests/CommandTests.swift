@@ -171,6 +171,69 @@ import Testing
                 + "they are watched, and files that appear are read\n")
     }
 
+    /// A source's `tests:` run by `check` like a test runner: a line and the event it must give
+    /// (any of its fields, properties compared as values), or `expect: none`; each failure at the
+    /// line's position with the differences, then the count; any failure fails `check`.
+    @Test func checkRunsTheRuleTestsKeptInTheConfig() throws {
+        let dir = try makeTempDir("e2e-rule-tests")
+        let path = dir + "/agent.yaml"
+        func config(_ tests: String) -> String {
+            """
+            state_dir: \(dir)/state
+            destination: { kind: stdout }
+            sources:
+              - name: app
+                paths: ["\(dir)/logs/*.log"]
+                rules:
+                  - name: signup
+                    match: '^(?<ts>\\d+) signup user=(?<user>\\w+) age=(?<age>\\d+)'
+                    event: Signed Up
+                    distinct_id: "{{user}}"
+                    time: { field: ts, format: unix }
+                    properties:
+                      age: { value: "{{age}}", type: int }
+                  - name: noise
+                    match: healthcheck
+                    drop: true
+                tests:
+                  - line: '1793491200 signup user=ada age=36'
+                    rule: signup
+                    event: Signed Up
+                    distinct_id: ada
+                    time: 2026-11-01T00:00:00Z
+                    properties: { age: 36 }
+                  - line: 'GET /healthcheck'
+                    expect: none
+            \(tests)
+            """
+        }
+        try config("").write(toFile: path, atomically: true, encoding: .utf8)
+        let passing = try TailshipProcess.run(["check", "-c", path])
+        #expect(passing.status == 0 && passing.stdout == "ok\n", "\(passing.stderr)")
+        #expect(passing.stderr.contains("tests: 2 passed, 0 failed"), "\(passing.stderr)")
+
+        try config(
+            """
+                  - line: '1793491200 signup user=bob age=40'
+                    distinct_id: bobby
+                    properties: { age: 41 }
+                  - line: 'something else'
+                    event: Signed Up
+            """
+        ).write(toFile: path, atomically: true, encoding: .utf8)
+        let failing = try TailshipProcess.run(["check", "-c", path])
+        #expect(failing.status == 1 && failing.stdout.isEmpty, "\(failing.stderr)")
+        #expect(
+            failing.stderr.contains(
+                "\(path):26:15: test failed: line '1793491200 signup user=bob age=40': distinct_id: expected "
+                    + "\"bobby\", got \"bob\"; properties.age: expected \"41\", got 40"), "\(failing.stderr)")
+        #expect(
+            failing.stderr.contains(
+                "\(path):29:15: test failed: line 'something else': expected an event, got none (rule signup: "
+                    + "pattern did not match; rule noise: pattern did not match)"), "\(failing.stderr)")
+        #expect(failing.stderr.contains("tests: 2 passed, 2 failed"), "\(failing.stderr)")
+    }
+
     /// With `api: track`, an event older than the 5 days /track keeps is not printed (it would
     /// not be sent): `test` says it would be dead-lettered.
     @Test func testCommandSaysWhichEventsTrackWouldDrop() throws {

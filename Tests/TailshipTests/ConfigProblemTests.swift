@@ -152,6 +152,26 @@ import Testing
                 ])
     }
 
+    /// A rule test names a line and what it expects: either `expect: none` or event fields.
+    @Test func ruleTestsNeedALineAndOneKindOfExpectation() {
+        func problems(_ test: String) -> [String] {
+            configProblems(minimalConfig + "    tests:\n      - \(test)\n")
+        }
+        #expect(problems("{ line: x, event: E }") == [])
+        #expect(problems("{ line: x, expect: none }") == [])
+        #expect(problems("{ event: E }") == ["agent.yaml:14:9: missing required key 'line'"])
+        #expect(
+            problems("{ line: x, expect: nothing }") == [
+                "agent.yaml:14:28: invalid value 'nothing' for 'expect'; expected: none"
+            ])
+        #expect(
+            problems("{ line: x, expect: none, event: E }") == [
+                "agent.yaml:14:9: a test expects either 'expect: none' or event fields, not both"
+            ])
+        #expect(
+            problems("{ line: x }") == ["agent.yaml:14:9: a test needs the event fields it expects, or 'expect: none'"])
+    }
+
     /// `"4"` where a number goes: the quotes are the problem, and the message says so.
     @Test func aQuotedNumberIsNamedAsQuoted() {
         let config = variant("destination:", "destination:\n  max_in_flight: \"4\"\n  gzip: 'true'")

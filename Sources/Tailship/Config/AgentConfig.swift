@@ -249,6 +249,8 @@ public struct SourceConfig: Sendable {
     /// `poll_interval` in milliseconds: the source's files are checked by `stat` this often and
     /// inotify is not relied on for them (NFS and other mounts where inotify sees nothing).
     public var pollIntervalMs: Int?
+    /// `tests`: lines and the events the rules must make of them (run by `check`).
+    public var tests: [RuleTestSpec] = []
     /// `invalid_utf8`: replace invalid sequences (default) or dead-letter the event.
     public var invalidUTF8: InvalidUTF8 = .replace
     /// `link_targets`: directories outside the source's own that links matched by its
