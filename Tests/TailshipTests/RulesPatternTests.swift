@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import Tailship
@@ -128,9 +129,37 @@ import Testing
 
     @Test(arguments: [
         (#"^(?<ts>\S+) user=(?<u>\w+)"#, 0), (#"(?<m>.*)"#, 1), (#".*user=(?<u>.+) amount=.*?x"#, 3),
-        (#"a\.*b[.*]c.{2,}d.{1,3}"#, 1), (#"[]]*.*x[^]]+.+"#, 2),
+        (#"a\.*b[.*]c.{2,}d.{1,3}"#, 1), (#"[]]*.*x[^]]+.+"#, 2), (#"[[:alpha:].*]x.*"#, 1),
+        (#"\Q.*.*\E.*"#, 1),
     ])
     func unboundedWildcardsAreCounted(pattern: String, count: Int) {
         #expect(AgentPlan.unboundedWildcards(in: pattern) == count)
+    }
+
+    /// `check` warns about several unbounded wildcards in a rule's `match` and in its `where`
+    /// patterns, each at its own position.
+    @Test func wildcardWarningsNameThePatternAndItsPosition() throws {
+        let dir = NSTemporaryDirectory() + "wildcards-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try """
+        destination: { kind: stdout }
+        sources:
+          - name: app
+            paths: [/x]
+            rules:
+              - name: r
+                match: '^(?<ts>\\d+) .*user=(?<u>\\w+).*'
+                where: { u: '.+a.+' }
+                event: E
+                distinct_id: "{{u}}"
+                time: { field: ts, format: unix }
+        """.write(toFile: dir + "/agent.yaml", atomically: true, encoding: .utf8)
+        let warnings = try AgentPlan.load(path: dir + "/agent.yaml", environment: [:]).patternWarnings()
+        #expect(warnings.count == 2, "\(warnings)")
+        #expect(warnings.first?.hasPrefix(dir + "/agent.yaml:7:16: warning: the pattern of rule 'r' has 2") == true)
+        #expect(
+            warnings.last?.hasPrefix(dir + "/agent.yaml:8:21: warning: the where pattern of 'u' of rule 'r' has 2")
+                == true, "\(warnings)")
     }
 }

@@ -44,6 +44,7 @@ import Testing
         #expect(t.render { ["remote_user": "bob", "plan": "pro"][$0] } == "bob on pro")
         #expect(t.render { ["plan": "pro"][$0] } == nil, "no alternative and no default: missing")
         #expect(try Template(parsing: #"{{a|"x y"}}"#).render { _ in nil } == "x y")
+        #expect(try Template(parsing: "{{a|'x|y'}}").render { _ in nil } == "x|y", "a | inside the quotes")
     }
 
     @Test(arguments: ["{{'x'|a}}", "{{'x'}}", "{{a||b}}", "{{a|'x'|b}}"])

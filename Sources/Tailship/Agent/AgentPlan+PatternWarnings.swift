@@ -7,18 +7,27 @@ extension AgentPlan {
         var warnings: [String] = []
         for source in config.sources {
             for rule in source.rules {
-                guard let match = rule.match else { continue }
-                let count = Self.unboundedWildcards(in: match.value)
-                guard count >= 2 else { continue }
-                warnings.append(
-                    "\(config.file):\(match.mark.line):\(match.mark.column): warning: the pattern of rule "
-                        + "'\(rule.name.value)' has \(count) unbounded wildcards ('.*' or '.+'): a line that almost "
-                        + "matches makes them backtrack against each other; such a line is dead-lettered "
-                        + "(match_limit) once it exceeds the per-line budget. Prefer classes that cannot overlap "
-                        + "what follows, such as '[^ ]*' or '\\S+'")
+                for (what, pattern) in [("the pattern", rule.match)]
+                    + rule.conditions.map({
+                        ("the where pattern of '\($0.field.value)'", $0.pattern)
+                    })
+                {
+                    guard let pattern else { continue }
+                    let count = Self.unboundedWildcards(in: pattern.value)
+                    guard count >= 2 else { continue }
+                    warnings.append(warning(what, of: rule, at: pattern.mark, count: count))
+                }
             }
         }
         return warnings
+    }
+
+    private func warning(_ what: String, of rule: RuleConfig, at mark: SourceMark, count: Int) -> String {
+        "\(config.file):\(mark.line):\(mark.column): warning: \(what) of rule "
+            + "'\(rule.name.value)' has \(count) unbounded wildcards ('.*' or '.+'): a line that almost "
+            + "matches makes them backtrack against each other; such a line is dead-lettered "
+            + "(match_limit) once it exceeds the per-line budget. Prefer classes that cannot overlap "
+            + "what follows, such as '[^ ]*' or '\\S+'"
     }
 
     /// Occurrences of `.` repeated without bound (`*`, `+`, `{n,}`) outside character classes.
@@ -30,10 +39,21 @@ extension AgentPlan {
         while index < chars.count {
             let char = chars[index]
             if char == "\\" {
+                // `\Q…\E` quotes everything up to `\E`.
+                if index + 1 < chars.count, chars[index + 1] == "Q" {
+                    index += 2
+                    while index + 1 < chars.count, !(chars[index] == "\\" && chars[index + 1] == "E") { index += 1 }
+                }
                 index += 2
                 continue
             }
             if inClass {
+                if char == "[", index + 1 < chars.count, chars[index + 1] == ":",
+                    let close = chars[(index + 2)...].firstIndex(of: "]")
+                {
+                    index = close + 1  // a POSIX class such as [:alpha:] inside the class
+                    continue
+                }
                 if char == "]" { inClass = false }
             } else if char == "[" {
                 inClass = true

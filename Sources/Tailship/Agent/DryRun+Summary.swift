@@ -48,6 +48,16 @@ extension DryRun {
             i = j
         }
         if out.count > 120 { out.removeLast(out.count - 120) }
+        if out.count == 120 {
+            // Cut on a character boundary: a sequence split at the cut is dropped, not shown as U+FFFD.
+            var end = out.count
+            while end > 0, out[end - 1] & 0xC0 == 0x80 { end -= 1 }
+            if end > 0, out[end - 1] >= 0xC0 {
+                let lead = out[end - 1]
+                let length = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : 2
+                if out.count - (end - 1) < length { out.removeLast(out.count - (end - 1)) }
+            }
+        }
         return SafeText.escapingControls(String(decoding: out, as: UTF8.self))
     }
 }

@@ -40,7 +40,8 @@ public struct SystemdNotifier: Sendable {
         var path = Array(socketPath.utf8)
         if path.first == UInt8(ascii: "@") { path[0] = 0 }  // the abstract namespace
         let capacity = MemoryLayout.size(ofValue: address.sun_path)
-        guard path.count < capacity else { return false }
+        // A path needs its terminating NUL; an abstract name (leading NUL) may fill the field.
+        guard path.count < capacity || (path.first == 0 && path.count == capacity) else { return false }
         withUnsafeMutableBytes(of: &address.sun_path) { raw in
             for (index, byte) in path.enumerated() { raw[index] = byte }
         }

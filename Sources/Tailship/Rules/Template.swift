@@ -65,7 +65,7 @@ public struct Template: Sendable, Equatable, CustomStringConvertible {
     /// What is between `{{` and `}}`: one field, or alternatives separated by `|`, the last of
     /// which may be a quoted default.
     private static func reference(_ text: String, offset: Int) throws(TemplateError) -> Segment {
-        let parts = text.split(separator: "|", omittingEmptySubsequences: false).map { String($0).trimmingSpaces }
+        let parts = Self.alternatives(text).map(\.trimmingSpaces)
         var fields: [String] = []
         var fallback: String?
         for (index, part) in parts.enumerated() {
@@ -84,6 +84,27 @@ public struct Template: Sendable, Equatable, CustomStringConvertible {
         }
         if fields.count == 1, fallback == nil { return .field(fields[0]) }
         return .choice(fields: fields, fallback: fallback)
+    }
+
+    /// `text` split at each `|` outside quotes (a quoted default may hold one: `{{a|'x|y'}}`).
+    private static func alternatives(_ text: String) -> [String] {
+        var parts: [String] = []
+        var current = ""
+        var quote: Character?
+        for char in text {
+            if let open = quote {
+                if char == open { quote = nil }
+            } else if char == "'" || char == "\"" {
+                quote = char
+            } else if char == "|" {
+                parts.append(current)
+                current = ""
+                continue
+            }
+            current.append(char)
+        }
+        parts.append(current)
+        return parts
     }
 
     /// The field names the template refers to, in order of first use, without duplicates.

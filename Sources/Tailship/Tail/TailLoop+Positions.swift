@@ -25,7 +25,7 @@
                 file.awaitingDurability = opening.start != nil
                 return true
             } catch {
-                logger.error(.tailReadFailed, metadata: ["file.path": "\(path)", "error": "\(error)"])
+                readFailed(path, error)
                 remove(file, reason: .failed)
                 return false
             }

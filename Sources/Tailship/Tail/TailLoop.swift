@@ -79,6 +79,9 @@
         /// Paths that cannot be opened: tried again at every rescan, but logged once per path and
         /// cause, then at most every `repeatLogInterval` (with the count), and when they open.
         var openFailures = RepeatedProblems<String>(interval: TailLoop.repeatLogInterval)
+        /// Files that open but cannot be read (an I/O error): retried at every rescan, logged like
+        /// `openFailures`, and listed by `tailship status` with them.
+        var readFailures = RepeatedProblems<String>(interval: TailLoop.repeatLogInterval)
         private var publishedOpenFailures: [UnopenableFile] = []
         static let repeatLogInterval: Duration = .seconds(300)
         private let buffer: UnsafeMutableRawBufferPointer
@@ -218,6 +221,16 @@
             }
         }
 
+        /// Logs a file that cannot be read once per cause, then at most every 5 minutes (it is
+        /// closed and tried again at every rescan).
+        func readFailed(_ path: String, _ error: any Error) {
+            guard let repeats = readFailures.occurred(path, cause: "\(error)", now: clock.now, wallMs: Self.wallMs())
+            else { return }
+            var metadata: Logger.Metadata = ["file.path": "\(path)", "error": "\(error)"]
+            if repeats > 0 { metadata["repeats.suppressed"] = "\(repeats)" }
+            logger.error(.tailReadFailed, metadata: metadata)
+        }
+
         /// Logs each refused link once (again only after it was gone or allowed in between).
         private func reportRefusedLinks(_ refused: [String: String]) {
             var now: [String: (reason: String, sinceMs: Int64)] = [:]
@@ -317,6 +330,7 @@
             // A path that cannot be opened and no longer matches (deleted, renamed away) is no
             // problem any more; only a full scan sees every source's paths.
             if only == nil, !openFailures.isEmpty { openFailures.forget { snapshot.files[$0] == nil } }
+            if only == nil, !readFailures.isEmpty { readFailures.forget { snapshot.files[$0] == nil } }
             publishUnopenable()
             for file in files where !seen.contains(ObjectIdentifier(file)) && !file.isOpen && inScope(file) {
                 settleParkedAndGone(file)
@@ -481,7 +495,7 @@
                     service(file)
                 }
             } catch {
-                logger.error(.tailReadFailed, metadata: ["file.path": "\(file.path)", "error": "\(error)"])
+                readFailed(file.path, error)
                 remove(file, reason: .failed)
             }
         }
@@ -516,8 +530,11 @@
 
         /// Hands the paths that cannot be opened to `unopenable` when they changed.
         private func publishUnopenable() {
-            guard !openFailures.isEmpty || !refusedLinks.isEmpty || !publishedOpenFailures.isEmpty else { return }
-            let failures = openFailures.problems.map {
+            guard
+                !openFailures.isEmpty || !readFailures.isEmpty || !refusedLinks.isEmpty
+                    || !publishedOpenFailures.isEmpty
+            else { return }
+            let failures = (openFailures.problems.map { $0 } + readFailures.problems.map { $0 }).map {
                 UnopenableFile(path: $0.key, error: $0.value.cause, sinceMs: $0.value.sinceMs)
             }
             let links = refusedLinks.map {
