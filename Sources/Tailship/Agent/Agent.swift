@@ -31,7 +31,7 @@ public final class Agent {
     /// Runs until a terminating signal. The caller must have called
     /// `SignalWaiter.blockHandledSignals()` before creating any thread.
     public func run() throws {
-        let startedMs = ShipperContext.nowMs()
+        let startedMs = WallClock.nowMs()
         let initial = try AgentPlan.load(path: configPath, environment: environment(), checkStateDir: true)
         var lock = try StateDirectoryLock(stateDir: initial.config.stateDir)
         let metrics = AgentMetrics()  // counts from start to exit, across reloads

@@ -10,7 +10,7 @@ extension AgentPlan {
     }
 
     /// Runs every source's `tests:` through its rules, as `run` would read each line now.
-    public func runRuleTests(nowMs: Int64 = Int64(Date().timeIntervalSince1970 * 1000)) -> RuleTestReport {
+    public func runRuleTests(nowMs: Int64 = WallClock.nowMs()) -> RuleTestReport {
         var report = RuleTestReport()
         for (index, source) in config.sources.enumerated() {
             let engine = engines[index]

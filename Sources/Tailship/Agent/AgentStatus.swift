@@ -103,7 +103,7 @@ final class AgentStatusPublisher {
     }
 
     func publish(shipper: ShipperState, unopenable: [UnopenableFile]) {
-        let nowMs = ShipperContext.nowMs()
+        let nowMs = WallClock.nowMs()
         var status = AgentStatus(
             pid: pid, startedMs: startedMs, shipper: shipper, unopenable: unopenable, publishedMs: nowMs)
         if var last = written {

@@ -62,7 +62,7 @@ public struct DryRun {
     /// Returns the offset it read to.
     @discardableResult
     public func run(_ input: Input, from offset: UInt64 = 0, summary: inout Summary) throws -> UInt64 {
-        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        let now = WallClock.nowMs()
         var splitter = LineSplitter(startOffset: offset, maxLineBytes: source.maxLineBytes)
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 256 * 1024, alignment: 16)
         defer { buffer.deallocate() }

@@ -102,7 +102,7 @@ final class RuleStage: LineSink, @unchecked Sendable {
         let bytesRead = batch.endOffset > info.readEnd ? Int(batch.endOffset - info.readEnd) : 0
         info.readEnd = max(info.readEnd, batch.endOffset)
         files[file] = info
-        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        let now = WallClock.nowMs()
         // Per rule, counted here and added once per chunk: no lock per line.
         var produced: [String: Int] = [:]
         var events: [PendingEvent] = []

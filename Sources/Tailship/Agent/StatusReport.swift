@@ -63,7 +63,7 @@ public struct StatusReport {
     /// files the `sources` match now, else in its last directory (a file renamed since, by inode
     /// and fingerprint).
     public init(
-        stateDir: String, sources: [TailSource] = [], nowMs: Int64 = Int64(Date().timeIntervalSince1970 * 1000),
+        stateDir: String, sources: [TailSource] = [], nowMs: Int64 = WallClock.nowMs(),
         stallAfterMs: Int64 = defaultStallAfterMs
     ) throws(CheckpointError) {
         let store = try CheckpointStore(directory: stateDir, createIfMissing: false)

@@ -59,7 +59,7 @@ public final class Checkpointer: AcknowledgementSink, Sendable {
     private let finished = DispatchSemaphore(value: 0)
     private let stopped = Atomic<Bool>(false)
     /// Ms since the epoch of the last successful save (of the store's opening, before any).
-    let lastSaveMs = Atomic<Int64>(Int64(Date().timeIntervalSince1970 * 1000))
+    let lastSaveMs = Atomic<Int64>(WallClock.nowMs())
     private let state: Mutex<State>
 
     /// What the checkpointer's thread works on; behind a mutex only so that `resumeDecision`
@@ -249,7 +249,7 @@ public final class Checkpointer: AcknowledgementSink, Sendable {
         else { return }
         do {
             try snapshot.save()
-            lastSaveMs.store(Int64(Date().timeIntervalSince1970 * 1000), ordering: .relaxed)
+            lastSaveMs.store(WallClock.nowMs(), ordering: .relaxed)
             saveFailing.store(false, ordering: .releasing)
             if failing {
                 failing = false
@@ -289,7 +289,7 @@ public final class Checkpointer: AcknowledgementSink, Sendable {
     }
 
     private func apply(_ message: Message, to state: inout State) {
-        let nowMs = Int64(Date().timeIntervalSince1970 * 1000)
+        let nowMs = WallClock.nowMs()
         switch message {
         case .opened(let opening, let source, let sequence):
             state.tracker.open(file: opening.file, offset: opening.offset)

@@ -123,7 +123,7 @@
         /// Samples the current pipeline: every file's position, size and checkpoint, and the
         /// health verdict. Called each second by the server thread and for each request.
         func sample() -> Snapshot {
-            let nowMs = Int64(Date().timeIntervalSince1970 * 1000)
+            let nowMs = WallClock.nowMs()
             guard let (view, thresholdMs) = state.withLock({ s in s.view.map { ($0, s.thresholdMs) } }) else {
                 // Bound before the first pipeline starts: not healthy until it has.
                 return Snapshot(problem: "starting: the pipeline is not running yet")

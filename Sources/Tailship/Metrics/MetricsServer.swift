@@ -71,6 +71,17 @@
             if !closed.exchange(true, ordering: .acquiringAndReleasing) { close(listener) }
         }
 
+        /// `bind(2)` to an IPv4 or IPv6 socket address structure.
+        private static func bind<Address>(_ fd: Int32, to address: inout Address, name: String) throws(SyscallError) {
+            _ = try syscallRetrying("bind", path: name) {
+                withUnsafePointer(to: &address) {
+                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                        Glibc.bind(fd, $0, socklen_t(MemoryLayout<Address>.size))
+                    }
+                }
+            }
+        }
+
         private static func listen(on address: ListenAddress) throws(SyscallError) -> Int32 {
             let family = address.isIPv6 ? AF_INET6 : AF_INET
             let type = Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue)
@@ -85,25 +96,13 @@
                     socketAddress.sin6_family = sa_family_t(AF_INET6)
                     socketAddress.sin6_port = address.port.bigEndian
                     _ = inet_pton(AF_INET6, address.host, &socketAddress.sin6_addr)
-                    _ = try syscallRetrying("bind", path: name) {
-                        withUnsafePointer(to: &socketAddress) {
-                            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in6>.size))
-                            }
-                        }
-                    }
+                    try bind(fd, to: &socketAddress, name: name)
                 } else {
                     var socketAddress = sockaddr_in()
                     socketAddress.sin_family = sa_family_t(AF_INET)
                     socketAddress.sin_port = address.port.bigEndian
                     _ = inet_pton(AF_INET, address.host, &socketAddress.sin_addr)
-                    _ = try syscallRetrying("bind", path: name) {
-                        withUnsafePointer(to: &socketAddress) {
-                            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-                            }
-                        }
-                    }
+                    try bind(fd, to: &socketAddress, name: name)
                 }
                 _ = try syscallRetrying("listen", path: name) { Glibc.listen(fd, 16) }
             } catch {

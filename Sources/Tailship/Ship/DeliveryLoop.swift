@@ -146,7 +146,7 @@ final class DeliveryLoop: @unchecked Sendable {
                     }
                 }
                 guard var slot = slots[completion.tag] else { continue }
-                let action = slot.delivery.complete(completion.result, wallMs: ShipperContext.nowMs())
+                let action = slot.delivery.complete(completion.result, wallMs: WallClock.nowMs())
                 slots[completion.tag] = slot
                 if !perform(action, id: completion.tag) { return abandon() }
             }
@@ -253,7 +253,7 @@ final class DeliveryLoop: @unchecked Sendable {
                 slots[id]?.retryAt = ContinuousClock.now
                 return true
             }
-            context.health.failed(reason: reason, credentialsRefused: unauthorized, nowMs: ShipperContext.nowMs())
+            context.health.failed(reason: reason, credentialsRefused: unauthorized, nowMs: WallClock.nowMs())
             if unauthorized {
                 paused = true
                 context.logger.error(

@@ -41,7 +41,7 @@ final class LocalSinkWorker: @unchecked Sendable {
                 // A partial write may leave a line fragment; the retry rewrites whole lines,
                 // and readers of this NDJSON must skip a malformed line (documented).
                 let delay = backoff.nextDelayMs()
-                context.health.failed(reason: "\(error)", credentialsRefused: false, nowMs: ShipperContext.nowMs())
+                context.health.failed(reason: "\(error)", credentialsRefused: false, nowMs: WallClock.nowMs())
                 context.logger.error(
                     .shipLocalWriteFailed, "retrying",
                     metadata: [

@@ -249,7 +249,7 @@ public final class Shipper: Sendable {
             var duplicates: [AckHandle] = []
             // `/track` silently drops events older than five days while answering success
             // (Mixpanel's Ingestion API docs): dead-lettered here instead, where the operator sees them.
-            let trackCutoffMs = destination.api == .track ? ShipperContext.nowMs() - Self.trackMaxAgeMs : nil
+            let trackCutoffMs = destination.api == .track ? WallClock.nowMs() - Self.trackMaxAgeMs : nil
             var tooOld: [(DeadLetter, ShipItem)] = []
             for group in taken ?? [] {
                 context.queuedEvents.subtract(group.events.count, ordering: .relaxed)
@@ -268,7 +268,7 @@ public final class Shipper: Sendable {
                             reason: .tooOldForTrack, field: "properties.time",
                             message: "older than the 5 days /track keeps (it would drop it silently); use api: import",
                             origin: event.origin, rawLine: nil, eventJSON: encoder.encode(event.event),
-                            timeMs: ShipperContext.nowMs())
+                            timeMs: WallClock.nowMs())
                         tooOld.append((letter, item))
                         continue
                     }

@@ -101,7 +101,4 @@ final class ShipperContext: Sendable {
         return true
     }
 
-    static func nowMs() -> Int64 {
-        Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))
-    }
 }

@@ -78,7 +78,7 @@
                     }
                 } catch {
                     isComplete = false
-                    if let repeats = failures.occurred(path, cause: "\(error)", now: now, wallMs: TailLoop.wallMs()) {
+                    if let repeats = failures.occurred(path, cause: "\(error)", now: now, wallMs: WallClock.nowMs()) {
                         var metadata: Logger.Metadata = ["dir.path": "\(path)", "error": "\(error)"]
                         if repeats > 0 { metadata["repeats.suppressed"] = "\(repeats)" }
                         logger.warning(.tailWatchFailed, metadata: metadata)

@@ -224,7 +224,8 @@
         /// Logs a file that cannot be read once per cause, then at most every 5 minutes (it is
         /// closed and tried again at every rescan).
         func readFailed(_ path: String, _ error: any Error) {
-            guard let repeats = readFailures.occurred(path, cause: "\(error)", now: clock.now, wallMs: Self.wallMs())
+            guard
+                let repeats = readFailures.occurred(path, cause: "\(error)", now: clock.now, wallMs: WallClock.nowMs())
             else { return }
             var metadata: Logger.Metadata = ["file.path": "\(path)", "error": "\(error)"]
             if repeats > 0 { metadata["repeats.suppressed"] = "\(repeats)" }
@@ -240,7 +241,7 @@
                     continue
                 }
                 logger.warning(.tailLinkRefused, "not read", metadata: ["file.path": "\(path)", "reason": "\(reason)"])
-                now[path] = (reason, Self.wallMs())
+                now[path] = (reason, WallClock.nowMs())
             }
             refusedLinks = now
         }
@@ -411,7 +412,9 @@
                 file.mayBeCopy = !initial
                 return file
             } catch {
-                if let repeats = openFailures.occurred(path, cause: "\(error)", now: clock.now, wallMs: Self.wallMs()) {
+                if let repeats = openFailures.occurred(
+                    path, cause: "\(error)", now: clock.now, wallMs: WallClock.nowMs())
+                {
                     var metadata: Logger.Metadata = ["file.path": "\(path)", "error": "\(error)"]
                     if repeats > 0 { metadata["repeats.suppressed"] = "\(repeats)" }
                     logger.warning(.tailOpenFailed, metadata: metadata)
@@ -534,7 +537,7 @@
                 !openFailures.isEmpty || !readFailures.isEmpty || !refusedLinks.isEmpty
                     || !publishedOpenFailures.isEmpty
             else { return }
-            let failures = (openFailures.problems.map { $0 } + readFailures.problems.map { $0 }).map {
+            let failures = (Array(openFailures.problems) + Array(readFailures.problems)).map {
                 UnopenableFile(path: $0.key, error: $0.value.cause, sinceMs: $0.value.sinceMs)
             }
             let links = refusedLinks.map {
@@ -544,12 +547,6 @@
             guard now != publishedOpenFailures else { return }
             publishedOpenFailures = now
             unopenable.withLock { $0 = now }
-        }
-
-        static func wallMs() -> Int64 {
-            var ts = timespec()
-            clock_gettime(CLOCK_REALTIME, &ts)
-            return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec / 1_000_000)
         }
 
         /// Device and inode, the key of a held file.

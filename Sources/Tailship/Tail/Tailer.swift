@@ -132,7 +132,7 @@
         /// When the tail thread last began a turn (ms since the epoch); nil before `start()`.
         public func lastTurnMs() -> Int64? {
             guard state.withLock({ $0.loop }) != nil else { return nil }
-            return Int64(Date().timeIntervalSince1970 * 1000) - Int64(heartbeat.ageSeconds * 1000)
+            return WallClock.nowMs() - Int64(heartbeat.ageSeconds * 1000)
         }
 
         /// The matched paths that cannot be opened, as of the tail thread's last scan.
