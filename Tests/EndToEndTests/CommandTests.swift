@@ -274,6 +274,7 @@ import Testing
             env: ["MIXPANEL_SECRET": "example-secret"])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout == "ok\n")
+        #expect(result.stderr.contains("tests: 2 passed, 0 failed"), "its rule tests run: \(result.stderr)")
         #expect(!result.stderr.contains("example-secret"))
     }
 
