@@ -97,6 +97,7 @@ struct ImportCommand: ParsableCommand {
         for file in planned {
             print(file.line)
             total.lines += file.summary.lines
+            if let lines = file.summary.linesInRecords { total.linesInRecords = (total.linesInRecords ?? 0) + lines }
             total.events += file.summary.events
             total.invalid += file.summary.invalid
             total.unmatched += file.summary.unmatched

@@ -21,7 +21,7 @@ struct StatusCommand: ParsableCommand {
             throw Exit.invalid
         }
         do {
-            var report = try StatusReport(stateDir: config.stateDir, sources: config.sources.map(TailSource.init))
+            var report = try StatusReport(stateDir: config.stateDir, sources: config.sources.map { TailSource($0) })
             // Dead letters are events lost to analytics for good: worth a line of their own.
             report.deadLetters = (
                 try DeadLetterWriter.count(stateDir: config.stateDir), DeadLetterWriter.path(stateDir: config.stateDir)

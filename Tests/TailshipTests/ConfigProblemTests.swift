@@ -172,6 +172,49 @@ import Testing
             problems("{ line: x }") == ["agent.yaml:14:9: a test needs the event fields it expects, or 'expect: none'"])
     }
 
+    /// `multiline:` takes one way of telling records apart, limits in range, and a pattern that
+    /// compiles; each problem at its own position.
+    @Test func multilineIsCheckedWhereItStands() {
+        func problems(_ multiline: String) -> [String] {
+            configProblems(minimalConfig + "    multiline: \(multiline)\n")
+        }
+        #expect(problems("{ preset: java }") == [])
+        #expect(problems("{ start: '^\\d{4}-', max_lines: 50, max_bytes: 64KiB, timeout: 2s }") == [])
+        #expect(
+            problems("{ timeout: 2s }") == [
+                "agent.yaml:13:16: 'multiline' needs one of 'preset', 'start' or 'continuation'"
+            ])
+        #expect(
+            problems("{ preset: java, start: x }") == [
+                "agent.yaml:13:16: 'multiline' takes one of 'preset', 'start' or 'continuation', got 'preset' and 'start'"
+            ])
+        #expect(
+            problems("{ preset: go }") == [
+                "agent.yaml:13:26: invalid value 'go' for 'preset'; expected one of: java, python"
+            ])
+        // The pattern compiles with the rules (`AgentPlan.load`, as `check` runs it).
+        let path = NSTemporaryDirectory() + "tailship-multiline-\(getpid()).yaml"
+        try? (minimalConfig + "    multiline: { start: '(x' }\n").write(toFile: path, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        do {
+            _ = try AgentPlan.load(path: path, environment: [:], checkSecrets: false)
+            Issue.record("a pattern that does not compile was accepted")
+        } catch {
+            // (The minimal rule's fields are not in its pattern: those problems are reported too.)
+            #expect(
+                error.problems.map(\.description).last
+                    == "\(path):13:25: multiline pattern: invalid pattern: missing closing parenthesis at offset 2")
+        }
+        #expect(
+            problems("{ start: x, max_lines: 0 }") == [
+                "agent.yaml:13:39: 'max_lines' must be between 1 and 100000, got '0'"
+            ])
+        #expect(
+            problems("{ start: x, timeout: 2h }") == [
+                "agent.yaml:13:37: 'timeout' must be between 10ms and 1h, got '2h'"
+            ])
+    }
+
     /// `"4"` where a number goes: the quotes are the problem, and the message says so.
     @Test func aQuotedNumberIsNamedAsQuoted() {
         let config = variant("destination:", "destination:\n  max_in_flight: \"4\"\n  gzip: 'true'")

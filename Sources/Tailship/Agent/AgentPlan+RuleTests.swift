@@ -14,9 +14,21 @@ extension AgentPlan {
         var report = RuleTestReport()
         for (index, source) in config.sources.enumerated() {
             let engine = engines[index]
+            let framing = source.recordFraming
             for test in source.tests {
-                let outcome = engine.process(line: test.line.value, basis: 0, offset: 0, nowMs: nowMs)
-                let problems = Self.differences(test, outcome, engine: engine, nowMs: nowMs)
+                var problems: [String]
+                if let framing, case let records = Self.records(of: test.line.value, framing: framing),
+                    records.count != 1
+                {
+                    // A multiline test is one record as the source frames it: a trace that splits
+                    // is the bug the test is there to catch.
+                    problems = ["the text frames as \(records.count) records under 'multiline', not 1"]
+                } else {
+                    var text = test.line.value
+                    if framing != nil, text.hasSuffix("\n") { text.removeLast() }  // a YAML `|` block's end
+                    let outcome = engine.process(line: text, basis: 0, offset: 0, nowMs: nowMs)
+                    problems = Self.differences(test, outcome, engine: engine, nowMs: nowMs)
+                }
                 if problems.isEmpty {
                     report.passed += 1
                 } else {
@@ -28,6 +40,19 @@ extension AgentPlan {
             }
         }
         return report
+    }
+
+    /// The records `text` frames into, as `run` would read it from a file.
+    static func records(of text: String, framing: RecordFraming) -> [String] {
+        var splitter = LineSplitter(maxLineBytes: max(text.utf8.count, 1), framing: framing)
+        var records: [String] = []
+        let collect: (LineBatch) -> Void = { batch in
+            for record in batch { records.append(String(decoding: record.bytes, as: UTF8.self)) }
+        }
+        var bytes = Array(text.utf8)
+        bytes.withUnsafeMutableBytes { splitter.feed(UnsafeRawBufferPointer($0), collect) }
+        splitter.flush(collect)
+        return records
     }
 
     /// How `outcome` differs from what `test` expects; empty when it passes.

@@ -63,7 +63,7 @@ extension AgentPlan {
     /// an error (files that appear later are read), but a typo in a glob would otherwise go
     /// unnoticed for ever.
     public func unmatchedSourceWarnings() -> [String] {
-        let matched = Set(Discovery(sources: config.sources.map(TailSource.init)).scan().files.values)
+        let matched = Set(Discovery(sources: config.sources.map { TailSource($0) }).scan().files.values)
         return config.sources.indices.filter { !matched.contains($0) }.map { index in
             let source = config.sources[index]
             return "\(config.file):\(source.mark.line):\(source.mark.column): warning: no file matches the paths of "

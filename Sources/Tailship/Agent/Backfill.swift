@@ -203,8 +203,9 @@ public final class Backfill: Sendable {
         }
         stages.rules.fileOpened(opening)
         defer { stages.rules.fileClosed(file: id, reason: .stopped) }
+        let source = plan.config.sources[sourceIndex]
         var splitter = LineSplitter(
-            startOffset: opening.offset, maxLineBytes: plan.config.sources[sourceIndex].maxLineBytes)
+            startOffset: opening.offset, maxLineBytes: source.maxLineBytes, framing: source.recordFraming)
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 256 * 1024, alignment: 16)
         defer { buffer.deallocate() }
         // Backpressure: no further chunk is read until the shipping queue has taken this one's

@@ -14,7 +14,10 @@ public struct DryRun {
 
     /// Counts, for the summary line.
     public struct Summary: Sendable, Equatable {
+        /// Lines read; for a multiline source, records.
         public var lines = 0
+        /// For a multiline source: the lines its records were made of.
+        public var linesInRecords: Int?
         public var events = 0
         public var invalid = 0
         public var unmatched = 0
@@ -63,7 +66,8 @@ public struct DryRun {
     @discardableResult
     public func run(_ input: Input, from offset: UInt64 = 0, summary: inout Summary) throws -> UInt64 {
         let now = WallClock.nowMs()
-        var splitter = LineSplitter(startOffset: offset, maxLineBytes: source.maxLineBytes)
+        var splitter = LineSplitter(
+            startOffset: offset, maxLineBytes: source.maxLineBytes, framing: source.recordFraming)
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 256 * 1024, alignment: 16)
         defer { buffer.deallocate() }
         var number = 0
@@ -94,12 +98,14 @@ public struct DryRun {
         }
         // A file read once is complete: its last line counts even without a newline.
         splitter.flush(body)
+        if source.multiline != nil { summary.linesInRecords = (summary.linesInRecords ?? 0) + splitter.linesFramed }
         return splitter.nextOffset
     }
 
     /// `10 lines, 9 events, 1 invalid (would be dead-lettered), 0 unmatched, 0 dropped`
     public static func counts(_ summary: Summary) -> String {
-        "\(summary.lines) lines, \(summary.events) events, \(summary.invalid) invalid (would be dead-lettered), "
+        let read = summary.linesInRecords.map { "\($0) lines in \(summary.lines) records" } ?? "\(summary.lines) lines"
+        return "\(read), \(summary.events) events, \(summary.invalid) invalid (would be dead-lettered), "
             + "\(summary.unmatched) unmatched, \(summary.dropped) dropped"
     }
 
@@ -108,9 +114,12 @@ public struct DryRun {
         summary: inout Summary
     ) {
         summary.lines += 1
+        // `FILE:LINE: `, or for a multiline source `FILE: record N (byte OFFSET): `.
+        let place =
+            source.multiline == nil ? "\(name):\(number): " : "\(name): record \(number) (byte \(line.offset)): "
         let outcome = engine.process(line: line.bytes, basis: line.basis, offset: line.offset, nowMs: now)
         if explain {
-            var text = "\(name):\(number): "
+            var text = place
             switch outcome {
             case .event(_, let rule): text += "rule \(rule) produced an event"
             case .dropped(let rule): text += "rule \(rule) matched and drops the line"
@@ -119,7 +128,9 @@ public struct DryRun {
                 text += "no rule matched, and the pattern of '\(rule)' ran out of its match budget"
             case .invalid(let rule, _): text += "rule \(rule) matched but its event is invalid"
             }
-            if line.truncated { text += " (line cut at max_line_bytes)" }
+            if line.truncated {
+                text += source.multiline == nil ? " (line cut at max_line_bytes)" : " (record cut at its limits)"
+            }
             err(text)
             for trace in engine.explain(line: line.bytes, basis: line.basis, offset: line.offset, nowMs: now) {
                 err("  \(trace)")
@@ -142,7 +153,7 @@ public struct DryRun {
             summary.invalid += 1
             summary.invalidByReason["match_limit", default: 0] += 1
             err(
-                "\(name):\(number): the pattern of '\(rule)' ran out of its match budget on this line "
+                place + "the pattern of '\(rule)' ran out of its match budget on this line "
                     + "(would be dead-lettered: match_limit)")
         case .dropped:
             summary.dropped += 1
@@ -151,7 +162,7 @@ public struct DryRun {
             summary.invalid += 1
             summary.invalidByReason["too_old_for_track", default: 0] += 1
             err(
-                "\(name):\(number): event from rule \(rule) is older than the 5 days /track keeps "
+                place + "event from rule \(rule) is older than the 5 days /track keeps "
                     + "(would be dead-lettered: too_old_for_track); use api: import")
         case .event(let event, let rule):
             summary.events += 1
@@ -161,7 +172,7 @@ public struct DryRun {
             summary.invalid += 1
             summary.invalidByReason[problems.first?.field ?? "invalid", default: 0] += 1
             err(
-                "\(name):\(number): invalid event from rule \(rule) (would be dead-lettered): "
+                place + "invalid event from rule \(rule) (would be dead-lettered): "
                     + problems.map(\.description).joined(separator: "; "))
         }
     }

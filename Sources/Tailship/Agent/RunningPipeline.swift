@@ -22,7 +22,7 @@ struct RunningPipeline {
         var options = Tailer.Options()
         options.appearedSinceNs = appearedSinceNs
         let tailer = Tailer(
-            sources: plan.config.sources.map(TailSource.init), sink: stages.rules,
+            sources: plan.config.sources.map(TailSource.init(reading:)), sink: stages.rules,
             resume: { path, status, matches in
                 checkpointer.resumeDecision(path: path, status: status, matches: matches)
             }, options: options, logger: logger)

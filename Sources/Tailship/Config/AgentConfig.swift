@@ -256,6 +256,8 @@ public struct SourceConfig: Sendable {
     /// `link_targets`: directories outside the source's own that links matched by its
     /// wildcards may lead into (container layouts: `/var/log/containers` → `/var/log/pods`).
     public var linkTargets: [String] = []
+    /// `multiline`: how lines join into records before the rules (nil: each line is a record).
+    public var multiline: MultilineConfig?
     public var format: LogFormat
     /// False when `format:` was not a known format (already reported): which fields a line
     /// has is then unknown, so rules are not checked against it (no cascade of false errors).

@@ -4,7 +4,7 @@ import Foundation
 extension ConfigDecoder {
     static let sourceKeys = [
         "name", "paths", "exclude", "start_at", "timezone", "max_line_bytes", "max_open_files", "poll_interval",
-        "format", "rules", "link_targets", "invalid_utf8", "tests",
+        "format", "rules", "link_targets", "invalid_utf8", "tests", "multiline",
     ]
 
     /// Decodes the source list; names must be unique and at least one source is required.
@@ -48,6 +48,7 @@ extension ConfigDecoder {
         let exclude = fields["exclude"].flatMap { stringList($0, key: "exclude") } ?? []
         let linkTargets = fields["link_targets"].flatMap { absolutePaths($0, key: "link_targets") } ?? []
         let tests = fields["tests"].map { decodeTests($0) } ?? []
+        let multiline = fields["multiline"].flatMap { decodeMultiline($0) }
         let invalidUTF8 = fields["invalid_utf8"].flatMap { enumeration($0, key: "invalid_utf8", as: InvalidUTF8.self) }
         let startAt = fields["start_at"].flatMap { enumeration($0, key: "start_at", as: StartAt.self) }
         let timezone = fields["timezone"].flatMap { timeZone($0) } ?? Located(ConfigDefaults.timezone, at: fields.mark)
@@ -81,6 +82,7 @@ extension ConfigDecoder {
         source.linkTargets = linkTargets.map(\.value)
         source.invalidUTF8 = invalidUTF8 ?? .replace
         source.tests = tests
+        source.multiline = multiline
         return (source, name)
     }
 

@@ -23,6 +23,13 @@ public enum ConfigDefaults {
     public static let maxLineBytes = 1024 * 1024
     /// Upper bound for `max_line_bytes`: a line is held whole in memory.
     public static let maxLineBytesLimit = 64 * 1024 * 1024
+    /// `multiline.max_lines`: as many lines as a deep stack trace has, with room to spare.
+    public static let multilineMaxLines = 500
+    public static let multilineMaxLinesRange = 1...100_000
+    /// `multiline.timeout`: a record is complete when no line joined it for this long. Long enough
+    /// for a writer that flushes a trace in pieces, short enough not to hold an event back.
+    public static let multilineTimeoutMs = 1000
+    public static let multilineTimeoutRangeMs = 10...3_600_000
     /// `max_open_files` of a source: idle files beyond it are closed and reopened on change.
     public static let maxOpenFiles = 256
     /// Bounds for `max_open_files`.

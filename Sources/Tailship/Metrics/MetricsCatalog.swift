@@ -27,7 +27,8 @@ enum MetricsCatalog {
         ]
         return [
             MetricFamily(
-                "tailship_lines_read_total", .counter, "Complete lines read from files, by source.",
+                "tailship_lines_read_total", .counter,
+                "Complete lines (records, for a multiline source) read from files, by source.",
                 sources.map { Sample([("source", $0)], Double(labelled.linesRead[$0] ?? 0)) }),
             MetricFamily(
                 "tailship_bytes_read_total", .counter, "Bytes of complete lines read from files, by source.",
@@ -42,7 +43,8 @@ enum MetricsCatalog {
             MetricFamily(
                 "tailship_lines_dropped_total", .counter, "Lines matched by a drop rule.", total(.linesDropped)),
             MetricFamily(
-                "tailship_lines_truncated_total", .counter, "Lines longer than max_line_bytes, cut.",
+                "tailship_lines_truncated_total", .counter,
+                "Lines longer than max_line_bytes, or records past a multiline limit, cut.",
                 total(.linesTruncated)),
             MetricFamily(
                 "tailship_lines_match_limit_total", .counter,

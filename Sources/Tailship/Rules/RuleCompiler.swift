@@ -26,6 +26,11 @@ public enum RuleCompiler {
             }
         }
 
+        if let multiline = source.multiline {
+            let what = multiline.preset.map { "built-in \($0.rawValue) multiline pattern" } ?? "multiline pattern"
+            _ = pattern(multiline.pattern, what: what)
+        }
+
         let zone = ZoneOffsetCache(identifier: source.timezone.value)
         if zone == nil { problem(source.timezone.mark, "unknown time zone '\(source.timezone.value)'") }
 

@@ -18,6 +18,8 @@
         /// Directories outside its own that links matched by its wildcards may lead into
         /// (`link_targets`; see `LinkPolicy`).
         public var linkTargets: [String]
+        /// How lines join into records (`multiline`); nil: each line is one.
+        public var framing: RecordFraming?
 
         public init(
             name: String, paths: [String], exclude: [String] = [], startAt: StartAt = .end,

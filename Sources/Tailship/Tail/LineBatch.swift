@@ -22,7 +22,8 @@ public struct Line {
     }
 }
 
-/// The lines produced by one chunk of a file, handed to a sink in one call. Valid only during
+/// The lines produced by one chunk of a file (or, for a multiline source, the records they
+/// completed: see `RecordAssembler`), handed to a sink in one call. Valid only during
 /// that call (its lines point into the reader's buffers); no allocation per line.
 public struct LineBatch: RandomAccessCollection {
     /// Where a line's bytes are: in the splitter's carry (a line started in an earlier chunk)
@@ -33,6 +34,9 @@ public struct LineBatch: RandomAccessCollection {
         var count: Int
         var offset: UInt64
         var truncated: Bool
+        /// The offset just past the line's `\n` (for a record: past its first line's), the end of
+        /// the bytes its `basis` covers.
+        var end: UInt64
     }
 
     let carry: UnsafeRawBufferPointer
@@ -53,8 +57,7 @@ public struct LineBatch: RandomAccessCollection {
         let entry = entries[index]
         let base = entry.inCarry ? carry : chunk
         let bytes = UnsafeRawBufferPointer(rebasing: base[entry.start..<entry.start + entry.count])
-        let end = index + 1 < entries.count ? entries[index + 1].offset : endOffset
-        return Line(offset: entry.offset, bytes: bytes, truncated: entry.truncated, basis: basis(end: end))
+        return Line(offset: entry.offset, bytes: bytes, truncated: entry.truncated, basis: basis(end: entry.end))
     }
 
     /// FNV-1a-64 of the file's bytes [0, min(`end`, 1 KiB)) (see `Line.basis`).

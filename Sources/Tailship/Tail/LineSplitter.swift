@@ -20,13 +20,22 @@
 /// (or `prime`d from the file when reading starts further on), so that every line's *content
 /// basis* (`Line.basis`, the input of its default `$insert_id`) is a function of the bytes
 /// alone, whichever reader (`run`, `test`, `import`) framed them.
+///
+/// Records: with a `RecordFraming` (a multiline source) the lines go through a
+/// `RecordAssembler` and the batches hold records instead; `lineStartOffset` is then the pending
+/// record's start, and `completeRecordIfDue` ends a record its writer left unfinished.
 public struct LineSplitter {
     public let maxLineBytes: Int
     /// File offset of the next byte to be fed.
     public private(set) var nextOffset: UInt64
-    /// File offset of the first byte of the pending (unterminated) line; equals `nextOffset`
-    /// when nothing is pending. This is what a checkpoint may safely record.
-    public private(set) var lineStartOffset: UInt64
+    /// File offset of the first byte of the pending (unterminated) line, or of the pending
+    /// record's first line; equals `nextOffset` when nothing is pending. This is what a
+    /// checkpoint may safely record.
+    public var lineStartOffset: UInt64 { records?.pendingOffset ?? lineStart }
+    /// File offset of the first byte of the pending (unterminated) line.
+    private var lineStart: UInt64
+    /// How many lines were framed so far (with records, the lines they were made of).
+    public private(set) var linesFramed = 0
     /// How many lines were longer than `maxLineBytes` so far.
     public private(set) var truncatedLines: Int = 0
 
@@ -35,6 +44,8 @@ public struct LineSplitter {
     private var carry: [UInt8] = []
     /// The pending line is known to be over the limit: further bytes up to `\n` are dropped.
     private var skipping = false
+    /// Joins lines into records, for a multiline source.
+    private var records: RecordAssembler?
     /// Reused between calls so a batch costs no allocation once warmed up.
     private var entries: [LineBatch.Entry] = []
     /// The file's bytes [0, head.count), at most `headCapacity`.
@@ -44,23 +55,46 @@ public struct LineSplitter {
     public static let headCapacity = FileIdentity.maxFingerprintBytes
 
     /// A splitter whose first fed byte sits at `startOffset` in the file.
-    public init(startOffset: UInt64 = 0, maxLineBytes: Int) {
+    /// With `framing`, batches hold records instead of lines.
+    public init(startOffset: UInt64 = 0, maxLineBytes: Int, framing: RecordFraming? = nil) {
         precondition(maxLineBytes > 0, "maxLineBytes must be positive")
         self.maxLineBytes = maxLineBytes
         self.nextOffset = startOffset
-        self.lineStartOffset = startOffset
+        self.lineStart = startOffset
+        self.records = framing.map(RecordAssembler.init)
     }
 
-    /// Bytes held for the pending line.
-    public var pendingByteCount: Int { carry.count }
+    /// Bytes held for the pending line (and record).
+    public var pendingByteCount: Int { carry.count + (records?.pendingByteCount ?? 0) }
+
+    /// How many records were cut at their `max_lines` or `max_bytes` so far.
+    public var truncatedRecords: Int { records?.truncatedRecords ?? 0 }
+
+    /// When the pending record is complete for want of a new line; nil without one.
+    public var recordDeadline: ContinuousClock.Instant? { records?.deadline }
+
+    /// Ends the pending record if its timeout passed by `now`, calling `body` with it: the batch
+    /// ends just past the last complete line. Returns whether it did.
+    @discardableResult
+    public mutating func completeRecordIfDue(now: ContinuousClock.Instant, _ body: (LineBatch) throws -> Void)
+        rethrows -> Bool
+    {
+        guard var assembler = records, assembler.deadline.map({ $0 <= now }) == true else { return false }
+        records = nil
+        defer { records = assembler }
+        _ = assembler.completeIfDue(now: now)
+        try emit(&assembler, endOffset: lineStart, body)
+        return true
+    }
 
     /// Forgets any pending line and continues at `offset` (after a truncation, or a seek). The
     /// head is kept up to `offset` (it describes the same file) unless `head` replaces it.
     public mutating func reset(to offset: UInt64, head: [UInt8]? = nil) {
         carry = []
         skipping = false
+        records?.reset()
         nextOffset = offset
-        lineStartOffset = offset
+        lineStart = offset
         if let head { prime(head: head) }
         if UInt64(self.head.count) > offset { self.head.removeLast(self.head.count - Int(offset)) }
         if self.head.count < Self.headCapacity { fullHeadHash = nil }
@@ -113,9 +147,11 @@ public struct LineSplitter {
             let needed = content - carry.count
             if needed > 0 { carry.append(contentsOf: UnsafeRawBufferPointer(rebasing: chunk[0..<needed])) }
             if truncated { truncatedLines += 1 }
-            entries.append(
-                .init(inCarry: true, start: 0, count: content, offset: lineStartOffset, truncated: truncated))
             position = newline + 1
+            entries.append(
+                .init(
+                    inCarry: true, start: 0, count: content, offset: lineStart, truncated: truncated,
+                    end: chunkOffset + UInt64(position)))
         }
 
         while let newline = Self.find(chunk, from: position) {
@@ -126,14 +162,16 @@ public struct LineSplitter {
                 content = maxLineBytes
                 truncatedLines += 1
             }
-            let offset = chunkOffset + UInt64(position)
-            entries.append(.init(inCarry: false, start: position, count: content, offset: offset, truncated: truncated))
+            entries.append(
+                .init(
+                    inCarry: false, start: position, count: content, offset: chunkOffset + UInt64(position),
+                    truncated: truncated, end: chunkOffset + UInt64(newline + 1)))
             position = newline + 1
         }
 
         if !entries.isEmpty {
             let end = chunkOffset + UInt64(position)
-            try withBatch(chunk: chunk, endOffset: end, body)
+            try deliver(chunk: chunk, endOffset: end, body)
         }
         if pending {
             // The carried line was emitted; drop it, and its memory if a long line grew it.
@@ -141,15 +179,27 @@ public struct LineSplitter {
             skipping = false
         }
         // Whatever follows the last `\n` (possibly nothing) is the pending line.
-        lineStartOffset = chunkOffset + UInt64(position)
+        lineStart = chunkOffset + UInt64(position)
         if position < chunk.count {
             appendToCarry(UnsafeRawBufferPointer(rebasing: chunk[position...]), count: chunk.count - position)
         }
     }
 
-    /// At the end of a one-shot read: emits the pending unterminated line, if any, as a last
-    /// line (without a trailing `\r`), and leaves the splitter empty.
+    /// At the end of a one-shot read (or of a file that cannot grow any more): emits the pending
+    /// unterminated line, if any, as a last line (without a trailing `\r`), and the pending
+    /// record, and leaves the splitter empty.
     public mutating func flush(_ body: (LineBatch) throws -> Void) rethrows {
+        try flushLine(body)
+        if var assembler = records {
+            records = nil
+            defer { records = assembler }
+            assembler.complete()
+            try emit(&assembler, endOffset: nextOffset, body)
+        }
+        reset(to: nextOffset)
+    }
+
+    private mutating func flushLine(_ body: (LineBatch) throws -> Void) rethrows {
         guard !carry.isEmpty || skipping else { return }
         var content = carry.count
         if !skipping, content > 0, carry[content - 1] == UInt8(ascii: "\r") { content -= 1 }
@@ -159,10 +209,36 @@ public struct LineSplitter {
             truncatedLines += 1
         }
         entries.removeAll(keepingCapacity: true)
-        entries.append(.init(inCarry: true, start: 0, count: content, offset: lineStartOffset, truncated: truncated))
-        let end = nextOffset
-        try withBatch(chunk: UnsafeRawBufferPointer(start: nil, count: 0), endOffset: end, body)
-        reset(to: end)
+        entries.append(
+            .init(inCarry: true, start: 0, count: content, offset: lineStart, truncated: truncated, end: nextOffset))
+        try deliver(chunk: UnsafeRawBufferPointer(start: nil, count: 0), endOffset: nextOffset, body)
+        carry = []
+        skipping = false
+        lineStart = nextOffset
+    }
+
+    /// Hands the batch of `entries` to `body`, or, for a multiline source, to the assembler, and
+    /// `body` the records they complete.
+    private mutating func deliver(
+        chunk: UnsafeRawBufferPointer, endOffset: UInt64, _ body: (LineBatch) throws -> Void
+    ) rethrows {
+        linesFramed += entries.count
+        guard var assembler = records else { return try withBatch(chunk: chunk, endOffset: endOffset, body) }
+        // Moved out while the batch borrows `self`'s buffers (no copy: the value is unique).
+        records = nil
+        defer { records = assembler }
+        let now = ContinuousClock.now
+        withBatch(chunk: chunk, endOffset: endOffset) { assembler.take($0, now: now) }
+        try emit(&assembler, endOffset: endOffset, body)
+    }
+
+    private func emit(
+        _ assembler: inout RecordAssembler, endOffset: UInt64, _ body: (LineBatch) throws -> Void
+    ) rethrows {
+        let fullHeadHash = self.fullHeadHash
+        try head.withUnsafeBytes { head in
+            try assembler.emit(endOffset: endOffset, head: head, fullHeadHash: fullHeadHash, body)
+        }
     }
 
     /// Calls `body` with the batch of `entries` (then emptied).

@@ -53,6 +53,8 @@
         private var lastPolls: [Int: ContinuousClock.Instant] = [:]
         /// The wait per turn: the tailer's own, or a polled source's interval when shorter.
         private let waitMs: Int32
+        /// Some source joins lines into records (whose timeouts the loop watches).
+        let hasMultiline: Bool
         private var lastScan = ContinuousClock.now
         /// A directory was just watched: scan once more, for entries created before its watch.
         private var scanAgain = false
@@ -104,6 +106,7 @@
                 waitMs = min(waitMs, Int32(clamping: max(ms, 1)))
             }
             self.waitMs = waitMs
+            hasMultiline = sources.contains { $0.framing != nil }
             self.sink = sink
             self.resume = resume
             self.options = options
@@ -139,7 +142,7 @@
                 var touched = Set<ObjectIdentifier>()
                 var needScan = false
                 do {
-                    if try inotify.wait(timeoutMs: busy ? 0 : waitMs, wakeup: wakeup) {
+                    if try inotify.wait(timeoutMs: busy ? 0 : waitForRecords(waitMs), wakeup: wakeup) {
                         for event in try inotify.readEvents() {
                             handle(event, touched: &touched, needScan: &needScan)
                         }
@@ -169,6 +172,7 @@
                         changed = true
                     }
                 }
+                if completeDueRecords() { changed = true }
                 movesFrom.removeAll(keepingCapacity: true)
                 if boundDirty { enforceOpenBound() }
                 if changed { publish() }
@@ -407,7 +411,7 @@
                 }
                 let file = TailedFile(
                     id: nextID, source: source, path: path, file: handle, status: status, start: start,
-                    maxLineBytes: discovery.sources[source].maxLineBytes)
+                    maxLineBytes: discovery.sources[source].maxLineBytes, framing: discovery.sources[source].framing)
                 nextID += 1
                 file.mayBeCopy = !initial
                 return file

@@ -1,0 +1,33 @@
+#if canImport(Glibc)
+    /// Multiline records whose writer stopped mid-record: complete once their timeout passes
+    /// (see `RecordAssembler`). A stop does not complete them: their lines are read again, whole,
+    /// from the record's first line by the next run.
+    extension TailLoop {
+        /// The earliest moment a pending record is due, over every open file; nil without one.
+        private var nextRecordDeadline: ContinuousClock.Instant? {
+            guard hasMultiline else { return nil }
+            return files.lazy.compactMap { $0.splitter.recordDeadline }.min()
+        }
+
+        /// `waitMs`, shortened so the wait ends when the next pending record is due.
+        func waitForRecords(_ waitMs: Int32) -> Int32 {
+            guard let deadline = nextRecordDeadline else { return waitMs }
+            let left = clock.now.duration(to: deadline).components
+            let ms = left.seconds * 1000 + left.attoseconds / 1_000_000_000_000_000 + 1
+            return Int32(clamping: max(0, min(Int64(waitMs), ms)))
+        }
+
+        /// Hands on every record whose timeout passed, when the sink has room; returns whether any
+        /// went. A file whose position is not durable yet has read nothing, so holds none.
+        func completeDueRecords() -> Bool {
+            guard hasMultiline, sink.hasRoom else { return false }
+            let now = clock.now
+            var any = false
+            for file in files where file.key != nil && !file.awaitingDurability {
+                let id = file.id
+                if file.splitter.completeRecordIfDue(now: now, { sink.lines(file: id, $0) }) { any = true }
+            }
+            return any
+        }
+    }
+#endif

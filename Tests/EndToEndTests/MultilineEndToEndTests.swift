@@ -1,0 +1,178 @@
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Multiline records (docs/rules.md, "Multiline records") with the default `start_at: end`: a
+/// Java stack trace with its log line is one record and one event, sent once and whole, when the
+/// agent is stopped, reloaded or killed in the middle of it, and when its file is rotated in the
+/// middle of it (the writer finishing the trace through its old descriptor).
+@Suite(.serialized) struct MultilineEndToEndTests {
+    static func config(dir: String, port: Int, paths: String, timeout: String) -> String {
+        """
+        state_dir: \(dir)/state
+        destination:
+          url: http://127.0.0.1:\(port)
+          project_id: "42"
+          auth: { username: e2e.sa, secret_env: E2E_SECRET }
+          batch: { max_events: 40, flush_interval: 100ms }
+          retry: { initial_backoff: 100ms, max_backoff: 1s }
+        sources:
+          - name: app
+            paths: ["\(dir)/logs/\(paths)"]
+            multiline: { preset: java, timeout: \(timeout) }
+            rules:
+              - name: error
+                match: '(?s)^(?<ts>\\d+) ERROR seq=(?<seq>\\d+) user=(?<user>\\w+)\\n(?<exception>[\\w.$]+):.*\\n\\tat (?<last>[^\\n]*)\\z'
+                event: Exception Raised
+                distinct_id: "{{user}}"
+                time: { field: ts, format: unix_ms }
+                properties:
+                  seq: { value: "{{seq}}", type: int }
+                  exception: "{{exception}}"
+                  last_frame: "{{last}}"
+        """
+    }
+
+    /// Record `seq`: its log line, the exception line, five frames, `Caused by:`, `... 3 more`
+    /// and a last frame naming `seq` (present only when the record arrived whole). Split in two
+    /// at `split` lines.
+    static func record(_ seq: Int) -> [String] {
+        let time = FaultEndToEndTests.pastMs + Int64(seq)
+        return ["\(time) ERROR seq=\(seq) user=u\(seq % 3)", "java.lang.IllegalStateException: boom \(seq)"]
+            + (1...5).map { "\tat com.example.Frame\($0).run(Frame.java:\($0))" }
+            + ["Caused by: java.io.IOException: disk", "\t... 3 more", "\tat com.example.Last.end(Last.java:\(seq))"]
+    }
+
+    static func text(_ lines: some Sequence<String>) -> String { lines.map { $0 + "\n" }.joined() }
+
+    /// A log line that ends the record before it (it matches no rule).
+    static let done = "\(FaultEndToEndTests.pastMs) INFO done\n"
+
+    /// Every expected record arrived once, as one event, whole (its own last frame).
+    static func assertWhole(_ rig: PositionsRig, seqs: Range<Int>) throws {
+        for event in try rig.server.storedEvents(dedup: true) {
+            let seq = try #require(event.properties["seq"] as? Int)
+            #expect(event.properties["exception"] as? String == "java.lang.IllegalStateException")
+            #expect(
+                event.properties["last_frame"] as? String == "com.example.Last.end(Last.java:\(seq))",
+                "record \(seq) arrived cut: \(event.properties)")
+        }
+        try FaultEndToEndTests.assertExactlyOnce(rig.server, expected: seqs)
+    }
+
+    static func rig(_ name: String, paths: String = "*.log", timeout: String = "30s") throws -> PositionsRig {
+        let rig = try PositionsRig(name, startAt: .defaultEnd)
+        try config(dir: rig.dir, port: rig.server.port, paths: paths, timeout: timeout)
+            .write(toFile: rig.configPath, atomically: true, encoding: .utf8)
+        return rig
+    }
+
+    /// Record 1 is half written when the agent is stopped, reloaded or killed (record 0, which
+    /// its first line completed, already delivered); its other half is written meanwhile. After
+    /// the restart it arrives once and whole, under the key an uninterrupted run gives it.
+    @Test(arguments: PositionsEndToEndTests.Interruption.allCases)
+    func aRecordSplitByAnInterruptionIsSentOnceWhole(interruption: PositionsEndToEndTests.Interruption) throws {
+        let rig = try Self.rig("ml-\(interruption)")
+        let app = rig.path("app.log")
+        try append("\(FaultEndToEndTests.pastMs) INFO before the agent\n", to: app)
+        try rig.start()
+        usleep(300_000)
+        let one = Self.record(1)
+        try append(Self.text(Self.record(0) + one.prefix(4)), to: app)
+        #expect(try rig.waitForUnique(1), "record 0 never arrived; log:\n\(rig.logTail)")
+        // Record 1 has been read as far as written: its first four lines wait for the rest.
+        usleep(300_000)
+        switch interruption {
+        case .sigterm:
+            rig.stop()
+            try append(Self.text(one.dropFirst(4) + Self.record(2)) + Self.done, to: app)
+            try rig.start()
+        case .kill9:
+            rig.kill9()
+            try append(Self.text(one.dropFirst(4) + Self.record(2)) + Self.done, to: app)
+            try rig.start()
+        case .sighup:
+            try rig.reload()
+            try append(Self.text(one.dropFirst(4) + Self.record(2)) + Self.done, to: app)
+        }
+        #expect(try rig.waitForUnique(3), "\(interruption): records lost; log:\n\(rig.logTail)")
+        usleep(600_000)
+        rig.stop()
+        try Self.assertWhole(rig, seqs: 0..<3)
+    }
+
+    /// `app.log` is renamed to `app.log.1` in the middle of record 0, a new `app.log` is created,
+    /// and the writer finishes the trace through the old descriptor; live, or with the agent
+    /// killed right after the rename (the trace finished while it is down). Record 0 arrives whole (live: when the drained file closes;
+    /// after the restart: when its timeout passes, nothing more being written there).
+    @Test(arguments: [false, true])
+    func aRecordSplitByARotationIsSentOnceWhole(killed: Bool) throws {
+        let rig = try Self.rig("ml-rotate-\(killed)", paths: "app.log*", timeout: "3s")
+        let app = rig.path("app.log")
+        try append("\(FaultEndToEndTests.pastMs) INFO before the agent\n", to: app)
+        try rig.start()
+        usleep(300_000)
+        let writer = try #require(FileHandle(forWritingAtPath: app))
+        writer.seekToEndOfFile()
+        let zero = Self.record(0)
+        writer.write(Data(Self.text(zero.prefix(3)).utf8))
+        usleep(500_000)
+        #expect(rename(app, app + ".1") == 0)
+        // The application opens its new file at once; the agent records it (empty, so read from
+        // its first byte) before it is killed: with `start_at: end`, a file first seen at a later
+        // start would begin at its end.
+        #expect(FileManager.default.createFile(atPath: app, contents: nil))
+        if killed {
+            usleep(500_000)
+            rig.kill9()
+        }
+        writer.write(Data(Self.text(zero.dropFirst(3)).utf8))
+        try writer.close()
+        try append(Self.text(Self.record(1)) + Self.done, to: app)
+        if killed { try rig.start() }
+        #expect(try rig.waitForUnique(2), "records lost; log:\n\(rig.logTail)")
+        usleep(600_000)
+        rig.stop()
+        try Self.assertWhole(rig, seqs: 0..<2)
+    }
+
+    /// `test` and `import` frame records as `run` does: the same events, each whole, and `test`'s
+    /// summary counts the lines and the records they made. The file ends mid-record, without a
+    /// newline: a file read once is complete, so its last record is too.
+    @Test func testAndImportReadRecordsAsRunDoes() throws {
+        let rig = try Self.rig("ml-import")
+        let file = rig.path("app.log.1")
+        let log = Self.text(["\(FaultEndToEndTests.pastMs) INFO started"] + (0..<4).flatMap(Self.record))
+        try append(String(log.dropLast()), to: file)
+        let tested = try TailshipProcess.run(["test", "-c", rig.configPath, file])
+        #expect(tested.status == 0, "\(tested.stderr)")
+        let events = tested.stdout.split(separator: "\n")
+        #expect(events.count == 4)
+        #expect(events.allSatisfy { $0.contains(#""last_frame":"com.example.Last.end(Last.java:"#) })
+        #expect(tested.stderr.contains("summary: 41 lines in 5 records, 4 events, 0 invalid"), "\(tested.stderr)")
+
+        let imported = try TailshipProcess.run(
+            ["import", "-c", rig.configPath, "--source", "app", file], env: ["E2E_SECRET": FaultEndToEndTests.secret])
+        #expect(imported.status == 0, "\(imported.stderr)")
+        try Self.assertWhole(rig, seqs: 0..<4)
+    }
+
+    /// A record nothing follows (the application's last words) is sent once its timeout passes.
+    @Test func aRecordNothingFollowsIsSentAfterItsTimeout() throws {
+        let rig = try Self.rig("ml-timeout", timeout: "500ms")
+        let app = rig.path("app.log")
+        try append("\(FaultEndToEndTests.pastMs) INFO before the agent\n", to: app)
+        try rig.start()
+        usleep(300_000)
+        let written = Date()
+        try append(Self.text(Self.record(0)), to: app)
+        #expect(try rig.waitForUnique(1, timeout: 10), "log:\n\(rig.logTail)")
+        let waited = Date().timeIntervalSince(written)
+        #expect(waited >= 0.5, "sent after \(waited) s, before its timeout")
+        rig.stop()
+        try Self.assertWhole(rig, seqs: 0..<1)
+    }
+}
