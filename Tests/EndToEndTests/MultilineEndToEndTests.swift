@@ -160,6 +160,40 @@ import Testing
         try Self.assertWhole(rig, seqs: 0..<4)
     }
 
+    /// examples/service.yaml on the log scripts/gen_service_log.py writes (purchases, logins,
+    /// health checks, warnings, debug lines, errors with Java traces, an unparseable amount now
+    /// and then): `test`'s summary gives exactly the generator's counts, its rule tests pass
+    /// under `check`, and the invalid events make it exit 1.
+    @Test func theServiceExampleSummarisesWhatItsRulesMake() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().path
+        let dir = try makeTempDir("ml-service")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let log = dir + "/service.log"
+        let generator = Process()
+        generator.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        generator.arguments = ["python3", root + "/scripts/gen_service_log.py", log, "--lines", "3000"]
+        let pipe = Pipe()
+        generator.standardOutput = pipe
+        try generator.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        generator.waitUntilExit()
+        let counts = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Int])
+        let config = root + "/examples/service.yaml"
+        let checked = try TailshipProcess.run(["check", "-c", config])
+        #expect(checked.status == 0 && checked.stderr.contains("tests: 2 passed, 0 failed"), "\(checked.stderr)")
+
+        let tested = try TailshipProcess.run(["test", "-c", config, log])
+        #expect(tested.status == 1, "invalid events make test fail: \(tested.stderr)")
+        let expected =
+            "summary: \(counts["lines"]!) lines in \(counts["records"]!) records, \(counts["events"]!) events, "
+            + "\(counts["invalid"]!) invalid (would be dead-lettered), \(counts["unmatched"]!) unmatched, "
+            + "\(counts["dropped"]!) dropped in "
+        #expect(tested.stderr.contains(expected), "\(tested.stderr.suffix(1500))")
+        #expect(tested.stdout.split(separator: "\n").count == counts["events"]!)
+        #expect(tested.stderr.contains("WARN [http-N-N] slow query on orders took Nms rows=N"))
+    }
+
     /// A record nothing follows (the application's last words) is sent once its timeout passes.
     @Test func aRecordNothingFollowsIsSentAfterItsTimeout() throws {
         let rig = try Self.rig("ml-timeout", timeout: "500ms")
