@@ -92,7 +92,10 @@ public final class Shipper: Sendable {
                 transport: try transportFactory(maxInFlight), batches: batches, context: context,
                 maxInFlight: maxInFlight, gzipLevel: destination.gzip ? destination.gzipLevel : nil,
                 target: IngestionTarget(
-                    destination: destination, credentials: credentials, connectTimeoutMs: connectTimeoutMs))
+                    destination: destination, credentials: credentials, connectTimeoutMs: connectTimeoutMs),
+                budget: destination.maxEventsPerSecond.map {
+                    RateBudget(eventsPerSecond: $0, batchMaxEvents: destination.batch.maxEvents, now: .now)
+                })
             loop.withLock { $0 = delivery }
             deliver = { delivery.run() }
         case .stdout, .file:
@@ -110,6 +113,7 @@ public final class Shipper: Sendable {
             metadata: [
                 "destination.kind": "\(destination.kind.rawValue)", "destination.api": "\(destination.api.rawValue)",
                 "destination.url": "\(SafeText.redactedURL(destination.url))", "max_in_flight": "\(maxInFlight)",
+                "max_events_per_second": "\(destination.maxEventsPerSecond.map(String.init) ?? "unlimited")",
             ])
     }
 
@@ -177,11 +181,12 @@ public final class Shipper: Sendable {
     /// without a timer: idle there is not stuck).
     public var heartbeat: Heartbeat? { loop.withLock { $0 }?.heartbeat }
 
-    /// For `/metrics`: events and bytes in the submit queue, and requests in flight.
-    public var depth: (events: Int, bytes: Int, inFlight: Int) {
+    /// For `/metrics`: events and bytes in the submit queue, requests in flight, and how many
+    /// are allowed in flight now (`max_in_flight`, less after 429s; 0 for `stdout` / `file`).
+    public var depth: (events: Int, bytes: Int, inFlight: Int, inFlightLimit: Int) {
         (
             max(0, context.queuedEvents.load(ordering: .relaxed)), events.queuedWeight,
-            context.inFlight.load(ordering: .relaxed)
+            context.inFlight.load(ordering: .relaxed), context.inFlightLimit.load(ordering: .relaxed)
         )
     }
 
