@@ -10,7 +10,8 @@ import Synchronization
 ///   run (dedupe window), encodes them and closes batches (`Batcher`);
 /// - one delivery thread: for the API, a `DeliveryLoop` driving up to `max_in_flight`
 ///   requests at once over libcurl's multi interface (pooled easy handles, kept-alive
-///   connections, one gzip stream); for `stdout` / `file`, one writer (`LocalSinkWorker`).
+///   connections, one gzip stream), fewer after 429s and paced by `max_events_per_second`
+///   (`AdaptiveConcurrency`, `RateBudget`); for `stdout` / `file`, one writer (`LocalSinkWorker`).
 ///
 /// Memory is bounded in bytes: the submit queue holds at most `queueBytes` of events (a group
 /// larger than that only when the queue is empty), the open batch and the one closed batch
