@@ -37,9 +37,11 @@ import Testing
     }
 
     /// By each request's arrival, at most `burst` + `rate` × t events arrived (one batch of slack
-    /// for the network's jitter), and the last arrived no sooner than the rate allows.
+    /// for the network's jitter), and (`paced`: all of them were sent in one go) the last arrived
+    /// no sooner than the rate allows, nor much later.
     static func expectWithinBudget(
-        _ requests: [(seconds: Double, events: Int)], rate: Int, burst: Int, batch: Int, total: Int
+        _ requests: [(seconds: Double, events: Int)], rate: Int, burst: Int, batch: Int, total: Int,
+        paced: Bool = true
     ) {
         var arrived = 0
         for request in requests {
@@ -48,6 +50,7 @@ import Testing
             #expect(Double(arrived) <= allowed, "\(arrived) events by \(request.seconds) s; allowed \(allowed)")
         }
         #expect(arrived == total, "every event sent once: \(arrived)")
+        guard paced else { return }
         let least = Double(total - burst - batch) / Double(rate)
         let took = requests.last?.seconds ?? 0
         #expect(took >= least, "the rate is kept: \(took) s for \(total) events, at least \(least) s")
@@ -76,6 +79,43 @@ import Testing
         try FaultEndToEndTests.assertExactlyOnce(server, expected: 0..<1000)
         #expect(try server.storedEvents().count == 1000, "no copy sent twice")
         #expect(agent.log.contains("max_events_per_second"), "the budget is logged at the start")
+    }
+
+    /// SIGTERM while the budget holds most of a burst back (3,000 lines at 100/s): the agent
+    /// gives up what the budget holds at once rather than sending it at the budget's pace
+    /// through the 10 s grace, exits 0, and what it had not delivered stays unacknowledged:
+    /// after a restart without the budget, every line arrives once.
+    @Test func aStopWhileTheBudgetHoldsEventsBackLosesNothing() throws {
+        let dir = try makeTempDir("e2e-rate-stop")
+        let server = try FaultEndToEndTests.server()
+        defer { server.stop() }
+        let configPath = dir + "/agent.yaml"
+        try Self.config(dir: dir, port: server.port, destination: "  max_events_per_second: 100", maxEvents: 50)
+            .write(toFile: configPath, atomically: true, encoding: .utf8)
+        var agent = try AgentProcess(
+            config: configPath, env: ["E2E_SECRET": FaultEndToEndTests.secret], logPath: dir + "/agent.log")
+        #expect(eventually(timeout: 10) { agent.log.contains("agent.started") }, "log:\n\(agent.log)")
+        usleep(300_000)
+        try append(FaultEndToEndTests.lines(0..<3000), to: dir + "/logs/app.log")
+        #expect(try eventually(timeout: 10) { try server.storedEvents(dedup: true).count >= 100 })
+        let stopped = Date()
+        #expect(agent.terminate(timeout: 30) == 0, "agent log:\n\(agent.log.suffix(3000))")
+        let took = Date().timeIntervalSince(stopped)
+        #expect(took < 3, "the stop does not wait out the grace at the budget's pace: \(took) s")
+        #expect(agent.log.contains("ship.stopped_undelivered"), "\(agent.log.suffix(3000))")
+        let delivered = try server.storedEvents(dedup: true).count
+        #expect(delivered < 3000, "the budget held events back: \(delivered)")
+        Self.expectWithinBudget(
+            try Self.acceptedRequests(server), rate: 100, burst: 100, batch: 50, total: delivered, paced: false)
+
+        try Self.config(dir: dir, port: server.port, destination: "", maxEvents: 50)
+            .write(toFile: configPath, atomically: true, encoding: .utf8)
+        agent = try AgentProcess(
+            config: configPath, env: ["E2E_SECRET": FaultEndToEndTests.secret], logPath: dir + "/agent.log")
+        let arrived = try eventually(timeout: 15) { try server.storedEvents(dedup: true).count >= 3000 }
+        #expect(arrived, "agent log:\n\(agent.log.suffix(3000))")
+        #expect(agent.terminate() == 0)
+        try FaultEndToEndTests.assertExactlyOnce(server, expected: 0..<3000)
     }
 
     /// `import` goes through the same shipper: 900 lines at 300 events/s in batches of 100.

@@ -129,6 +129,12 @@ final class DeliveryLoop: @unchecked Sendable {
             // With every slot taken nothing was taken above; the queue may be finished all the same.
             if !inputClosed && batches.isFinished { inputClosed = true }
             let stopping = inputClosed || stopRequested.load(ordering: .acquiring)
+            if stopping && inFlight == 0 && budgetReadyAt != nil {
+                // Stopping, and the rate budget holds back what is left: given up rather than sent
+                // at the budget's pace through the grace, which would only hold up the stop or a
+                // reload. Its events stay unacknowledged: read again, same `$insert_id`s, next run.
+                return giveUp()
+            }
             if stopping && inFlight == 0 && (fresh.isEmpty || paused) && !slots.isEmpty {
                 // Stopping, and every batch left failed and waits for a retry (or, paused on refused
                 // credentials, waits behind one that does). Each gets one more attempt now (a
@@ -143,13 +149,7 @@ final class DeliveryLoop: @unchecked Sendable {
                     slots[id]?.retryAt = now
                     hurried = true
                 }
-                if !hurried {
-                    gaveUp.store(slots.values.reduce(0) { $0 + $1.delivery.batch.items.count }, ordering: .releasing)
-                    // What still waits behind them is given up too (never acknowledged either),
-                    // which also releases a batching thread waiting to hand one over.
-                    batches.closeAndDiscard()
-                    return abandon()
-                }
+                if !hurried { return giveUp() }
             }
             startDue()
             let completions = transport.poll(timeoutMs: pollTimeoutMs())
@@ -182,6 +182,14 @@ final class DeliveryLoop: @unchecked Sendable {
             // Only what the old credentials got refused goes at once; a 429's or 5xx's wait stands.
             if slots[id]?.delivery.waitsOnCredentials == true { slots[id]?.retryAt = now }
         }
+    }
+
+    /// Gives up every batch held (counted in `gaveUp`) and what still waits behind them (never
+    /// acknowledged either, which also releases a batching thread waiting to hand one over).
+    private func giveUp() {
+        gaveUp.store(slots.values.reduce(0) { $0 + $1.delivery.batch.items.count }, ordering: .releasing)
+        batches.closeAndDiscard()
+        abandon()
     }
 
     private func abandon() {

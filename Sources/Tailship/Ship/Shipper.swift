@@ -202,7 +202,8 @@ public final class Shipper: Sendable {
     /// requests are aborted and abandoned events are simply never acknowledged, so their
     /// checkpoints do not move past them. Returns within about one second of the deadline,
     /// and earlier (false) once only failed batches waiting for a retry are left and one more
-    /// attempt each, made at once, failed too.
+    /// attempt each, made at once, failed too, or once nothing is in flight and the rate budget
+    /// holds back what is left.
     @discardableResult
     public func stop(deadline: Date) -> Bool {
         events.close()
@@ -212,7 +213,8 @@ public final class Shipper: Sendable {
             let gaveUp = loop.withLock { $0 }?.gaveUp.load(ordering: .acquiring) ?? 0
             guard gaveUp == 0 else {
                 context.logger.warning(
-                    .shipStoppedUndelivered, "failing batches given up; their events stay unacknowledged",
+                    .shipStoppedUndelivered,
+                    "failing batches, or batches the rate budget held back, given up; their events stay unacknowledged",
                     metadata: ["events": "\(gaveUp)"])
                 return false
             }
