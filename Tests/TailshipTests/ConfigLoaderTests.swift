@@ -100,6 +100,13 @@ import Testing
         #expect(noise.event == nil && noise.distinctId == nil && noise.time == nil)
     }
 
+    @Test func maxEventsPerSecondIsDecoded() throws {
+        let text = minimalConfig.replacingOccurrences(
+            of: "destination:\n", with: "destination:\n  max_events_per_second: 5000\n")
+        let config = try ConfigLoader.parse(text: text, file: "m.yaml", environment: ["MIXPANEL_SECRET": "s"])
+        #expect(config.destination.maxEventsPerSecond == 5000)
+    }
+
     @Test func minimalConfigGetsDefaults() throws {
         let config = try ConfigLoader.parse(
             text: minimalConfig, file: "m.yaml", environment: ["MIXPANEL_SECRET": "s"])
@@ -114,6 +121,7 @@ import Testing
         #expect(destination.gzip == ConfigDefaults.gzip)
         #expect(destination.gzipLevel == ConfigDefaults.gzipLevel)
         #expect(destination.maxInFlight == ConfigDefaults.maxInFlight)
+        #expect(destination.maxEventsPerSecond == nil, "unlimited unless set")
         #expect(destination.batch == ConfigDefaults.batch)
         #expect(destination.timeoutMs == ConfigDefaults.timeoutMs)
         #expect(destination.retry == ConfigDefaults.retry)

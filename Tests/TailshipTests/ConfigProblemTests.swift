@@ -287,6 +287,26 @@ import Testing
                 == ["agent.yaml:3:18: cannot read secret file '/nonexistent/secret': No such file or directory"])
     }
 
+    /// `max_events_per_second`: a positive whole number of events, or absent (unlimited); each
+    /// wrong value is reported at its own position.
+    @Test func maxEventsPerSecondIsAPositiveInteger() {
+        for (value, message) in [
+            ("0", "'max_events_per_second' must be between 1 and 10000000, got '0'"),
+            ("-5", "'max_events_per_second' must be between 1 and 10000000, got '-5'"),
+            ("2.5", "expected an integer for 'max_events_per_second', got '2.5'"),
+            ("30k", "expected an integer for 'max_events_per_second', got '30k'"),
+            (
+                "\"100\"",
+                "expected an integer for 'max_events_per_second', got '100' (quoted, so it is text: write it without quotes)"
+            ),
+        ] {
+            let text = variant("destination:", "destination:\n  max_events_per_second: \(value)")
+            #expect(configProblems(text) == ["agent.yaml:2:26: \(message)"], "\(value)")
+        }
+        let good = variant("destination:", "destination:\n  max_events_per_second: 5000")
+        #expect(configProblems(good).isEmpty)
+    }
+
     @Test func outOfRangeValues() {
         let text = variant(
             "destination:",

@@ -107,6 +107,8 @@ public struct DestinationConfig: Sendable {
     /// zlib level 1-9; compression is the CPU ceiling, so the default is 1.
     public var gzipLevel: Int
     public var maxInFlight: Int
+    /// `max_events_per_second`: the rate budget of requests to the API (nil: unlimited).
+    public var maxEventsPerSecond: Int?
     public var caFile: String?
     public var batch: BatchConfig
     public var timeoutMs: Int
@@ -118,7 +120,7 @@ public struct DestinationConfig: Sendable {
         kind: DestinationKind = .mixpanel, api: IngestionEndpoint = .import, url: String = ConfigDefaults.url,
         projectId: String? = nil, auth: AuthConfig? = nil, token: SecretSource? = nil, path: String? = nil,
         gzip: Bool = ConfigDefaults.gzip, gzipLevel: Int = ConfigDefaults.gzipLevel,
-        maxInFlight: Int = ConfigDefaults.maxInFlight, caFile: String? = nil,
+        maxInFlight: Int = ConfigDefaults.maxInFlight, maxEventsPerSecond: Int? = nil, caFile: String? = nil,
         batch: BatchConfig = ConfigDefaults.batch, timeoutMs: Int = ConfigDefaults.timeoutMs,
         retry: RetryConfig = ConfigDefaults.retry, deadLetterMaxBytes: Int = ConfigDefaults.deadLetterMaxBytes
     ) {
@@ -132,6 +134,7 @@ public struct DestinationConfig: Sendable {
         self.gzip = gzip
         self.gzipLevel = gzipLevel
         self.maxInFlight = maxInFlight
+        self.maxEventsPerSecond = maxEventsPerSecond
         self.caFile = caFile
         self.batch = batch
         self.timeoutMs = timeoutMs

@@ -4,7 +4,8 @@ import Foundation
 extension ConfigDecoder {
     static let destinationKeys = [
         "kind", "api", "url", "project_id", "auth", "token_env", "token_file", "path", "gzip", "gzip_level",
-        "max_in_flight", "ca_file", "batch", "timeout", "retry", "dead_letter_max_bytes", "allow_plaintext_http",
+        "max_in_flight", "max_events_per_second", "ca_file", "batch", "timeout", "retry", "dead_letter_max_bytes",
+        "allow_plaintext_http",
     ]
     static let authKeys = ["username", "secret_env", "secret_file"]
     static let batchKeys = ["max_events", "max_bytes", "flush_interval"]
@@ -40,6 +41,11 @@ extension ConfigDecoder {
             let count = integer(value, key: "max_in_flight", range: 1...ConfigDefaults.maxInFlightLimit)
         {
             config.maxInFlight = count
+        }
+        if let value = fields["max_events_per_second"],
+            let rate = integer(value, key: "max_events_per_second", range: ConfigDefaults.maxEventsPerSecondRange)
+        {
+            config.maxEventsPerSecond = rate
         }
         // Like a secret, the file must be there for `run` (and `check`), not for `test`: an
         // unreadable CA bundle would fail every request, so it is refused up front.

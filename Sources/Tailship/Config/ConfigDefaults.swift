@@ -10,6 +10,9 @@ public enum ConfigDefaults {
     public static let maxInFlight = 4
     /// Upper bound for `max_in_flight`: more concurrent requests only earn 429s from the API.
     public static let maxInFlightLimit = 64
+    /// Bounds for `max_events_per_second` (no default: unlimited). Mixpanel's documented project
+    /// limit is about 30,000 events/s (2 GB of JSON a minute); the top leaves room for small events.
+    public static let maxEventsPerSecondRange = 1...10_000_000
     /// zlib's compression levels.
     public static let gzipLevelRange = 1...9
     /// Mixpanel accepts at most 2000 events per request (Mixpanel's Ingestion API docs).

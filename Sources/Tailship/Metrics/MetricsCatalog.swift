@@ -87,6 +87,10 @@ enum MetricsCatalog {
                 "tailship_requests_in_flight", .gauge, "Requests to the API in flight now.",
                 [Sample([], Double(snapshot.shipperDepth.inFlight))]),
             MetricFamily(
+                "tailship_requests_in_flight_limit", .gauge,
+                "Requests allowed in flight now: max_in_flight, halved on each 429 and grown back after answers that are not.",
+                [Sample([], Double(snapshot.shipperDepth.inFlightLimit))]),
+            MetricFamily(
                 "tailship_queue_events", .gauge, "Events waiting in the shipping queue.",
                 [Sample([], Double(snapshot.shipperDepth.events))]),
             MetricFamily(

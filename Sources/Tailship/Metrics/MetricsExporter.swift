@@ -116,7 +116,7 @@
             var files: [FileWatches.Sample] = []
             var checkpointAgeSeconds: Double = 0
             var problem: String?
-            var shipperDepth: (events: Int, bytes: Int, inFlight: Int) = (0, 0, 0)
+            var shipperDepth: (events: Int, bytes: Int, inFlight: Int, inFlightLimit: Int) = (0, 0, 0, 0)
             var sources: [SourceConfig] = []
         }
 

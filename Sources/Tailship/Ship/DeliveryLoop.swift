@@ -18,6 +18,12 @@ import Synchronization
 /// Shipping resumes when a request gets through (any answer but a credentials refusal or
 /// a transient failure). New credentials come with a reload (SIGHUP): `retarget` hands them
 /// to this loop, and the refused batches are retried with them at once.
+///
+/// Two things pace the requests (docs/delivery.md, "Rate budget"): `max_events_per_second`
+/// (`RateBudget`: a request waits, in its slot, until the bucket holds its events; the
+/// batches behind it wait in the queues, so reading pauses, never a thread of the pool), and
+/// `AdaptiveConcurrency`, which halves the requests allowed in flight on a 429 and grows them
+/// back after answers that are not.
 final class DeliveryLoop: @unchecked Sendable {
     // @unchecked: `run()` is the only user of the mutable state, on the one delivery thread;
     // other threads only call `wakeup()`, which goes to the Sendable transport.
@@ -44,7 +50,16 @@ final class DeliveryLoop: @unchecked Sendable {
         var hurried = false
         /// The credentials its last attempt carried (`credentials`, counted by `retarget`).
         var credentials = 0
+        /// Its current attempt's ticket from `concurrency`.
+        var ticket = 0
     }
+
+    /// Requests allowed in flight now (at most `maxInFlight`).
+    private var concurrency: AdaptiveConcurrency
+    /// `max_events_per_second` (nil: unlimited).
+    private var budget: RateBudget?
+    /// When the budget will hold the events of the request it last held back.
+    private var budgetReadyAt: ContinuousClock.Instant?
 
     private var slots: [Int: Slot] = [:]
     /// Batches not yet started, in order (413 halves go to the front).
@@ -62,13 +77,16 @@ final class DeliveryLoop: @unchecked Sendable {
 
     init(
         transport: any MultiTransport, batches: BlockingQueue<Batch<ShipItem>>, context: ShipperContext,
-        maxInFlight: Int, gzipLevel: Int?, target: IngestionTarget
+        maxInFlight: Int, gzipLevel: Int?, target: IngestionTarget, budget: RateBudget? = nil
     ) throws {
         self.transport = transport
         self.batches = batches
         self.context = context
         self.maxInFlight = max(1, maxInFlight)
         self.target = target
+        self.budget = budget
+        concurrency = AdaptiveConcurrency(maximum: maxInFlight)
+        context.inFlightLimit.store(concurrency.limit, ordering: .relaxed)
         compressor = try gzipLevel.map { level throws(GzipError) in try GzipCompressor(level: level) }
     }
 
@@ -111,6 +129,12 @@ final class DeliveryLoop: @unchecked Sendable {
             // With every slot taken nothing was taken above; the queue may be finished all the same.
             if !inputClosed && batches.isFinished { inputClosed = true }
             let stopping = inputClosed || stopRequested.load(ordering: .acquiring)
+            if stopping && inFlight == 0 && budgetReadyAt != nil {
+                // Stopping, and the rate budget holds back what is left: given up rather than sent
+                // at the budget's pace through the grace, which would only hold up the stop or a
+                // reload. Its events stay unacknowledged: read again, same `$insert_id`s, next run.
+                return giveUp()
+            }
             if stopping && inFlight == 0 && (fresh.isEmpty || paused) && !slots.isEmpty {
                 // Stopping, and every batch left failed and waits for a retry (or, paused on refused
                 // credentials, waits behind one that does). Each gets one more attempt now (a
@@ -125,13 +149,7 @@ final class DeliveryLoop: @unchecked Sendable {
                     slots[id]?.retryAt = now
                     hurried = true
                 }
-                if !hurried {
-                    gaveUp.store(slots.values.reduce(0) { $0 + $1.delivery.batch.items.count }, ordering: .releasing)
-                    // What still waits behind them is given up too (never acknowledged either),
-                    // which also releases a batching thread waiting to hand one over.
-                    batches.closeAndDiscard()
-                    return abandon()
-                }
+                if !hurried { return giveUp() }
             }
             startDue()
             let completions = transport.poll(timeoutMs: pollTimeoutMs())
@@ -146,6 +164,7 @@ final class DeliveryLoop: @unchecked Sendable {
                     }
                 }
                 guard var slot = slots[completion.tag] else { continue }
+                adapt(to: completion.result, ticket: slot.ticket)
                 let action = slot.delivery.complete(completion.result, wallMs: WallClock.nowMs())
                 slots[completion.tag] = slot
                 if !perform(action, id: completion.tag) { return abandon() }
@@ -165,6 +184,14 @@ final class DeliveryLoop: @unchecked Sendable {
         }
     }
 
+    /// Gives up every batch held (counted in `gaveUp`) and what still waits behind them (never
+    /// acknowledged either, which also releases a batching thread waiting to hand one over).
+    private func giveUp() {
+        gaveUp.store(slots.values.reduce(0) { $0 + $1.delivery.batch.items.count }, ordering: .releasing)
+        batches.closeAndDiscard()
+        abandon()
+    }
+
     private func abandon() {
         transport.cancelAll()
         slots.removeAll()
@@ -180,13 +207,16 @@ final class DeliveryLoop: @unchecked Sendable {
         if first { fresh.insert(id, at: 0) } else { fresh.append(id) }
     }
 
-    /// Starts due retries first (oldest timers first), then fresh batches unless paused.
+    /// Starts due retries first (oldest timers first), then fresh batches unless paused, while
+    /// the in-flight limit and the rate budget let them.
     private func startDue() {
         let now = ContinuousClock.now
+        budgetReadyAt = nil
         let due = slots.filter { $0.value.retryAt.map { $0 <= now } ?? false }
             .sorted { $0.value.retryAt! < $1.value.retryAt! }.map(\.key)
-        for id in due where inFlight < maxInFlight {
+        for id in due where inFlight < concurrency.limit {
             guard var slot = slots[id] else { continue }
+            guard admitted(slot.delivery.batch.count, now: now) else { return }
             slot.retryAt = nil
             slot.credentials = credentials
             let action = slot.delivery.retry()
@@ -194,9 +224,13 @@ final class DeliveryLoop: @unchecked Sendable {
             context.metrics?.addRequest(events: slot.delivery.batch.count, retry: true)
             _ = perform(action, id: id)
         }
-        while !paused, inFlight < maxInFlight, !fresh.isEmpty {
-            let id = fresh.removeFirst()
-            guard var slot = slots[id] else { continue }
+        while !paused, inFlight < concurrency.limit, let id = fresh.first {
+            guard var slot = slots[id] else {
+                fresh.removeFirst()
+                continue
+            }
+            guard admitted(slot.delivery.batch.count, now: now) else { return }
+            fresh.removeFirst()
             slot.credentials = credentials
             let (body, sendTo) = prepared(slot.delivery.batch, target: target)
             let action = slot.delivery.start(payload: body, target: sendTo)
@@ -206,17 +240,42 @@ final class DeliveryLoop: @unchecked Sendable {
         }
     }
 
-    /// Until the next retry timer, at most one second (a stop is also signalled by `wakeup`).
+    /// Whether the rate budget lets a request of `events` go now (taking them if so); if not,
+    /// `budgetReadyAt` says when it will.
+    private func admitted(_ events: Int, now: ContinuousClock.Instant) -> Bool {
+        guard let wait = budget?.take(events, now: now) else { return true }
+        budgetReadyAt = now + wait
+        return false
+    }
+
+    /// Halves the in-flight limit on a 429, grows it after answers that are not (see
+    /// `AdaptiveConcurrency`); 5xx and failed transfers change nothing.
+    private func adapt(to result: Result<HTTPResponse, TransportError>, ticket: Int) {
+        guard case .success(let response) = result, response.status < 500 else { return }
+        let previous = concurrency.limit
+        let changed =
+            response.status == 429
+            ? concurrency.rateLimited(ticket: ticket) : concurrency.succeeded(ticket: ticket)
+        guard let limit = changed else { return }
+        context.inFlightLimit.store(limit, ordering: .relaxed)
+        context.logger.info(
+            .shipConcurrencyChanged, limit < previous ? "429: fewer requests in flight" : "growing back",
+            metadata: [
+                "in_flight.limit": "\(limit)", "in_flight.previous": "\(previous)", "max_in_flight": "\(maxInFlight)",
+            ])
+    }
+
+    /// Until the next request can start, at most one second (a stop is also signalled by
+    /// `wakeup`, and an answer ends the poll by itself): none can while the in-flight limit is
+    /// reached; one the rate budget held back can at `budgetReadyAt`, and nothing before it;
+    /// otherwise at the next retry timer.
     private func pollTimeoutMs() -> Int {
-        let now = ContinuousClock.now
-        var timeout = 1000
-        for slot in slots.values {
-            guard let at = slot.retryAt else { continue }
-            let (seconds, attoseconds) = (at - now).components
-            let ms = Int(seconds) * 1000 + Int(attoseconds / 1_000_000_000_000_000) + 1
-            timeout = min(timeout, max(0, ms))
-        }
-        return timeout
+        guard inFlight < concurrency.limit,
+            let at = budgetReadyAt ?? slots.values.compactMap(\.retryAt).min()
+        else { return 1000 }
+        let (seconds, attoseconds) = (at - ContinuousClock.now).components
+        let ms = Int(seconds) * 1000 + Int(attoseconds / 1_000_000_000_000_000) + 1
+        return min(1000, max(0, ms))
     }
 
     /// The body as sent, compressed once per batch when gzip is on, and the target to send it to.
@@ -243,6 +302,7 @@ final class DeliveryLoop: @unchecked Sendable {
         let batch = slot.delivery.batch
         switch action {
         case .send(let request):
+            slots[id]?.ticket = concurrency.started()
             inFlight += 1
             context.inFlight.store(inFlight, ordering: .relaxed)
             transport.start(request, tag: id)

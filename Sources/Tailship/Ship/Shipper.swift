@@ -10,7 +10,8 @@ import Synchronization
 ///   run (dedupe window), encodes them and closes batches (`Batcher`);
 /// - one delivery thread: for the API, a `DeliveryLoop` driving up to `max_in_flight`
 ///   requests at once over libcurl's multi interface (pooled easy handles, kept-alive
-///   connections, one gzip stream); for `stdout` / `file`, one writer (`LocalSinkWorker`).
+///   connections, one gzip stream), fewer after 429s and paced by `max_events_per_second`
+///   (`AdaptiveConcurrency`, `RateBudget`); for `stdout` / `file`, one writer (`LocalSinkWorker`).
 ///
 /// Memory is bounded in bytes: the submit queue holds at most `queueBytes` of events (a group
 /// larger than that only when the queue is empty), the open batch and the one closed batch
@@ -92,7 +93,10 @@ public final class Shipper: Sendable {
                 transport: try transportFactory(maxInFlight), batches: batches, context: context,
                 maxInFlight: maxInFlight, gzipLevel: destination.gzip ? destination.gzipLevel : nil,
                 target: IngestionTarget(
-                    destination: destination, credentials: credentials, connectTimeoutMs: connectTimeoutMs))
+                    destination: destination, credentials: credentials, connectTimeoutMs: connectTimeoutMs),
+                budget: destination.maxEventsPerSecond.map {
+                    RateBudget(eventsPerSecond: $0, batchMaxEvents: destination.batch.maxEvents, now: .now)
+                })
             loop.withLock { $0 = delivery }
             deliver = { delivery.run() }
         case .stdout, .file:
@@ -110,6 +114,7 @@ public final class Shipper: Sendable {
             metadata: [
                 "destination.kind": "\(destination.kind.rawValue)", "destination.api": "\(destination.api.rawValue)",
                 "destination.url": "\(SafeText.redactedURL(destination.url))", "max_in_flight": "\(maxInFlight)",
+                "max_events_per_second": "\(destination.maxEventsPerSecond.map(String.init) ?? "unlimited")",
             ])
     }
 
@@ -177,11 +182,12 @@ public final class Shipper: Sendable {
     /// without a timer: idle there is not stuck).
     public var heartbeat: Heartbeat? { loop.withLock { $0 }?.heartbeat }
 
-    /// For `/metrics`: events and bytes in the submit queue, and requests in flight.
-    public var depth: (events: Int, bytes: Int, inFlight: Int) {
+    /// For `/metrics`: events and bytes in the submit queue, requests in flight, and how many
+    /// are allowed in flight now (`max_in_flight`, less after 429s; 0 for `stdout` / `file`).
+    public var depth: (events: Int, bytes: Int, inFlight: Int, inFlightLimit: Int) {
         (
             max(0, context.queuedEvents.load(ordering: .relaxed)), events.queuedWeight,
-            context.inFlight.load(ordering: .relaxed)
+            context.inFlight.load(ordering: .relaxed), context.inFlightLimit.load(ordering: .relaxed)
         )
     }
 
@@ -196,7 +202,8 @@ public final class Shipper: Sendable {
     /// requests are aborted and abandoned events are simply never acknowledged, so their
     /// checkpoints do not move past them. Returns within about one second of the deadline,
     /// and earlier (false) once only failed batches waiting for a retry are left and one more
-    /// attempt each, made at once, failed too.
+    /// attempt each, made at once, failed too, or once nothing is in flight and the rate budget
+    /// holds back what is left.
     @discardableResult
     public func stop(deadline: Date) -> Bool {
         events.close()
@@ -206,7 +213,8 @@ public final class Shipper: Sendable {
             let gaveUp = loop.withLock { $0 }?.gaveUp.load(ordering: .acquiring) ?? 0
             guard gaveUp == 0 else {
                 context.logger.warning(
-                    .shipStoppedUndelivered, "failing batches given up; their events stay unacknowledged",
+                    .shipStoppedUndelivered,
+                    "failing batches, or batches the rate budget held back, given up; their events stay unacknowledged",
                     metadata: ["events": "\(gaveUp)"])
                 return false
             }

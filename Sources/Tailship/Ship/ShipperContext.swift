@@ -20,6 +20,8 @@ final class ShipperContext: Sendable {
     let metrics: AgentMetrics?
     /// Requests in flight now (set by the delivery thread, read by `/metrics`).
     let inFlight = Atomic<Int>(0)
+    /// Requests allowed in flight now: `max_in_flight`, less after 429s (`AdaptiveConcurrency`).
+    let inFlightLimit = Atomic<Int>(0)
     /// Events waiting in the submit queue (added by `submit`, taken by the batching thread).
     let queuedEvents = Atomic<Int>(0)
 

@@ -56,6 +56,7 @@ public enum LogName: String, CaseIterable, Sendable {
     case shipBatchAccepted = "ship.batch_accepted"
     case shipBatchPartlyAccepted = "ship.batch_partly_accepted"
     case shipBatchSplit = "ship.batch_split"
+    case shipConcurrencyChanged = "ship.concurrency_changed"
     case shipDeliveryFailed = "ship.delivery_failed"
     case shipCredentialsRefused = "ship.credentials_refused"
     case shipFailedRecordUnmatched = "ship.failed_record_unmatched"
