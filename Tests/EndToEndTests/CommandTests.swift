@@ -143,6 +143,37 @@ import Testing
         #expect(result.stderr.contains("\n    2  GET /u/N took Nms req=H\n    1  cache miss"), "\(result.stderr)")
     }
 
+    /// A log with many invalid events lists the first 20 and counts the rest in the summary;
+    /// `--explain` lists every one.
+    @Test func testListsTheFirstInvalidEventsAndCountsTheRest() throws {
+        let dir = try makeTempDir("e2e-test-invalid")
+        let path = dir + "/agent.yaml"
+        try """
+        state_dir: \(dir)/state
+        destination: { kind: stdout }
+        sources:
+          - name: app
+            paths: ["\(dir)/logs/*.log"]
+            rules:
+              - name: order
+                match: '^(?<ts>\\d+) order seq=(?<seq>\\S+)'
+                event: Order Placed
+                distinct_id: shop
+                time: { field: ts, format: unix_ms }
+                properties:
+                  seq: { value: "{{seq}}", type: int }
+        """.write(toFile: path, atomically: true, encoding: .utf8)
+        let input = (0..<25).map { "1793491200000 order seq=x\($0)\n" }.joined()
+        let result = try TailshipProcess.run(["test", "-c", path], stdin: Data(input.utf8))
+        #expect(result.status == 1)
+        #expect(result.stderr.components(separatedBy: "invalid event from rule order").count - 1 == 20)
+        #expect(result.stderr.contains("'properties.seq' is invalid: \"x0\" is not an int"), "\(result.stderr)")
+        #expect(result.stderr.contains("\n  invalid (properties.seq): 25\n"), "\(result.stderr)")
+        #expect(result.stderr.contains("the first 20 invalid events are listed above"), "\(result.stderr)")
+        let explained = try TailshipProcess.run(["test", "-c", path, "--explain"], stdin: Data(input.utf8))
+        #expect(explained.stderr.components(separatedBy: "invalid event from rule order").count - 1 == 25)
+    }
+
     /// A source whose globs match nothing right now passes `check` (files may appear later),
     /// with a warning at its position, so a typo in a glob does not go unnoticed.
     @Test func checkWarnsAboutPathsThatMatchNothing() throws {

@@ -146,10 +146,12 @@ import Testing
                 == .invalid(
                     rule: "t",
                     problems: [
-                        EventProblem(field: "properties", message: #"'properties.n' is invalid: "4.5" is not a int"#),
-                        EventProblem(field: "properties", message: #"'properties.f' is invalid: "abc" is not a float"#),
                         EventProblem(
-                            field: "properties", message: #"'properties.b' is invalid: "maybe" is not a bool"#),
+                            field: "properties.n", message: #"'properties.n' is invalid: "4.5" is not an int"#),
+                        EventProblem(
+                            field: "properties.f", message: #"'properties.f' is invalid: "abc" is not a float"#),
+                        EventProblem(
+                            field: "properties.b", message: #"'properties.b' is invalid: "maybe" is not a bool"#),
                     ]))
     }
 

@@ -90,6 +90,10 @@ extension DryRun.Summary {
         for (reason, count) in invalidByReason.sorted(by: { ($1.value, $0.key) < ($0.value, $1.key) }) {
             lines.append("  invalid (\(reason)): \(count)")
         }
+        if invalid > DryRun.invalidListed {
+            lines.append(
+                "  (the first \(DryRun.invalidListed) invalid events are listed above; --explain lists every line)")
+        }
         let shapes = unmatchedShapes.sorted { ($1.value, $0.key) < ($0.value, $1.key) }.prefix(5)
         if !shapes.isEmpty {
             lines.append("  most common unmatched lines (digits as N, long hex ids as H):")

@@ -152,7 +152,8 @@ public struct DryRun {
         case .limitHit(let rule):
             summary.invalid += 1
             summary.invalidByReason["match_limit", default: 0] += 1
-            err(
+            listInvalid(
+                summary,
                 place + "the pattern of '\(rule)' ran out of its match budget on this line "
                     + "(would be dead-lettered: match_limit)")
         case .dropped:
@@ -161,7 +162,8 @@ public struct DryRun {
             // `run` dead-letters it instead of sending it (see `Shipper.trackMaxAgeMs`).
             summary.invalid += 1
             summary.invalidByReason["too_old_for_track", default: 0] += 1
-            err(
+            listInvalid(
+                summary,
                 place + "event from rule \(rule) is older than the 5 days /track keeps "
                     + "(would be dead-lettered: too_old_for_track); use api: import")
         case .event(let event, let rule):
@@ -171,9 +173,18 @@ public struct DryRun {
         case .invalid(let rule, let problems):
             summary.invalid += 1
             summary.invalidByReason[problems.first?.field ?? "invalid", default: 0] += 1
-            err(
+            listInvalid(
+                summary,
                 place + "invalid event from rule \(rule) (would be dead-lettered): "
                     + problems.map(\.description).joined(separator: "; "))
         }
+    }
+
+    /// Invalid events listed one by one before the summary; the rest only counted there (a real
+    /// log can hold thousands), unless `--explain` lists every line anyway.
+    public static let invalidListed = 20
+
+    private func listInvalid(_ summary: Summary, _ text: String) {
+        if explain || summary.invalid <= Self.invalidListed { err(text) }
     }
 }

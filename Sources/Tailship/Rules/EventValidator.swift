@@ -11,7 +11,8 @@ public struct EventProblem: Error, Sendable, Equatable, CustomStringConvertible 
         self.message = message
     }
 
-    public var description: String { "\(field): \(message)" }
+    /// `field: message`, or the message alone when it already starts by naming the field.
+    public var description: String { message.hasPrefix("'\(field)'") ? message : "\(field): \(message)" }
 }
 
 /// The Ingestion API's own per-event checks (Mixpanel's Ingestion API docs), applied before an event

@@ -216,8 +216,10 @@ extension RuleEngine {
         guard let converted else {
             return .failure(
                 EventProblem(
-                    field: "properties",
-                    message: "'properties.\(p.name)' is invalid: \"\(text.prefix(64))\" is not a \(p.type.rawValue)"))
+                    field: "properties.\(p.name)",
+                    message:
+                        "'properties.\(p.name)' is invalid: \"\(text.prefix(64))\" is not \(p.type == .int ? "an" : "a") \(p.type.rawValue)"
+                ))
         }
         return .success(converted)
     }
