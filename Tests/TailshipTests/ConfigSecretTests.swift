@@ -49,13 +49,13 @@ import Testing
             try text.write(toFile: path, atomically: true, encoding: .utf8)
             chmod(path, 0o600)
         }
-        func yaml(maxEvents: Int = 40) -> String {
+        func yaml(maxEvents: Int = 40, auth: String? = nil) -> String {
             """
             state_dir: \(dir)/state
             destination:
               url: https://api.mixpanel.com
               project_id: "42"
-              auth: { username: sa, secret_file: \(secret) }
+              \(auth ?? "auth: { username: sa, secret_file: \(secret) }")
               ca_file: \(ca)
               batch: { max_events: \(maxEvents) }
             sources:
@@ -82,5 +82,9 @@ import Testing
         try write(yaml(), to: config)
         try write("-----BEGIN CERTIFICATE-----\nB\n-----END CERTIFICATE-----\n", to: ca)
         #expect(!(try plan()).changesOnlyCredentials(from: first), "the CA changed too")
+        // The auth block rewritten over three lines (every later position moves): still only the secret.
+        try write("-----BEGIN CERTIFICATE-----\nA\n-----END CERTIFICATE-----\n", to: ca)
+        try write(yaml(auth: "auth:\n    username: sa\n    secret_file: \(secret)"), to: config)
+        #expect(try plan().changesOnlyCredentials(from: first), "positions moved, nothing else changed")
     }
 }
