@@ -54,6 +54,19 @@ def rollup(path):
     return {"rss": f["Rss"] / 1024, "anon": f["Anonymous"] / 1024, "file": (f["Rss"] - f["Anonymous"]) / 1024}
 
 
+def rss_by_file(path):
+    """Idle RSS in MiB per mapped file (smaps), largest first; anonymous mappings left out."""
+    by_file, name = {}, None
+    with open(path) as f:
+        for line in f:
+            parts = line.split()
+            if "-" in parts[0] and len(parts) >= 5 and not parts[0].endswith(":"):  # a mapping's header
+                name = parts[5] if len(parts) > 5 and parts[5].startswith("/") else None
+            elif parts[0] == "Rss:" and name:
+                by_file[name] = by_file.get(name, 0) + int(parts[1]) / 1024
+    return sorted(by_file.items(), key=lambda kv: -kv[1])
+
+
 def read_run(path, args):
     elapsed, user, system, max_rss_kib = (float(x) for x in last_line(os.path.join(path, "time.txt")).split())
     run = {"user": user, "system": system, "cpu": user + system, "peak_rss": max_rss_kib / 1024}
@@ -70,6 +83,7 @@ def read_run(path, args):
     run["idle_rss"] = kib_fields(os.path.join(path, "status-idle.txt"))["VmRSS"] / 1024
     run["rollup_peak"] = rollup(os.path.join(path, "rollup-peak.txt"))
     run["rollup_idle"] = rollup(os.path.join(path, "rollup-idle.txt"))
+    run["files"] = rss_by_file(os.path.join(path, "smaps-idle.txt"))
     threads = {}
     with open(os.path.join(path, "tasks.txt")) as f:
         for line in f:
@@ -104,6 +118,10 @@ def print_run(label, r, args):
                 f"RSS at {when:4}       {ro['rss']:.1f} MiB: {ro['anon']:.1f} anonymous, {ro['file']:.1f} file-backed"
                 + (" (largest 0.1 s sample)" if when == "peak" else " (1 s after catching up)")
             )
+    if r.get("files"):
+        print("file-backed RSS when idle, by file:")
+        for name, mib in r["files"][:6]:
+            print(f"  {mib:6.1f} MiB  {name}")
     if "sink_cpu" in r:
         print(f"sink CPU s        {r['sink_cpu']:.2f}")
     stages = FILE_STAGES if args.dest == "file" else STAGES

@@ -13,8 +13,8 @@
 # Per run, from /proc and GNU time: wall time until every expected event has arrived, the
 # agent's user and system CPU seconds and peak RSS (GNU time, whole life), its RSS and
 # smaps_rollup (anonymous against file-backed) at the largest sample taken every 0.1 s and
-# once idle (1 s after catching up), each thread's CPU seconds just before the stop, and the
-# sink's CPU seconds. The libdeflate/zlib comparison is scripts/bench-gzip.sh.
+# once idle (1 s after catching up) with the idle RSS per mapped file (smaps), each thread's
+# CPU seconds just before the stop, and the sink's CPU seconds. The libdeflate/zlib comparison is scripts/bench-gzip.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
@@ -164,6 +164,7 @@ run_once() {
     sleep 1
     cat "/proc/$agent/smaps_rollup" > "$RUN_DIR/rollup-idle.txt"
     cat "/proc/$agent/status" > "$RUN_DIR/status-idle.txt"
+    cat "/proc/$agent/smaps" > "$RUN_DIR/smaps-idle.txt"
     # Each thread's name and CPU just before the stop (the shutdown's own work is not in it).
     for task in /proc/"$agent"/task/*; do cat "$task/stat"; done > "$RUN_DIR/tasks.txt"
     [ -z "$SERVER_PID" ] || cat "/proc/$SERVER_PID/stat" > "$RUN_DIR/sink-stat.txt"

@@ -198,7 +198,7 @@ def test_other_paths_methods_and_encodings_are_refused(sink):
 
 
 def test_a_million_events_cost_well_under_half_a_cpu_second(sink):
-    # 250 requests of 2,000 varied events (about 440 bytes each), gzip level 1 as bench.sh
+    # 250 requests of 2,000 varied events (about 230 bytes each), gzip level 1 as bench.sh
     # configures tailship: 500,000 events, about 220 MB inflated.
     body = gzip.compress(array_body(2000), 1)
     conn = sink.connect()
