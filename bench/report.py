@@ -20,6 +20,7 @@ STAGES = {
     "tailship-ckpt": "checkpoints",
     "tailship-metric": "metrics endpoint",
     "tailship": "main thread: start-up, signals, status file",
+    "tailship-stop": "stopping (short-lived)",
 }
 FILE_STAGES = dict(STAGES, **{"tailship-ship": "file writes (no gzip, no HTTP)"})
 
