@@ -209,8 +209,10 @@ static int finish_request(struct conn *c) {
         enum libdeflate_result rc = libdeflate_gzip_decompress_ex(inflater, c->body, c->body_len, plain_buf,
                                                                   MAX_BODY, &used, &plain_len);
         if (rc == LIBDEFLATE_INSUFFICIENT_SPACE) c->too_big = 1;
-        else if (rc != LIBDEFLATE_SUCCESS || used != c->body_len) malformed = 1; /* or bytes after it */
+        /* Not gzip, cut short, or followed by more bytes: nothing to count. */
+        else if (rc != LIBDEFLATE_SUCCESS || used != c->body_len) malformed = 1;
         plain = plain_buf;
+        if (rc != LIBDEFLATE_SUCCESS) plain_len = 0;
     }
     stats.bytes_plain += (long long)plain_len;
     if (c->too_big || plain_len > MAX_BODY) {
@@ -221,7 +223,7 @@ static int finish_request(struct conn *c) {
         return respond(c, 413, "Request Entity Too Large", json);
     }
     struct counter count = {0};
-    count_bytes(&count, plain, plain_len);
+    if (!malformed) count_bytes(&count, plain, plain_len);
     long long events = malformed ? -1 : count_finish(&count);
     if (events < 0) {
         stats.rejected++;
