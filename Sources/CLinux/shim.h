@@ -46,6 +46,9 @@ static inline int tailship_open_no_symlinks(const char *path) {
 /// by same-uid processes, /proc/PID owned by root. prctl is variadic, which Swift cannot call.
 static inline int tailship_set_not_dumpable(void) { return prctl(PR_SET_DUMPABLE, 0, 0, 0, 0); }
 
+/// Names the calling thread (prctl PR_SET_NAME: /proc/PID/task/TID/comm, at most 15 bytes kept).
+static inline int tailship_set_thread_name(const char *name) { return prctl(PR_SET_NAME, name, 0, 0, 0); }
+
 #include <sys/xattr.h>
 
 /// The file's POSIX access ACL in the kernel's xattr form (fgetxattr "system.posix_acl_access"):

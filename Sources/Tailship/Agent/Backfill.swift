@@ -89,6 +89,7 @@ public final class Backfill: Sendable {
         let shipper = self.shipper.withLock { $0 }
         let stopped = self.stopped
         Thread {
+            ThreadName.setCurrent("tailship-stop")
             shipper?.stop(deadline: Date(timeIntervalSinceNow: Double(Agent.shutdownGraceMs) / 1000))
             stopped.signal()
         }.start()

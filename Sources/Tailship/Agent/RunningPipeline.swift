@@ -44,6 +44,7 @@ struct RunningPipeline {
         let tailStopped = DispatchSemaphore(value: 0)
         let tailer = self.tailer
         Thread {
+            ThreadName.setCurrent("tailship-stop")
             tailer.stop()
             tailStopped.signal()
         }.start()

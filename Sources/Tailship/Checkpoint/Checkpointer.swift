@@ -101,8 +101,11 @@ public final class Checkpointer: AcknowledgementSink, Sendable {
         self.metrics = metrics
         self.logger = logger
         state = Mutex(State(store: store))
-        let thread = Thread { [self] in run() }
-        thread.name = "tailship-checkpoint"
+        let thread = Thread { [self] in
+            ThreadName.setCurrent("tailship-ckpt")
+            run()
+        }
+        thread.name = "tailship-ckpt"
         thread.start()
     }
 

@@ -49,10 +49,11 @@
         func start() {
             guard !started.exchange(true, ordering: .acquiringAndReleasing) else { return }
             let thread = Thread { [self] in
+                ThreadName.setCurrent("tailship-metric")
                 run()
                 finished.signal()
             }
-            thread.name = "tailship-metrics"
+            thread.name = "tailship-metric"
             thread.start()
         }
 

@@ -37,6 +37,7 @@ final class StopSignal: @unchecked Sendable {
         running += 1
         condition.unlock()
         let thread = Thread { [self] in
+            ThreadName.setCurrent(name)
             body()
             condition.lock()
             running -= 1

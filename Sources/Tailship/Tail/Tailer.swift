@@ -95,6 +95,7 @@
                 guard state.thread == nil, !state.stopped else { return false }
                 let done = DispatchSemaphore(value: 0)
                 let thread = Thread {
+                    ThreadName.setCurrent("tailship-tail")
                     loop.run(sighted: { sighted.signal() })
                     done.signal()
                 }
