@@ -63,10 +63,15 @@ import Testing
         try FaultEndToEndTests.assertExactlyOnce(rig.server, expected: seqs)
     }
 
-    static func rig(_ name: String, paths: String = "*.log", timeout: String = "30s") throws -> PositionsRig {
+    static func rig(_ name: String, paths: String = "*.log", timeout: String = "30s", extra: String = "") throws
+        -> PositionsRig
+    {
         let rig = try PositionsRig(name, startAt: .defaultEnd)
-        try config(dir: rig.dir, port: rig.server.port, paths: paths, timeout: timeout)
-            .write(toFile: rig.configPath, atomically: true, encoding: .utf8)
+        var text = config(dir: rig.dir, port: rig.server.port, paths: paths, timeout: timeout)
+        if !extra.isEmpty {
+            text = text.replacingOccurrences(of: "    multiline:", with: "    \(extra)\n    multiline:")
+        }
+        try text.write(toFile: rig.configPath, atomically: true, encoding: .utf8)
         return rig
     }
 
@@ -104,13 +109,28 @@ import Testing
         try Self.assertWhole(rig, seqs: 0..<3)
     }
 
+    /// How `app.log` is rotated in the middle of a record, and what the source follows.
+    enum Rotation: String, CaseIterable, Sendable, CustomStringConvertible {
+        /// Live, `paths: app.log`: the renamed file is drained through its descriptor and closed.
+        case drained
+        /// Live, `paths: app.log*`: the renamed file is still followed, under its new name.
+        case followed
+        /// `paths: app.log*`, the agent killed right after the rename; the trace finished while it is down.
+        case killed
+        /// `paths: app.log`, SIGTERM once the trace is finished through the old descriptor, before
+        /// the drained file closes: the next run does not find that file, so its record goes now.
+        case stopped
+
+        var description: String { rawValue }
+        var paths: String { self == .drained || self == .stopped ? "app.log" : "app.log*" }
+    }
+
     /// `app.log` is renamed to `app.log.1` in the middle of record 0, a new `app.log` is created,
-    /// and the writer finishes the trace through the old descriptor; live, or with the agent
-    /// killed right after the rename (the trace finished while it is down). Record 0 arrives whole (live: when the drained file closes;
-    /// after the restart: when its timeout passes, nothing more being written there).
-    @Test(arguments: [false, true])
-    func aRecordSplitByARotationIsSentOnceWhole(killed: Bool) throws {
-        let rig = try Self.rig("ml-rotate-\(killed)", paths: "app.log*", timeout: "3s")
+    /// and the writer finishes the trace through the old descriptor. Record 0 arrives whole, once:
+    /// when the drained file closes, or when its timeout passes (nothing more being written there).
+    @Test(arguments: Rotation.allCases)
+    func aRecordSplitByARotationIsSentOnceWhole(rotation: Rotation) throws {
+        let rig = try Self.rig("ml-rotate-\(rotation)", paths: rotation.paths, timeout: "3s")
         let app = rig.path("app.log")
         try append("\(FaultEndToEndTests.pastMs) INFO before the agent\n", to: app)
         try rig.start()
@@ -125,18 +145,56 @@ import Testing
         // its first byte) before it is killed: with `start_at: end`, a file first seen at a later
         // start would begin at its end.
         #expect(FileManager.default.createFile(atPath: app, contents: nil))
-        if killed {
+        if rotation == .killed {
             usleep(500_000)
             rig.kill9()
         }
         writer.write(Data(Self.text(zero.dropFirst(3)).utf8))
         try writer.close()
+        if rotation == .stopped {
+            usleep(300_000)
+            rig.stop()
+            try rig.start()
+        }
         try append(Self.text(Self.record(1)) + Self.done, to: app)
-        if killed { try rig.start() }
+        if rotation == .killed { try rig.start() }
         #expect(try rig.waitForUnique(2), "records lost; log:\n\(rig.logTail)")
         usleep(600_000)
         rig.stop()
         try Self.assertWhole(rig, seqs: 0..<2)
+    }
+
+    /// logrotate `copytruncate` while record 1 is pending (record 0 delivered): the lines of
+    /// record 1 read before the truncation go out as a record (its trace continued in the copy,
+    /// which no glob matches), and the records written after it follow. Nothing read is lost.
+    @Test func aCopytruncateInTheMiddleOfARecordLosesNothingRead() throws {
+        let rig = try Self.rig("ml-copytruncate", paths: "app.log")
+        let app = rig.path("app.log")
+        try append("\(FaultEndToEndTests.pastMs) INFO before the agent\n", to: app)
+        try rig.start()
+        usleep(300_000)
+        let one = Self.record(1)
+        try append(Self.text(Self.record(0) + one.prefix(4)), to: app)
+        #expect(try rig.waitForUnique(1), "record 0 never arrived; log:\n\(rig.logTail)")
+        usleep(300_000)
+        let conf = rig.dir + "/logrotate.conf"
+        try "\(app) {\ncopytruncate\nrotate 1\n}\n".write(toFile: conf, atomically: true, encoding: .utf8)
+        let logrotate = Process()
+        logrotate.executableURL = URL(fileURLWithPath: "/usr/sbin/logrotate")
+        logrotate.arguments = ["-f", "-s", rig.dir + "/logrotate.state", conf]
+        try logrotate.run()
+        logrotate.waitUntilExit()
+        #expect(logrotate.terminationStatus == 0)
+        usleep(500_000)
+        try append(Self.text(Self.record(2)) + Self.done, to: app)
+        #expect(try rig.waitForUnique(3), "records lost; log:\n\(rig.logTail)")
+        usleep(600_000)
+        rig.stop()
+        let byseq = Dictionary(
+            grouping: try rig.server.storedEvents(dedup: true), by: { $0.properties["seq"] as? Int ?? -1 })
+        // Record 1 as read before the truncation: its first four lines, the last of them a frame.
+        #expect(byseq[1]?.first?.properties["last_frame"] as? String == "com.example.Frame2.run(Frame.java:2)")
+        try FaultEndToEndTests.assertExactlyOnce(rig.server, expected: 0..<3)
     }
 
     /// `test` and `import` frame records as `run` does: the same events, each whole, and `test`'s
@@ -192,6 +250,30 @@ import Testing
         #expect(tested.stderr.contains(expected), "\(tested.stderr.suffix(1500))")
         #expect(tested.stdout.split(separator: "\n").count == counts["events"]!)
         #expect(tested.stderr.contains("WARN [http-N-N] slow query on orders took Nms rows=N"))
+    }
+
+    /// A polled source (`poll_interval: 1s`) with a `timeout` shorter than its polls: each trace's
+    /// rest is on disk, unread, when its timeout passes; it is read before the record is judged
+    /// complete, so every trace still arrives whole.
+    @Test func aTimeoutShorterThanThePollsDoesNotCutATraceAlreadyOnDisk() throws {
+        let rig = try Self.rig("ml-polled", timeout: "500ms", extra: "poll_interval: 1s")
+        let app = rig.path("app.log")
+        try append("\(FaultEndToEndTests.pastMs) INFO before the agent\n", to: app)
+        try rig.start()
+        usleep(1_200_000)
+        let count = 8
+        for seq in 0..<count {
+            let record = Self.record(seq)
+            try append(Self.text(record.prefix(2)), to: app)
+            usleep(300_000)
+            try append(Self.text(record.dropFirst(2)), to: app)
+            usleep(200_000)
+        }
+        try append(Self.done, to: app)
+        #expect(try rig.waitForUnique(count), "records lost; log:\n\(rig.logTail)")
+        usleep(600_000)
+        rig.stop()
+        try Self.assertWhole(rig, seqs: 0..<count)
     }
 
     /// A record nothing follows (the application's last words) is sent once its timeout passes.

@@ -182,22 +182,39 @@ struct TailRecordTests {
         #expect(texts.map(\.text) == ["\tat A.b\n\tat C.d", "x"])
     }
 
-    @Test func aRecordIsCutAtMaxLinesAndTheRestOfItSkipped() {
+    /// A line that would take a record past `max_lines` completes it (flagged: cut short) and
+    /// begins the next: the record never holds the checkpoint back, no line is skipped.
+    @Test func aRecordAtMaxLinesIsCompleteAndTheNextLineBeginsAnother() {
         let log = "2026-a\n1\n2\n3\n4\n2026-b\n"
-        let result = records(log, framing: framing(maxLines: 3))
-        #expect(result.records.map(\.text) == ["2026-a\n1\n2", "2026-b"])
+        let result = records(log, framing: framing(maxLines: 3), flush: false)
+        #expect(result.records.map(\.text) == ["2026-a\n1\n2", "3\n4"])
         #expect(result.records.map(\.truncated) == [true, false])
-        #expect(result.splitter.truncatedRecords == 1)
-        // The skipped lines belong to the cut record: the next one starts at its own line.
-        #expect(result.records[1].offset == 15)
+        #expect(result.records[1].offset == 11)
+        #expect(result.end == 15)
+    }
+
+    /// A record whose continuation never stops (a start pattern that matches nothing in this log)
+    /// still goes out every `max_lines` lines: progress, not a pinned checkpoint.
+    @Test func aStartPatternThatNeverMatchesStillMakesProgress() {
+        let log = (0..<10).map { "[line \($0)]\n" }.joined()
+        let result = records(log, framing: framing(maxLines: 4), flush: false)
+        #expect(result.records.count == 2)
+        #expect(result.splitter.lineStartOffset == UInt64(log.utf8.count - 2 * 9))
     }
 
     @Test func aRecordIsCutAtMaxBytes() {
-        let log = "2026-a\nabcdef\nghijkl\n2026-b\n"
+        let log = "2026-a\nabcde\nghijkl\n2026-b\n"
         let result = records(log, framing: framing(maxBytes: 12))
-        #expect(result.records.map(\.text) == ["2026-a\nabcde", "2026-b"])
-        #expect(result.records[0].truncated)
+        #expect(result.records.map(\.text) == ["2026-a\nabcde", "ghijkl", "2026-b"])
+        #expect(result.records.map(\.truncated) == [true, false, false])
         #expect(result.splitter.pendingByteCount == 0)
+    }
+
+    @Test func aLineLongerThanMaxBytesIsARecordOfItsOwn() {
+        let log = "2026-" + String(repeating: "x", count: 20) + "\n  at a\n2026-b\n"
+        let result = records(log, framing: framing(maxBytes: 10))
+        #expect(result.records.map(\.text) == ["2026-xxxxx", "  at a", "2026-b"])
+        #expect(result.records.map(\.truncated) == [true, false, false])
     }
 
     @Test func aLineCutAtMaxLineBytesFlagsItsRecordButKeepsTheRest() {

@@ -17,17 +17,23 @@ extension AgentPlan {
             let framing = source.recordFraming
             for test in source.tests {
                 var problems: [String]
-                if let framing, case let records = Self.records(of: test.line.value, framing: framing),
-                    records.count != 1
-                {
-                    // A multiline test is one record as the source frames it: a trace that splits
-                    // is the bug the test is there to catch.
-                    problems = ["the text frames as \(records.count) records under 'multiline', not 1"]
+                var text = test.line.value
+                if let framing {
+                    // A multiline test is one record as the source frames it (as `run` reads it from
+                    // a file): a trace that splits is the bug the test is there to catch.
+                    let records = Self.records(of: text, framing: framing, maxLineBytes: source.maxLineBytes)
+                    if records.count > 1 {
+                        problems = ["the text frames as \(records.count) records under 'multiline', not 1"]
+                    } else {
+                        text = records.first ?? ""
+                        problems = []
+                    }
                 } else {
-                    var text = test.line.value
-                    if framing != nil, text.hasSuffix("\n") { text.removeLast() }  // a YAML `|` block's end
+                    problems = []
+                }
+                if problems.isEmpty {
                     let outcome = engine.process(line: text, basis: 0, offset: 0, nowMs: nowMs)
-                    problems = Self.differences(test, outcome, engine: engine, nowMs: nowMs)
+                    problems = Self.differences(test, text: text, outcome, engine: engine, nowMs: nowMs)
                 }
                 if problems.isEmpty {
                     report.passed += 1
@@ -43,8 +49,8 @@ extension AgentPlan {
     }
 
     /// The records `text` frames into, as `run` would read it from a file.
-    static func records(of text: String, framing: RecordFraming) -> [String] {
-        var splitter = LineSplitter(maxLineBytes: max(text.utf8.count, 1), framing: framing)
+    static func records(of text: String, framing: RecordFraming, maxLineBytes: Int) -> [String] {
+        var splitter = LineSplitter(maxLineBytes: maxLineBytes, framing: framing)
         var records: [String] = []
         let collect: (LineBatch) -> Void = { batch in
             for record in batch { records.append(String(decoding: record.bytes, as: UTF8.self)) }
@@ -55,8 +61,10 @@ extension AgentPlan {
         return records
     }
 
-    /// How `outcome` differs from what `test` expects; empty when it passes.
-    static func differences(_ test: RuleTestSpec, _ outcome: RuleOutcome, engine: RuleEngine, nowMs: Int64)
+    /// How `outcome` (of `text`, the test's line or record as read) differs from what `test` expects; empty when it passes.
+    static func differences(
+        _ test: RuleTestSpec, text: String, _ outcome: RuleOutcome, engine: RuleEngine, nowMs: Int64
+    )
         -> [String]
     {
         let event: Event
@@ -67,7 +75,7 @@ extension AgentPlan {
             (event, rule) = (made, by)
         case .dropped, .unmatched:
             if test.expectsNone { return [] }
-            let why = engine.explain(line: test.line.value, nowMs: nowMs).map(\.description).joined(separator: "; ")
+            let why = engine.explain(line: text, nowMs: nowMs).map(\.description).joined(separator: "; ")
             return ["expected an event, got none (\(why))"]
         case .invalid(let by, let problems):
             return ["rule \(by) made an invalid event: " + problems.map(\.message).joined(separator: "; ")]

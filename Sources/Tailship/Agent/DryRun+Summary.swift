@@ -7,7 +7,7 @@ extension DryRun {
     /// What a line looks like with its variable parts collapsed: runs of digits become `N`, runs
     /// of 8 or more hex digits mixing letters and digits `H` (ids, hashes), the rest is kept, cut
     /// at 120 characters. Lines
-    /// that differ only in numbers and ids share a shape.
+    /// that differ only in numbers and ids share a shape. A record's shape is its first line's.
     public static func shape(_ bytes: UnsafeRawBufferPointer) -> String {
         var out: [UInt8] = []
         out.reserveCapacity(min(bytes.count, 130))
@@ -18,7 +18,8 @@ extension DryRun {
         func isDigit(_ b: UInt8) -> Bool { b >= 0x30 && b <= 0x39 }
         // Each byte is looked at once: a hex run is judged whole, then copied with its digit runs
         // collapsed.
-        while i < bytes.count, out.count < 120 {
+        let end = bytes.firstIndex(of: UInt8(ascii: "\n")) ?? bytes.count
+        while i < end, out.count < 120 {
             guard isHex(bytes[i]) else {
                 out.append(bytes[i])
                 i += 1
@@ -27,7 +28,7 @@ extension DryRun {
             var j = i
             var digits = false
             var letters = false
-            while j < bytes.count, isHex(bytes[j]) {
+            while j < end, isHex(bytes[j]) {
                 if isDigit(bytes[j]) { digits = true } else { letters = true }
                 j += 1
             }

@@ -55,20 +55,21 @@ public struct LineSplitter {
     public static let headCapacity = FileIdentity.maxFingerprintBytes
 
     /// A splitter whose first fed byte sits at `startOffset` in the file.
-    /// With `framing`, batches hold records instead of lines.
-    public init(startOffset: UInt64 = 0, maxLineBytes: Int, framing: RecordFraming? = nil) {
+    /// With `framing`, batches hold records instead of lines; `matcher`, when given, is the
+    /// framing's matcher shared by the splitters of one thread (see `RecordAssembler.init`).
+    public init(
+        startOffset: UInt64 = 0, maxLineBytes: Int, framing: RecordFraming? = nil,
+        matcher: RecordFraming.Matcher? = nil
+    ) {
         precondition(maxLineBytes > 0, "maxLineBytes must be positive")
         self.maxLineBytes = maxLineBytes
         self.nextOffset = startOffset
         self.lineStart = startOffset
-        self.records = framing.map(RecordAssembler.init)
+        self.records = framing.map { RecordAssembler($0, matcher: matcher) }
     }
 
     /// Bytes held for the pending line (and record).
     public var pendingByteCount: Int { carry.count + (records?.pendingByteCount ?? 0) }
-
-    /// How many records were cut at their `max_lines` or `max_bytes` so far.
-    public var truncatedRecords: Int { records?.truncatedRecords ?? 0 }
 
     /// When the pending record is complete for want of a new line; nil without one.
     public var recordDeadline: ContinuousClock.Instant? { records?.deadline }
@@ -79,12 +80,19 @@ public struct LineSplitter {
     public mutating func completeRecordIfDue(now: ContinuousClock.Instant, _ body: (LineBatch) throws -> Void)
         rethrows -> Bool
     {
-        guard var assembler = records, assembler.deadline.map({ $0 <= now }) == true else { return false }
+        guard let deadline = records?.deadline, deadline <= now else { return false }
+        try completeRecord(body)
+        return true
+    }
+
+    /// Ends the pending record now, if there is one, calling `body` with it (the batch ends just
+    /// past the last complete line): its file is about to be truncated away, or left for good.
+    public mutating func completeRecord(_ body: (LineBatch) throws -> Void) rethrows {
+        guard var assembler = records, assembler.pendingOffset != nil else { return }
         records = nil
         defer { records = assembler }
-        _ = assembler.completeIfDue(now: now)
+        assembler.complete()
         try emit(&assembler, endOffset: lineStart, body)
-        return true
     }
 
     /// Forgets any pending line and continues at `offset` (after a truncation, or a seek). The

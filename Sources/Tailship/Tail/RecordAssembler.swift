@@ -28,16 +28,19 @@ public struct RecordFraming: Sendable {
 /// Joins a file's lines into records for a `LineSplitter`: a record is its lines with `\n`
 /// between them, at the offset of its first line, and its content basis (so its default
 /// `$insert_id`) is its first line's. A record is complete when a line that begins the next one
-/// arrives, when its timeout passes with no new line, or at the end of a one-shot read.
+/// arrives, when its timeout passes with no new line, at the end of a one-shot read, or when its
+/// file is truncated or left for good (`LineSplitter.completeRecord`).
 ///
 /// Positions: while a record is pending, what a checkpoint may record is its first line's offset
 /// (`pendingOffset`), and a batch's `endOffset` stops there: a restart reads the record again,
 /// whole. A line that does not begin a record but finds none pending (the file's first line, or
 /// the first after a flushed one) begins one all the same: nothing is dropped for its shape.
 ///
-/// Limits: past `maxLines` lines or `maxBytes` bytes the record is cut, flagged `truncated`, and
-/// its further lines are skipped (they still count as its lines for the timeout). Memory per file
-/// is bounded by `maxBytes` pending plus the records completed by one chunk.
+/// Limits: a line that would take a record past `maxLines` lines or `maxBytes` bytes completes it
+/// (flagged `truncated`: it was cut short) and begins the next one; a single line longer than
+/// `maxBytes` is cut to it and is a record of its own. So a record at its limit never holds the
+/// checkpoint back, and no line is skipped. Memory per file is bounded by `maxBytes` pending plus
+/// the records completed by one chunk.
 struct RecordAssembler {
     let framing: RecordFraming
     private let matches: RecordFraming.Matcher
@@ -49,19 +52,16 @@ struct RecordAssembler {
     /// Just past the pending record's first line (its basis covers the file's bytes up to there).
     private var pendingFirstEnd: UInt64 = 0
     private var pendingTruncated = false
-    /// The pending record reached a limit: its further lines are skipped.
-    private var pendingFull = false
     /// When the last line joined the pending record.
     private var lastJoin = ContinuousClock.now
     /// Records completed since the last `emit`, back to back, and where each lies.
     private var out: [UInt8] = []
     private var outEntries: [LineBatch.Entry] = []
-    /// How many records were cut at `maxLines` or `maxBytes`.
-    private(set) var truncatedRecords = 0
-
-    init(_ framing: RecordFraming) {
+    /// `matcher`: one made by `framing.makeMatcher()` to share between the splitters of one
+    /// thread (each file of a source); by default the assembler makes its own.
+    init(_ framing: RecordFraming, matcher: RecordFraming.Matcher? = nil) {
         self.framing = framing
-        self.matches = framing.makeMatcher()
+        self.matches = matcher ?? framing.makeMatcher()
     }
 
     /// When the pending record becomes complete for want of a new line; nil when none is pending.
@@ -75,7 +75,8 @@ struct RecordAssembler {
             let entry = lines.entries[index]
             let bytes = lines[index].bytes
             let begins = pendingOffset == nil || matches(bytes) == framing.beginsOnMatch
-            if begins {
+            if begins || !fits(bytes) {
+                if !begins { pendingTruncated = true }  // cut short by its limits
                 complete()
                 begin(bytes, entry: entry)
             } else {
@@ -88,7 +89,6 @@ struct RecordAssembler {
     /// Completes the pending record (if any): it goes out with the next `emit`.
     mutating func complete() {
         guard let offset = pendingOffset else { return }
-        if pendingTruncated { truncatedRecords += 1 }
         outEntries.append(
             .init(
                 inCarry: false, start: out.count, count: pending.count, offset: offset, truncated: pendingTruncated,
@@ -98,14 +98,6 @@ struct RecordAssembler {
         pendingOffset = nil
         pendingLines = 0
         pendingTruncated = false
-        pendingFull = false
-    }
-
-    /// Completes the pending record if its timeout passed by `now`.
-    mutating func completeIfDue(now: ContinuousClock.Instant) -> Bool {
-        guard let deadline, deadline <= now else { return false }
-        complete()
-        return true
     }
 
     /// Calls `body` with the completed records (not at all when there are none). The batch ends at
@@ -137,7 +129,11 @@ struct RecordAssembler {
         pendingOffset = nil
         pendingLines = 0
         pendingTruncated = false
-        pendingFull = false
+    }
+
+    /// Whether a line can join the pending record within its limits.
+    private func fits(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        pendingLines < framing.maxLines && pending.count + 1 + bytes.count <= framing.maxBytes
     }
 
     private mutating func begin(_ bytes: UnsafeRawBufferPointer, entry: LineBatch.Entry) {
@@ -146,23 +142,15 @@ struct RecordAssembler {
         pendingOffset = entry.offset
         pendingFirstEnd = entry.end
         pendingLines = 1
-        pendingFull = kept < bytes.count
-        pendingTruncated = entry.truncated || pendingFull
+        pendingTruncated = entry.truncated || kept < bytes.count
+        // A line as long as a record may be: complete at once (nothing can join it).
+        if kept < bytes.count { complete() }
     }
 
     private mutating func join(_ bytes: UnsafeRawBufferPointer, truncated: Bool) {
-        guard !pendingFull else { return }
-        let room = framing.maxBytes - pending.count - 1
-        guard pendingLines < framing.maxLines, room >= 0 else {
-            pendingFull = true
-            pendingTruncated = true
-            return
-        }
-        let kept = min(bytes.count, room)
         pending.append(UInt8(ascii: "\n"))
-        pending.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[0..<kept]))
+        pending.append(contentsOf: bytes)
         pendingLines += 1
-        if kept < bytes.count { pendingFull = true }
-        if truncated || pendingFull { pendingTruncated = true }
+        if truncated { pendingTruncated = true }
     }
 }

@@ -55,6 +55,8 @@
         private let waitMs: Int32
         /// Some source joins lines into records (whose timeouts the loop watches).
         let hasMultiline: Bool
+        /// Each multiline source's matcher, made once and shared by its files (this thread only).
+        var recordMatchers: [Int: RecordFraming.Matcher] = [:]
         private var lastScan = ContinuousClock.now
         /// A directory was just watched: scan once more, for entries created before its watch.
         private var scanAgain = false
@@ -177,7 +179,15 @@
                 if boundDirty { enforceOpenBound() }
                 if changed { publish() }
             }
-            for file in files where file.key != nil { sink.fileClosed(file: file.id, reason: .stopped) }
+            for file in files where file.key != nil {
+                // A renamed-away or deleted file is not found again by the next run: its pending
+                // record (complete lines already read) goes now. Any other resumes at its start.
+                if file.drainingSince != nil && !file.awaitingDurability {
+                    let id = file.id
+                    file.splitter.completeRecord { sink.lines(file: id, $0) }
+                }
+                sink.fileClosed(file: file.id, reason: .stopped)
+            }
             files.removeAll()
             byPath.removeAll()
             publish()
@@ -411,7 +421,8 @@
                 }
                 let file = TailedFile(
                     id: nextID, source: source, path: path, file: handle, status: status, start: start,
-                    maxLineBytes: discovery.sources[source].maxLineBytes, framing: discovery.sources[source].framing)
+                    maxLineBytes: discovery.sources[source].maxLineBytes, framing: discovery.sources[source].framing,
+                    matcher: recordMatcher(for: source))
                 nextID += 1
                 file.mayBeCopy = !initial
                 return file
@@ -494,6 +505,9 @@
                         metadata: [
                             "file.path": "\(file.path)", "file.offset": "\(file.splitter.nextOffset)",
                         ])
+                    // The pending record's lines were read whole before the content went: they go
+                    // now, under the old id (a copy then resumes after them, as after plain lines).
+                    file.splitter.completeRecord { sink.lines(file: id, $0) }
                     sink.fileClosed(file: file.id, reason: .truncated)
                     if let mark = file.readMark { copies.remember(mark, now: clock.now) }
                     noteReadEnd(file)

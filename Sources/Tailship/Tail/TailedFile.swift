@@ -82,7 +82,7 @@
 
         init(
             id: Int, source: Int, path: String, file: ReadableFile, status: FileStatus, start: FirstSightStart,
-            maxLineBytes: Int, framing: RecordFraming? = nil
+            maxLineBytes: Int, framing: RecordFraming? = nil, matcher: RecordFraming.Matcher? = nil
         ) {
             self.id = id
             self.source = source
@@ -92,7 +92,8 @@
             self.device = status.device
             self.inode = status.inode
             self.firstSightStart = start
-            self.splitter = LineSplitter(startOffset: 0, maxLineBytes: maxLineBytes, framing: framing)
+            self.splitter = LineSplitter(
+                startOffset: 0, maxLineBytes: maxLineBytes, framing: framing, matcher: matcher)
         }
 
         /// The open descriptor; fails with EBADF while parked (callers unpark first).
