@@ -17,6 +17,7 @@ let package = Package(
         // for the variadic or macro APIs that Swift cannot import directly.
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CDeflate", pkgConfig: "libdeflate", providers: [.apt(["libdeflate-dev"])]),
         .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
         .systemLibrary(name: "CPCRE2", pkgConfig: "libpcre2-8", providers: [.apt(["libpcre2-dev"])]),
         // Linux system calls glibc declares only under _GNU_SOURCE (statx).
@@ -24,7 +25,7 @@ let package = Package(
         .target(
             name: "Tailship",
             dependencies: [
-                "CCurl", "CZlib", "CYAML", "CPCRE2", "CLinux",
+                "CCurl", "CZlib", "CDeflate", "CYAML", "CPCRE2", "CLinux",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages tailship builds and tests against, only those missing (dpkg-dev:
-# dpkg-shlibdeps, for scripts/build-deb.sh; strace, for the unit sandbox test; libdeflate-dev, for
-# the benchmark sink bench/sink.c).
+# dpkg-shlibdeps, for scripts/build-deb.sh; strace, for the unit sandbox test; libdeflate-dev, which
+# compresses request bodies and which the benchmark sink bench/sink.c uses).
 # Sourced by demo.sh and test.sh; safe to run again.
 set -euo pipefail
 need=()

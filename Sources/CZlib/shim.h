@@ -2,11 +2,8 @@
 #define TAILSHIP_CZLIB_SHIM_H
 #include <zlib.h>
 
-// deflateInit2 and inflateInit2 are macros that pass the library version and struct size;
-// Swift does not import function-like macros.
-static inline int tailship_deflateInit2(z_streamp s, int level, int method, int windowBits, int memLevel, int strategy) {
-    return deflateInit2(s, level, method, windowBits, memLevel, strategy);
-}
+// inflateInit2 is a macro that passes the library version and struct size; Swift does not import
+// function-like macros. (Request bodies are compressed by libdeflate: CDeflate.)
 static inline int tailship_inflateInit2(z_streamp s, int windowBits) { return inflateInit2(s, windowBits); }
 
 // glibc's mallopt and its M_* constants are not in Swift's Glibc module. Here because the
