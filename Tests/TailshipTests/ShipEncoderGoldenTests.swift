@@ -127,6 +127,173 @@ import Testing
             String(decoding: EventEncoder(token: "tok\"\u{1}").encode(event), as: UTF8.self) == Self.expectedTrack)
     }
 
+    /// `encode` (bytes straight from the line) against `process` and the encoder, line by
+    /// line on a fresh engine each: the same outcome and bytes, or `.slow` (then `process`
+    /// decides). Returns each line's path, to pin which lines take the fast one.
+    static func compareFastPath(
+        _ make: () throws -> RuleEngine, _ lines: [[UInt8]], token: String? = nil
+    ) throws -> String {
+        let fast = try make()
+        let slow = try make()
+        let encoder = EventEncoder(token: token)
+        let fragment = token.map(EventEncoder.tokenFragment)
+        var paths: [String] = []
+        for (i, line) in lines.enumerated() {
+            let offset = UInt64(i * 100)
+            let expected = line.withUnsafeBytes {
+                slow.process(line: $0, basis: RulesFixture.basis, offset: offset, nowMs: RulesFixture.now)
+            }
+            var out: [UInt8] = Array("prefix".utf8)
+            let encoded = line.withUnsafeBytes {
+                fast.encode(
+                    line: $0, basis: RulesFixture.basis, offset: offset, nowMs: RulesFixture.now, token: fragment,
+                    into: &out)
+            }
+            switch (encoded, expected) {
+            case (.event(let rule, let timeMs), .event(let event, let name)):
+                #expect(fast.rules[rule].name == name && timeMs == event.timeMs, "line \(i)")
+                #expect(
+                    String(decoding: out, as: UTF8.self)
+                        == "prefix" + String(decoding: encoder.encode(event), as: UTF8.self), "line \(i)")
+                paths.append("fast")
+            case (.dropped(let rule), .dropped(let name)):
+                #expect(fast.rules[rule].name == name)
+                paths.append("fast")
+            case (.unmatched, .unmatched):
+                paths.append("fast")
+            case (.slow, _):
+                #expect(out == Array("prefix".utf8), "line \(i): nothing written on the slow path")
+                _ = line.withUnsafeBytes {
+                    fast.process(line: $0, basis: RulesFixture.basis, offset: offset, nowMs: RulesFixture.now)
+                }
+                paths.append("slow")
+            default:
+                Issue.record("line \(i): encode gave \(encoded), process \(expected)")
+            }
+        }
+        #expect(fast.utf8Replaced == slow.utf8Replaced)
+        return paths.joined(separator: " ")
+    }
+
+    @Test func fastPathWritesTheSameBytesAsProcessAndTheEncoder() throws {
+        let regex = try Self.compareFastPath({ try RulesFixture.engine(Self.regexRules) }, Self.regexLines)
+        // The plain events, the drop and the unmatched lines go fast; every line with a problem,
+        // an int of 19 digits, a value to repair, or a short non-ASCII id (whose placeholder
+        // check lowercases Unicode) goes slow.
+        #expect(
+            regex
+                == "fast fast fast slow fast fast slow slow slow slow slow slow fast slow slow fast fast slow fast "
+                + "fast fast slow fast fast fast fast")
+        let tracked = try Self.compareFastPath(
+            { try RulesFixture.engine(Self.regexRules) }, Self.regexLines, token: "tok\"\u{1}")
+        #expect(tracked == regex)
+        let json = try Self.compareFastPath(
+            { try RulesFixture.engine([Self.jsonRule], format: .json) }, Self.jsonLines.map { Array($0.utf8) })
+        #expect(json == "slow slow fast slow fast")
+        let logfmt = try Self.compareFastPath(
+            { try RulesFixture.engine([Self.logfmtRule], format: .logfmt) }, Self.logfmtLines.map { Array($0.utf8) })
+        #expect(logfmt == "fast fast")
+    }
+
+    @Test func fastPathNumbersConvertLikeTheStandardLibrary() {
+        let floats = [
+            "0", "-0", "+1", "387.03", "759.35", "0.1", "1e-5", "1E+20", "-1e3", ".5", "5.", "123456789012345",
+            "1234567890123456789", "0.000000000000000000001", "9007199254740993", "1e22", "1e23", "1e-22", "1e-400",
+            "1e400", "00012.50", "3.14159265358979", "2.2250738585072014e-308",
+        ]
+        for text in floats {
+            var copy = text
+            let fast = copy.withUTF8 { FastValues.float(UnsafeRawBufferPointer($0)) }
+            let standard = TypedValues.float(text)
+            #expect(fast?.bitPattern == standard?.bitPattern, "\(text)")
+        }
+        for text in ["1x", "e5", "1e", "1.2.3", " 1", "nan", "inf", "0x10", "1_000", ""] {
+            var copy = text
+            #expect(copy.withUTF8 { FastValues.float(UnsafeRawBufferPointer($0)) } == nil, "\(text)")
+        }
+        for text in ["0", "-7", "+5", "007", "123456789012345678", "-123456789012345678"] {
+            var copy = text
+            #expect(copy.withUTF8 { FastValues.int(UnsafeRawBufferPointer($0)) } == TypedValues.int(text), "\(text)")
+        }
+        for text in ["", "-", "+", "1.5", "12345678901234567890", "1 ", "0x1"] {
+            var copy = text
+            #expect(copy.withUTF8 { FastValues.int(UnsafeRawBufferPointer($0)) } == nil, "\(text)")
+        }
+        for text in ["true", "YES", "On", "1", "false", "no", "OFF", "0"] {
+            var copy = text
+            #expect(copy.withUTF8 { FastValues.bool(UnsafeRawBufferPointer($0)) } == TypedValues.bool(text), "\(text)")
+        }
+        for text in ["maybe", "truee", "", "tru", "yes!"] {
+            var copy = text
+            #expect(copy.withUTF8 { FastValues.bool(UnsafeRawBufferPointer($0)) } == nil, "\(text)")
+        }
+    }
+
+    /// `tailship test`'s output and summary: the same with and without `--explain` (which takes
+    /// the slow path for every line), and the same bytes as the encoder's.
+    @Test func dryRunOutputIsTheSameOnBothPaths() throws {
+        let dir = NSTemporaryDirectory() + "golden-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try """
+        state_dir: \(dir)/state
+        destination: { kind: stdout }
+        sources:
+          - name: app
+            paths: [\(dir)/*.log]
+            rules:
+              - name: typed
+                match: '^T (?<user>\\S+) (?<n>\\S+) (?<f>\\S+) (?<b>\\S+) (?<s>.*)$'
+                event: "Typed {{user}}"
+                distinct_id: "{{user}}"
+                time: { from: read }
+                properties:
+                  n: { value: "{{n}}", type: int }
+                  f: { value: "{{f}}", type: float }
+                  b: { value: "{{b}}", type: bool }
+                  s: "{{s}}"
+              - name: skip
+                match: '^S '
+                drop: true
+        """.write(toFile: dir + "/agent.yaml", atomically: true, encoding: .utf8)
+        var log: [UInt8] = []
+        for line in Self.regexLines where line.first == UInt8(ascii: "T") || line.first == UInt8(ascii: "S") {
+            log += line + [0x0A]
+        }
+        log += Array("unmatched 123\nunmatched 456\n".utf8)
+        FileManager.default.createFile(atPath: dir + "/app.log", contents: Data(log))
+        let plan = try AgentPlan.load(path: dir + "/agent.yaml", environment: [:])
+
+        func run(explain: Bool) throws -> (String, DryRun.Summary) {
+            var out: [UInt8] = []
+            let dryRun = DryRun(
+                plan: plan, sourceIndex: 0, explain: explain, write: { out += $0 }, err: { _ in })
+            var summary = DryRun.Summary()
+            try dryRun.run(.file(dir + "/app.log"), summary: &summary)
+            // The time is the time read (a millisecond apart between the two runs).
+            let text = String(decoding: out, as: UTF8.self).replacing(#/"time":\d+,/#, with: "")
+            return (text, summary)
+        }
+        let (fast, fastSummary) = try run(explain: false)
+        let (slow, slowSummary) = try run(explain: true)
+        #expect(fast == slow)
+        #expect(fastSummary == slowSummary)
+        #expect(fastSummary.events == 8 && fastSummary.invalid == 6 && fastSummary.dropped == 1)
+        #expect(fastSummary.unmatched == 2 && fastSummary.unmatchedShapes == ["unmatched N": 2])
+        #expect(fastSummary.eventsByRule == ["typed": 8] && fastSummary.matchesByRule == ["typed": 14, "skip": 1])
+        // Each event on its own line, exactly the encoder's JSON of `process`'s event.
+        let engine = plan.engines[0]
+        let events = fast.split(separator: "\n").map(String.init)
+        #expect(events.count == 8)
+        if case .event(let event, _) = engine.process(line: "T alice 42 387.03 yes plain text", nowMs: RulesFixture.now)
+        {
+            let json = String(decoding: EventEncoder().encode(event), as: UTF8.self)
+            #expect(events[0].hasPrefix(#"{"event":"Typed alice","properties":{"distinct_id":"alice""#))
+            #expect(events[0].hasSuffix(#","n":42,"f":387.03,"b":true,"s":"plain text"}}"#))
+            #expect(json.hasSuffix(#","n":42,"f":387.03,"b":true,"s":"plain text"}}"#))
+        }
+    }
+
     static let expectedReplaced = 6
     static let expectedRegex = [
         "typed {\"event\":\"Typed alice!\",\"properties\":{\"time\":1795842000000,\"distinct_id\":\"alice\",\"$insert_id\":\"76427633-f38b-8ad4-a033-60670b25a2d9\",\"ip\":\"0\",\"n\":42,\"f\":387.03,\"b\":true,\"s\":\"plain text\",\"const\":\"web\",\"pick\":\"alice\",\"fallback\":\"dflt\",\"both\":\"42/plain text\"}}",

@@ -35,23 +35,74 @@ public struct DryRun {
     let encoder: EventEncoder
     let explain: Bool
     let isTrack: Bool
-    let out: (String) -> Void
+    /// The encoder's `,"token":"…"` (for `/track`), written by `RuleEngine.encode`.
+    let tokenFragment: [UInt8]?
+    /// Gets the events' JSON lines, several at a time (each ends with a newline).
+    let write: (UnsafeRawBufferPointer) -> Void
     let err: (String) -> Void
 
+    /// Events are written as bytes, in chunks of whole lines: one buffer for all of them, no
+    /// String per event (the `test` command's throughput is its output's).
     public init(
-        plan: AgentPlan, sourceIndex: Int, explain: Bool, out: @escaping (String) -> Void,
+        plan: AgentPlan, sourceIndex: Int, explain: Bool, write: @escaping (UnsafeRawBufferPointer) -> Void,
         err: @escaping (String) -> Void
     ) {
         self.source = plan.config.sources[sourceIndex]
         self.engine = plan.engines[sourceIndex]
         self.encoder = EventEncoder(token: plan.config.destination.api == .track ? plan.credentials.token : nil)
         self.isTrack = plan.config.destination.api == .track
+        self.tokenFragment = encoder.token.map(EventEncoder.tokenFragment)
         self.explain = explain
-        self.out = out
+        self.write = write
         // The verdicts quote file names, field values and line text: a control character in
         // them is printed escaped, never raw to the terminal. The event JSON on `out` is
         // already escaped by the encoder.
         self.err = { err(SafeText.escapingControls($0)) }
+    }
+
+    /// `out` gets each event's JSON as a String, without its newline.
+    public init(
+        plan: AgentPlan, sourceIndex: Int, explain: Bool, out: @escaping (String) -> Void,
+        err: @escaping (String) -> Void
+    ) {
+        self.init(
+            plan: plan, sourceIndex: sourceIndex, explain: explain,
+            write: { chunk in
+                for line in chunk.split(separator: UInt8(ascii: "\n")) { out(String(decoding: line, as: UTF8.self)) }
+            }, err: err)
+    }
+
+    /// The events' JSON lines waiting for `write`, and the per-rule counts of lines that took
+    /// the fast path (by rule number, added to the summary's by-name counts at the end).
+    final class Output {
+        var bytes: [UInt8] = []
+        let write: (UnsafeRawBufferPointer) -> Void
+        var events: [Int]
+        var matches: [Int]
+        /// Handed on past this size, and at the end of each chunk read.
+        static let chunk = 64 * 1024
+
+        init(_ write: @escaping (UnsafeRawBufferPointer) -> Void, rules: Int) {
+            self.write = write
+            events = Array(repeating: 0, count: rules)
+            matches = Array(repeating: 0, count: rules)
+            bytes.reserveCapacity(Self.chunk + 4096)
+        }
+
+        func count(into summary: inout Summary, names: [String]) {
+            for (i, name) in names.enumerated() {
+                if events[i] > 0 { summary.eventsByRule[name, default: 0] += events[i] }
+                if matches[i] > 0 { summary.matchesByRule[name, default: 0] += matches[i] }
+            }
+            events = events.map { _ in 0 }
+            matches = matches.map { _ in 0 }
+        }
+
+        func flush() {
+            guard !bytes.isEmpty else { return }
+            bytes.withUnsafeBytes { write($0) }
+            bytes.removeAll(keepingCapacity: true)
+        }
     }
 
     /// Processes every line of `input` (a plain or gzip file, or standard input); throws when
@@ -67,6 +118,9 @@ public struct DryRun {
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 256 * 1024, alignment: 16)
         defer { buffer.deallocate() }
         var number = 0
+        let output = Output(write, rules: engine.rules.count)
+        let names = ruleNames
+        defer { output.count(into: &summary, names: names) }
         let name: String
         switch input {
         case .file(let path): name = path
@@ -75,8 +129,12 @@ public struct DryRun {
         let body: (LineBatch) -> Void = { batch in
             for line in batch {
                 number += 1
-                handle(line, name: name, number: number, now: now, summary: &summary)
+                handle(line, name: name, number: number, now: now, output: output, summary: &summary)
+                // With explain, each line's verdicts and event stay together across the two streams.
+                if explain || output.bytes.count >= Output.chunk { output.flush() }
             }
+            // Standard input followed live (`tail -f | tailship test`) shows each read at once.
+            output.flush()
         }
         switch input {
         case .file(let path) where try GzipFileReader.detect(path: path):
@@ -94,6 +152,7 @@ public struct DryRun {
         }
         // A file read once is complete: its last line counts even without a newline.
         splitter.flush(body)
+        output.flush()
         return splitter.nextOffset
     }
 
@@ -104,10 +163,38 @@ public struct DryRun {
     }
 
     private func handle(
-        _ line: Line, name: String, number: Int, now: Int64,
+        _ line: Line, name: String, number: Int, now: Int64, output: Output,
         summary: inout Summary
     ) {
         summary.lines += 1
+        if !explain {
+            // The common case, straight from the line's bytes to the output (no Event, no
+            // String); anything else is decided below, as always.
+            let start = output.bytes.count
+            switch engine.encode(
+                line: line.bytes, basis: line.basis, offset: line.offset, nowMs: now, token: tokenFragment,
+                into: &output.bytes)
+            {
+            case .event(let rule, let timeMs) where !(isTrack && timeMs < now - Shipper.trackMaxAgeMs):
+                output.bytes.append(UInt8(ascii: "\n"))
+                summary.events += 1
+                output.events[rule] += 1
+                output.matches[rule] += 1
+                return
+            case .event:
+                output.bytes.removeSubrange(start...)
+            case .dropped(let rule):
+                summary.dropped += 1
+                output.matches[rule] += 1
+                return
+            case .unmatched:
+                summary.unmatched += 1
+                summary.countShape(of: line.bytes)
+                return
+            case .slow:
+                break
+            }
+        }
         let outcome = engine.process(line: line.bytes, basis: line.basis, offset: line.offset, nowMs: now)
         if explain {
             var text = "\(name):\(number): "
@@ -156,7 +243,8 @@ public struct DryRun {
         case .event(let event, let rule):
             summary.events += 1
             summary.eventsByRule[rule, default: 0] += 1
-            out(String(decoding: encoder.encode(event), as: UTF8.self))
+            encoder.append(event, to: &output.bytes)
+            output.bytes.append(UInt8(ascii: "\n"))
         case .invalid(let rule, let problems):
             summary.invalid += 1
             summary.invalidByReason[problems.first?.field ?? "invalid", default: 0] += 1

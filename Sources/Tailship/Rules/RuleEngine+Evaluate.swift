@@ -181,7 +181,7 @@ extension RuleEngine {
     }
 
     /// nil: a field is missing; .some(nil): present but unreadable; else the time.
-    private func parseTime(
+    func parseTime(
         _ t: CompiledTemplate, _ parser: TimeParser, _ rule: CompiledRule,
         _ line: UnsafeRawBufferPointer, nowMs: Int64
     ) -> Int64?? {

@@ -14,6 +14,12 @@ public enum JSONWriter {
 
     /// Appends `value` as a quoted JSON string.
     public static func appendString(_ value: String, to out: inout [UInt8]) {
+        // Native strings hand out their bytes without a copy; others are made contiguous once.
+        if let done: Void = value.utf8.withContiguousStorageIfAvailable({
+            appendString(bytes: UnsafeRawBufferPointer($0), to: &out)
+        }) {
+            return done
+        }
         var value = value
         value.withUTF8 { appendString(bytes: UnsafeRawBufferPointer($0), to: &out) }
     }
@@ -22,11 +28,22 @@ public enum JSONWriter {
     public static func appendString(bytes: UnsafeRawBufferPointer, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
         let count = bytes.count
+        guard count > 0, let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self) else {
+            out.append(UInt8(ascii: "\""))
+            return
+        }
         var i = 0
         var runStart = 0
-        // Fast path: copy runs of bytes that need no escaping in one append.
+        // Runs of bytes that need no escaping are copied whole (one memcpy); the scan reads
+        // through a pointer, with no bounds check per byte.
         while i < count {
-            let b = bytes[i]
+            // Eight plain bytes at a time (no control, quote, backslash or non-ASCII byte):
+            // each test below is exact for "some byte of the word is such a byte".
+            if i + 8 <= count, !needsCare(UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)) {
+                i += 8
+                continue
+            }
+            let b = base[i]
             if b >= 0x20 && b != 0x22 && b != 0x5C && b < 0x80 {
                 i += 1
                 continue
@@ -38,7 +55,7 @@ public enum JSONWriter {
                     continue
                 }
             }
-            if runStart < i { out.append(contentsOf: bytes[runStart..<i]) }
+            if runStart < i { out.append(contentsOf: UnsafeBufferPointer(start: base + runStart, count: i - runStart)) }
             if b >= 0x80 {
                 out.append(contentsOf: replacement)
                 i += max(1, -validUTF8Length(bytes, at: i))
@@ -48,34 +65,47 @@ public enum JSONWriter {
             }
             runStart = i
         }
-        if runStart < count { out.append(contentsOf: bytes[runStart..<count]) }
+        if runStart < count {
+            out.append(contentsOf: UnsafeBufferPointer(start: base + runStart, count: count - runStart))
+        }
         out.append(UInt8(ascii: "\""))
+    }
+
+    /// Whether any byte of `word` is below 0x20, a quote, a backslash or 0x80 and above.
+    @inline(__always)
+    static func needsCare(_ word: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        func hasZero(_ v: UInt64) -> Bool { (v &- ones) & ~v & highs != 0 }
+        let below20 = (word &- ones &* 0x20) & ~word & highs != 0
+        return word & highs != 0 || below20 || hasZero(word ^ (ones &* 0x22)) || hasZero(word ^ (ones &* 0x5C))
+    }
+
+    /// Appends a fixed ASCII fragment (a key, punctuation).
+    @inline(__always)
+    static func append(_ fragment: StaticString, to out: inout [UInt8]) {
+        out.append(contentsOf: UnsafeBufferPointer(start: fragment.utf8Start, count: fragment.utf8CodeUnitCount))
     }
 
     /// Appends a decimal integer without going through `String`.
     public static func appendInt(_ value: Int64, to out: inout [UInt8]) {
-        if value == 0 {
-            out.append(UInt8(ascii: "0"))
-            return
-        }
-        if value < 0 { out.append(UInt8(ascii: "-")) }
-        // Work on the magnitude as UInt64 so Int64.min does not overflow; count the digits
-        // first, then fill them in place from the right (no temporary array).
-        let magnitude = value.magnitude
-        var digits = 0
-        var rest = magnitude
-        while rest > 0 {
-            digits += 1
-            rest /= 10
-        }
-        let start = out.count
-        out.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: digits))
-        rest = magnitude
-        var index = start + digits - 1
-        while rest > 0 {
-            out[index] = UInt8(ascii: "0") + UInt8(rest % 10)
-            rest /= 10
-            index -= 1
+        // Work on the magnitude as UInt64 so Int64.min does not overflow; digits are written
+        // from the right into a stack buffer (20 digits and a sign at most), then copied once.
+        var buffer: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        withUnsafeMutableBytes(of: &buffer) { raw in
+            let digits = raw.bindMemory(to: UInt8.self)
+            var index = digits.count
+            var rest = value.magnitude
+            repeat {
+                index -= 1
+                digits[index] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: rest % 10)
+                rest /= 10
+            } while rest > 0
+            if value < 0 {
+                index -= 1
+                digits[index] = UInt8(ascii: "-")
+            }
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: digits[index...]))
         }
     }
 
