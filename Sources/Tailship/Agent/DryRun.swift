@@ -72,24 +72,24 @@ public struct DryRun {
             }, err: err)
     }
 
-    /// The events' JSON lines waiting for `write`, and the per-rule counts of lines that took
-    /// the fast path (by rule number, added to the summary's by-name counts at the end).
-    final class Output {
+    /// One run's state: the events' JSON lines waiting for `write`, the line number, and the
+    /// per-rule counts of lines that took the fast path (by rule number, added to the
+    /// summary's by-name counts at the end). A value passed `inout` through each chunk's loop.
+    struct Pass {
         var bytes: [UInt8] = []
-        let write: (UnsafeRawBufferPointer) -> Void
+        var number = 0
         var events: [Int]
         var matches: [Int]
         /// Handed on past this size, and at the end of each chunk read.
         static let chunk = 64 * 1024
 
-        init(_ write: @escaping (UnsafeRawBufferPointer) -> Void, rules: Int) {
-            self.write = write
+        init(rules: Int) {
             events = Array(repeating: 0, count: rules)
             matches = Array(repeating: 0, count: rules)
             bytes.reserveCapacity(Self.chunk + 4096)
         }
 
-        func count(into summary: inout Summary, names: [String]) {
+        mutating func count(into summary: inout Summary, names: [String]) {
             for (i, name) in names.enumerated() {
                 if events[i] > 0 { summary.eventsByRule[name, default: 0] += events[i] }
                 if matches[i] > 0 { summary.matchesByRule[name, default: 0] += matches[i] }
@@ -98,7 +98,7 @@ public struct DryRun {
             matches = matches.map { _ in 0 }
         }
 
-        func flush() {
+        mutating func flush(_ write: (UnsafeRawBufferPointer) -> Void) {
             guard !bytes.isEmpty else { return }
             bytes.withUnsafeBytes { write($0) }
             bytes.removeAll(keepingCapacity: true)
@@ -117,24 +117,16 @@ public struct DryRun {
         var splitter = LineSplitter(startOffset: offset, maxLineBytes: source.maxLineBytes)
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 256 * 1024, alignment: 16)
         defer { buffer.deallocate() }
-        var number = 0
-        let output = Output(write, rules: engine.rules.count)
+        var pass = Pass(rules: engine.rules.count)
         let names = ruleNames
-        defer { output.count(into: &summary, names: names) }
+        defer { pass.count(into: &summary, names: names) }
         let name: String
         switch input {
         case .file(let path): name = path
         case .standardInput: name = "stdin"
         }
         let body: (LineBatch) -> Void = { batch in
-            for line in batch {
-                number += 1
-                handle(line, name: name, number: number, now: now, output: output, summary: &summary)
-                // With explain, each line's verdicts and event stay together across the two streams.
-                if explain || output.bytes.count >= Output.chunk { output.flush() }
-            }
-            // Standard input followed live (`tail -f | tailship test`) shows each read at once.
-            output.flush()
+            handle(batch, name: name, now: now, pass: &pass, summary: &summary)
         }
         switch input {
         case .file(let path) where try GzipFileReader.detect(path: path):
@@ -152,7 +144,7 @@ public struct DryRun {
         }
         // A file read once is complete: its last line counts even without a newline.
         splitter.flush(body)
-        output.flush()
+        pass.flush(write)
         return splitter.nextOffset
     }
 
@@ -162,30 +154,39 @@ public struct DryRun {
             + "\(summary.unmatched) unmatched, \(summary.dropped) dropped"
     }
 
-    private func handle(
-        _ line: Line, name: String, number: Int, now: Int64, output: Output,
-        summary: inout Summary
-    ) {
+    private func handle(_ batch: LineBatch, name: String, now: Int64, pass: inout Pass, summary: inout Summary) {
+        for line in batch {
+            pass.number += 1
+            handle(line, name: name, now: now, pass: &pass, summary: &summary)
+            // With explain, each line's verdicts and event stay together across the two streams.
+            if explain || pass.bytes.count >= Pass.chunk { pass.flush(write) }
+        }
+        // Standard input followed live (`tail -f | tailship test`) shows each read at once.
+        pass.flush(write)
+    }
+
+    private func handle(_ line: Line, name: String, now: Int64, pass: inout Pass, summary: inout Summary) {
+        let number = pass.number
         summary.lines += 1
         if !explain {
             // The common case, straight from the line's bytes to the output (no Event, no
             // String); anything else is decided below, as always.
-            let start = output.bytes.count
+            let start = pass.bytes.count
             switch engine.encode(
                 line: line.bytes, basis: line.basis, offset: line.offset, nowMs: now, token: tokenFragment,
-                into: &output.bytes)
+                into: &pass.bytes)
             {
             case .event(let rule, let timeMs) where !(isTrack && timeMs < now - Shipper.trackMaxAgeMs):
-                output.bytes.append(UInt8(ascii: "\n"))
+                pass.bytes.append(UInt8(ascii: "\n"))
                 summary.events += 1
-                output.events[rule] += 1
-                output.matches[rule] += 1
+                pass.events[rule] += 1
+                pass.matches[rule] += 1
                 return
             case .event:
-                output.bytes.removeSubrange(start...)
+                pass.bytes.removeSubrange(start...)
             case .dropped(let rule):
                 summary.dropped += 1
-                output.matches[rule] += 1
+                pass.matches[rule] += 1
                 return
             case .unmatched:
                 summary.unmatched += 1
@@ -243,8 +244,8 @@ public struct DryRun {
         case .event(let event, let rule):
             summary.events += 1
             summary.eventsByRule[rule, default: 0] += 1
-            encoder.append(event, to: &output.bytes)
-            output.bytes.append(UInt8(ascii: "\n"))
+            encoder.append(event, to: &pass.bytes)
+            pass.bytes.append(UInt8(ascii: "\n"))
         case .invalid(let rule, let problems):
             summary.invalid += 1
             summary.invalidByReason[problems.first?.field ?? "invalid", default: 0] += 1

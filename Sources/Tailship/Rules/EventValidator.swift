@@ -32,7 +32,8 @@ public enum EventValidator {
     /// A C0 control character (NUL, tab and newline included) or DEL. Scans bytes: ASCII ids
     /// cost one pass with no decoding.
     static func hasControl(_ text: String) -> Bool {
-        text.utf8.contains { $0 < 0x20 || $0 == 0x7F }
+        text.utf8.withContiguousStorageIfAvailable { RuleEngine.hasControl(UnsafeRawBufferPointer($0)) }
+            ?? text.utf8.contains { $0 < 0x20 || $0 == 0x7F }
     }
 
     /// Every problem with `event`, given the current time `nowMs`. `insertIdKnownValid` skips

@@ -62,6 +62,9 @@ public enum InsertID {
     /// Whether `value` is an id the API accepts as is: 1-36 characters of `[A-Za-z0-9-]` and
     /// not a placeholder value.
     public static func isValid(_ value: String) -> Bool {
+        if let valid = value.utf8.withContiguousStorageIfAvailable({ isValid(bytes: UnsafeRawBufferPointer($0)) }) {
+            return valid
+        }
         let utf8 = value.utf8
         guard !utf8.isEmpty, utf8.count <= maxLength else { return false }
         var copy = value
@@ -76,11 +79,9 @@ public enum InsertID {
     /// `isValid` for bytes already known to be valid UTF-8 (the same answer).
     static func isValid(bytes: UnsafeRawBufferPointer) -> Bool {
         guard !bytes.isEmpty, bytes.count <= maxLength else { return false }
-        let allowed = bytes.allSatisfy { b in
-            (b >= 0x30 && b <= 0x39) || (b &- 0x41) < 26 || (b &- 0x61) < 26 || b == 0x2d
-        }
+        for b in bytes where !((b &- 0x30) < 10 || (b | 0x20) &- 0x61 < 26 || b == 0x2d) { return false }
         // Only ASCII gets here, so the placeholder answer is never unknown.
-        return allowed && Placeholders.isPlaceholder(asciiBytes: bytes) == false
+        return Placeholders.isPlaceholder(asciiBytes: bytes) == false
     }
 
     /// The `$insert_id` to send for a rule-given (rendered) value.

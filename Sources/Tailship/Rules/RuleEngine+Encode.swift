@@ -1,13 +1,16 @@
 /// Bytes of the values of the event being encoded that are not slices of the line (constants,
-/// multi-piece templates): appended one after another, reset per rule, grown when needed.
-struct EncodeScratch {
+/// multi-piece templates): appended one after another, reset per rule, grown when needed. A
+/// class the engine holds in a `let`, so appending checks no exclusive access per call.
+final class EncodeScratch {
     private(set) var base = UnsafeMutableRawPointer.allocate(byteCount: 4096, alignment: 1)
     private var capacity = 4096
     private(set) var used = 0
 
-    mutating func reset() { used = 0 }
+    deinit { base.deallocate() }
 
-    mutating func append(_ bytes: UnsafeRawBufferPointer) {
+    func reset() { used = 0 }
+
+    func append(_ bytes: UnsafeRawBufferPointer) {
         guard let from = bytes.baseAddress, !bytes.isEmpty else { return }
         if used + bytes.count > capacity {
             capacity = max(capacity * 2, used + bytes.count)
@@ -179,7 +182,7 @@ extension RuleEngine {
         if let token { out.append(contentsOf: token) }
         for property in rule.properties {
             guard let value = propertyBytes(property.template, rule, line) else { continue }
-            guard Self.validUTF8(value) else { return .slow }
+            // Typed values are ASCII or not converted; strings are checked as they are escaped.
             if property.type != .string && value.isEmpty { continue }
             sizeBound += 6 * property.key.count - 18  // the name's bytes (the key adds `,"":`)
             if property.type != .string {
@@ -189,7 +192,8 @@ extension RuleEngine {
             }
             out.append(contentsOf: property.key)
             switch property.type {
-            case .string: JSONWriter.appendString(bytes: value, to: &out)
+            case .string:
+                guard JSONWriter.appendString(validUTF8: value, to: &out) else { return .slow }
             case .int:
                 guard let i = FastValues.int(value) else { return .slow }
                 JSONWriter.appendInt(i, to: &out)

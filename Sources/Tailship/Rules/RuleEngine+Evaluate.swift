@@ -230,6 +230,12 @@ enum TypedValues {
 
     /// A finite decimal number (`387.03`, `-1e3`); NaN and infinities cannot be sent as JSON.
     static func float(_ s: String) -> Double? {
+        // Plain decimals (nearly all) without the String conversion; the same Double.
+        if let fast = s.utf8.withContiguousStorageIfAvailable({ FastValues.float(UnsafeRawBufferPointer($0)) }),
+            let d = fast
+        {
+            return d
+        }
         guard let first = s.utf8.first, first != 0x20, s.utf8.last != 0x20,
             // Bytes, not Foundation's `contains`: a hex float is ASCII anyway, and this runs per event.
             !s.utf8.contains(UInt8(ascii: "x")), !s.utf8.contains(UInt8(ascii: "X")), let d = Double(s), d.isFinite
@@ -239,6 +245,11 @@ enum TypedValues {
 
     /// `true`/`false`, `yes`/`no`, `on`/`off`, `1`/`0`, any case.
     static func bool(_ s: String) -> Bool? {
+        if let fast = s.utf8.withContiguousStorageIfAvailable({ FastValues.bool(UnsafeRawBufferPointer($0)) }),
+            let b = fast
+        {
+            return b
+        }
         switch s.lowercased() {
         case "true", "yes", "on", "1": return true
         case "false", "no", "off", "0": return false

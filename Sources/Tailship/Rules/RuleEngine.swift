@@ -28,7 +28,7 @@ public final class RuleEngine {
     /// Reused to render multi-piece templates.
     var renderBuffer: [UInt8] = []
     /// Multi-piece values of the event being encoded straight from the line (`encode`).
-    var encodeScratch = EncodeScratch()
+    let encodeScratch = EncodeScratch()
     /// Per rule: whether `encode` may write its events (no property count or name the
     /// validator would refuse).
     let encodable: [Bool]

@@ -26,11 +26,24 @@ public enum JSONWriter {
 
     /// Appends raw bytes (expected to be UTF-8) as a quoted JSON string.
     public static func appendString(bytes: UnsafeRawBufferPointer, to out: inout [UInt8]) {
+        _ = appendString(bytes: bytes, to: &out, stopAtInvalid: false)
+    }
+
+    /// Appends `bytes` as a quoted JSON string if they are valid UTF-8; false, with `out` left
+    /// part-written, at the first invalid sequence.
+    static func appendString(validUTF8 bytes: UnsafeRawBufferPointer, to out: inout [UInt8]) -> Bool {
+        appendString(bytes: bytes, to: &out, stopAtInvalid: true)
+    }
+
+    @inline(__always)
+    private static func appendString(
+        bytes: UnsafeRawBufferPointer, to out: inout [UInt8], stopAtInvalid: Bool
+    ) -> Bool {
         out.append(UInt8(ascii: "\""))
         let count = bytes.count
         guard count > 0, let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self) else {
             out.append(UInt8(ascii: "\""))
-            return
+            return true
         }
         var i = 0
         var runStart = 0
@@ -55,6 +68,7 @@ public enum JSONWriter {
                     continue
                 }
             }
+            if b >= 0x80 && stopAtInvalid { return false }
             if runStart < i { out.append(contentsOf: UnsafeBufferPointer(start: base + runStart, count: i - runStart)) }
             if b >= 0x80 {
                 out.append(contentsOf: replacement)
@@ -69,6 +83,7 @@ public enum JSONWriter {
             out.append(contentsOf: UnsafeBufferPointer(start: base + runStart, count: count - runStart))
         }
         out.append(UInt8(ascii: "\""))
+        return true
     }
 
     /// Whether any byte of `word` is below 0x20, a quote, a backslash or 0x80 and above.
