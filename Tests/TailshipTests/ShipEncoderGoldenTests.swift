@@ -298,6 +298,32 @@ import Testing
         }
     }
 
+    /// Events encoded back to back into one `ByteBuffer` (grown from a tiny capacity, with
+    /// a rolled-back write in between) are the same bytes as each event's own array.
+    @Test func contiguousBufferHoldsTheSameBytesAsArrays() throws {
+        let engine = try RulesFixture.engine(Self.regexRules)
+        let encoder = EventEncoder(token: "t\u{1}")
+        let buffer = ByteBuffer(capacity: 16)
+        var out = buffer
+        var expected: [UInt8] = []
+        for line in Self.regexLines {
+            let outcome = line.withUnsafeBytes {
+                engine.process(line: $0, basis: RulesFixture.basis, offset: 0, nowMs: RulesFixture.now)
+            }
+            guard case .event(let event, _) = outcome else { continue }
+            let start = out.byteCount
+            JSONWriter.appendString("rolled back \u{0}", to: &out)
+            out.truncate(to: start)
+            encoder.append(event, to: &out)
+            out.write(UInt8(ascii: "\n"))
+            expected += encoder.encode(event) + [UInt8(ascii: "\n")]
+        }
+        #expect(expected.count > 1000)
+        #expect(Array(buffer.bytes) == expected)
+        buffer.removeAll()
+        #expect(buffer.byteCount == 0 && buffer.bytes.isEmpty)
+    }
+
     static let expectedReplaced = 6
     static let expectedRegex = [
         "typed {\"event\":\"Typed alice!\",\"properties\":{\"time\":1795842000000,\"distinct_id\":\"alice\",\"$insert_id\":\"76427633-f38b-8ad4-a033-60670b25a2d9\",\"ip\":\"0\",\"n\":42,\"f\":387.03,\"b\":true,\"s\":\"plain text\",\"const\":\"web\",\"pick\":\"alice\",\"fallback\":\"dflt\",\"both\":\"42/plain text\"}}",

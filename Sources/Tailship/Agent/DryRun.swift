@@ -76,7 +76,7 @@ public struct DryRun {
     /// per-rule counts of lines that took the fast path (by rule number, added to the
     /// summary's by-name counts at the end). A value passed `inout` through each chunk's loop.
     struct Pass {
-        var bytes: [UInt8] = []
+        let bytes = ByteBuffer(capacity: Self.chunk + 4096)
         var number = 0
         var events: [Int]
         var matches: [Int]
@@ -86,7 +86,6 @@ public struct DryRun {
         init(rules: Int) {
             events = Array(repeating: 0, count: rules)
             matches = Array(repeating: 0, count: rules)
-            bytes.reserveCapacity(Self.chunk + 4096)
         }
 
         mutating func count(into summary: inout Summary, names: [String]) {
@@ -98,10 +97,10 @@ public struct DryRun {
             matches = matches.map { _ in 0 }
         }
 
-        mutating func flush(_ write: (UnsafeRawBufferPointer) -> Void) {
-            guard !bytes.isEmpty else { return }
-            bytes.withUnsafeBytes { write($0) }
-            bytes.removeAll(keepingCapacity: true)
+        func flush(_ write: (UnsafeRawBufferPointer) -> Void) {
+            guard bytes.byteCount > 0 else { return }
+            write(bytes.bytes)
+            bytes.removeAll()
         }
     }
 
@@ -159,7 +158,7 @@ public struct DryRun {
             pass.number += 1
             handle(line, name: name, now: now, pass: &pass, summary: &summary)
             // With explain, each line's verdicts and event stay together across the two streams.
-            if explain || pass.bytes.count >= Pass.chunk { pass.flush(write) }
+            if explain || pass.bytes.byteCount >= Pass.chunk { pass.flush(write) }
         }
         // Standard input followed live (`tail -f | tailship test`) shows each read at once.
         pass.flush(write)
@@ -171,19 +170,20 @@ public struct DryRun {
         if !explain {
             // The common case, straight from the line's bytes to the output (no Event, no
             // String); anything else is decided below, as always.
-            let start = pass.bytes.count
+            var out = pass.bytes  // the one buffer, by reference
+            let start = out.byteCount
             switch engine.encode(
                 line: line.bytes, basis: line.basis, offset: line.offset, nowMs: now, token: tokenFragment,
-                into: &pass.bytes)
+                into: &out)
             {
             case .event(let rule, let timeMs) where !(isTrack && timeMs < now - Shipper.trackMaxAgeMs):
-                pass.bytes.append(UInt8(ascii: "\n"))
+                out.write(UInt8(ascii: "\n"))
                 summary.events += 1
                 pass.events[rule] += 1
                 pass.matches[rule] += 1
                 return
             case .event:
-                pass.bytes.removeSubrange(start...)
+                out.truncate(to: start)
             case .dropped(let rule):
                 summary.dropped += 1
                 pass.matches[rule] += 1
@@ -244,8 +244,9 @@ public struct DryRun {
         case .event(let event, let rule):
             summary.events += 1
             summary.eventsByRule[rule, default: 0] += 1
-            encoder.append(event, to: &pass.bytes)
-            pass.bytes.append(UInt8(ascii: "\n"))
+            var out = pass.bytes
+            encoder.append(event, to: &out)
+            out.write(UInt8(ascii: "\n"))
         case .invalid(let rule, let problems):
             summary.invalid += 1
             summary.invalidByReason[problems.first?.field ?? "invalid", default: 0] += 1

@@ -56,22 +56,22 @@ extension RuleEngine {
     /// fail one, or that needs any repair, is handed back as `.slow`.
     func encode(
         line: UnsafeRawBufferPointer, basis: UInt64, offset: UInt64, nowMs: Int64, token: [UInt8]?,
-        into out: inout [UInt8]
+        into out: inout some ByteOutput
     ) -> Encoded {
         switch readLine(line) {
         case .notInFormat: return .unmatched
         case .limitHit: return .slow
         case .ok: break
         }
-        let start = out.count
+        let start = out.byteCount
         for (index, rule) in rules.enumerated() {
             if let result = encode(
                 rule, index: index, line: line, basis: basis, offset: offset, nowMs: nowMs, token: token, into: &out)
             {
-                if result == .slow { out.removeSubrange(start...) }
+                if result == .slow { out.truncate(to: start) }
                 return result
             }
-            out.removeSubrange(start...)
+            out.truncate(to: start)
         }
         return .unmatched
     }
@@ -79,7 +79,7 @@ extension RuleEngine {
     /// One rule: nil when it does not take the line (the next one is tried).
     private func encode(
         _ rule: CompiledRule, index: Int, line: UnsafeRawBufferPointer, basis: UInt64, offset: UInt64,
-        nowMs: Int64, token: [UInt8]?, into out: inout [UInt8]
+        nowMs: Int64, token: [UInt8]?, into out: inout some ByteOutput
     ) -> Encoded? {
         if let pattern = rule.pattern {
             switch pattern.match(line) {
@@ -153,7 +153,7 @@ extension RuleEngine {
         JSONWriter.appendString(
             bytes: distinctId?.bytes(encodeScratch) ?? UnsafeRawBufferPointer(start: nil, count: 0), to: &out)
         JSONWriter.append(EventEncoder.Keys.insertId, to: &out)
-        let idStart = out.count
+        let idStart = out.byteCount
         if let insertId {
             let raw = insertId.bytes(encodeScratch)
             if InsertID.isValid(bytes: raw) {
@@ -165,21 +165,21 @@ extension RuleEngine {
             } else {
                 var hash = FNV128()
                 hash.add(raw)
-                out.append(UInt8(ascii: "\""))
+                out.write(UInt8(ascii: "\""))
                 hash.appendUUID(to: &out)
-                out.append(UInt8(ascii: "\""))
+                out.write(UInt8(ascii: "\""))
             }
         } else {
             appendDerivedId(basis: basis, offset: offset, rule: rule, to: &out)
         }
-        sizeBound += 6 * (out.count - idStart - 2)
+        sizeBound += 6 * (out.byteCount - idStart - 2)
         JSONWriter.append(EventEncoder.Keys.ip, to: &out)
         if let ip {
             JSONWriter.appendString(bytes: ip.bytes(encodeScratch), to: &out)
         } else {
-            out.append(contentsOf: [UInt8(ascii: "\""), UInt8(ascii: "0"), UInt8(ascii: "\"")])
+            JSONWriter.append(#""0""#, to: &out)
         }
-        if let token { out.append(contentsOf: token) }
+        if let token { token.withUnsafeBytes { out.write($0) } }
         for property in rule.properties {
             guard let value = propertyBytes(property.template, rule, line) else { continue }
             // Typed values are ASCII or not converted; strings are checked as they are escaped.
@@ -190,7 +190,7 @@ extension RuleEngine {
             } else {
                 sizeBound += 6 * value.count + 2
             }
-            out.append(contentsOf: property.key)
+            property.key.withUnsafeBytes { out.write($0) }
             switch property.type {
             case .string:
                 guard JSONWriter.appendString(validUTF8: value, to: &out) else { return .slow }
@@ -211,10 +211,10 @@ extension RuleEngine {
         return .event(rule: index, timeMs: timeMs)
     }
 
-    private func appendDerivedId(basis: UInt64, offset: UInt64, rule: CompiledRule, to out: inout [UInt8]) {
-        out.append(UInt8(ascii: "\""))
+    private func appendDerivedId(basis: UInt64, offset: UInt64, rule: CompiledRule, to out: inout some ByteOutput) {
+        out.write(UInt8(ascii: "\""))
         InsertID.derivedHash(basis: basis, offset: offset, rule: rule.name).appendUUID(to: &out)
-        out.append(UInt8(ascii: "\""))
+        out.write(UInt8(ascii: "\""))
     }
 
     /// A template's bytes for this line, nil when a field it needs is missing.

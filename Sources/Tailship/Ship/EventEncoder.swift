@@ -23,7 +23,7 @@ public struct EventEncoder: Sendable {
     }
 
     /// Appends the event's JSON object to `out`.
-    public func append(_ event: Event, to out: inout [UInt8]) {
+    public func append(_ event: Event, to out: inout some ByteOutput) {
         JSONWriter.append(Keys.event, to: &out)
         JSONWriter.appendString(event.name, to: &out)
         JSONWriter.append(Keys.time, to: &out)
@@ -39,9 +39,9 @@ public struct EventEncoder: Sendable {
             JSONWriter.appendString(token, to: &out)
         }
         for property in event.properties {
-            out.append(UInt8(ascii: ","))
+            out.write(UInt8(ascii: ","))
             JSONWriter.appendString(property.name, to: &out)
-            out.append(UInt8(ascii: ":"))
+            out.write(UInt8(ascii: ":"))
             switch property.value {
             case .string(let s): JSONWriter.appendString(s, to: &out)
             case .int(let i): JSONWriter.appendInt(i, to: &out)

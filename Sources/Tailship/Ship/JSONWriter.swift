@@ -9,11 +9,9 @@ public enum JSONWriter {
     /// U+FFFD REPLACEMENT CHARACTER in UTF-8.
     static let replacement: [UInt8] = [0xEF, 0xBF, 0xBD]
     static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
-    static let trueBytes: [UInt8] = Array("true".utf8)
-    static let falseBytes: [UInt8] = Array("false".utf8)
 
     /// Appends `value` as a quoted JSON string.
-    public static func appendString(_ value: String, to out: inout [UInt8]) {
+    public static func appendString(_ value: String, to out: inout some ByteOutput) {
         // Native strings hand out their bytes without a copy; others are made contiguous once.
         if let done: Void = value.utf8.withContiguousStorageIfAvailable({
             appendString(bytes: UnsafeRawBufferPointer($0), to: &out)
@@ -25,24 +23,24 @@ public enum JSONWriter {
     }
 
     /// Appends raw bytes (expected to be UTF-8) as a quoted JSON string.
-    public static func appendString(bytes: UnsafeRawBufferPointer, to out: inout [UInt8]) {
+    public static func appendString(bytes: UnsafeRawBufferPointer, to out: inout some ByteOutput) {
         _ = appendString(bytes: bytes, to: &out, stopAtInvalid: false)
     }
 
     /// Appends `bytes` as a quoted JSON string if they are valid UTF-8; false, with `out` left
     /// part-written, at the first invalid sequence.
-    static func appendString(validUTF8 bytes: UnsafeRawBufferPointer, to out: inout [UInt8]) -> Bool {
+    static func appendString(validUTF8 bytes: UnsafeRawBufferPointer, to out: inout some ByteOutput) -> Bool {
         appendString(bytes: bytes, to: &out, stopAtInvalid: true)
     }
 
     @inline(__always)
     private static func appendString(
-        bytes: UnsafeRawBufferPointer, to out: inout [UInt8], stopAtInvalid: Bool
+        bytes: UnsafeRawBufferPointer, to out: inout some ByteOutput, stopAtInvalid: Bool
     ) -> Bool {
-        out.append(UInt8(ascii: "\""))
+        out.write(UInt8(ascii: "\""))
         let count = bytes.count
         guard count > 0, let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self) else {
-            out.append(UInt8(ascii: "\""))
+            out.write(UInt8(ascii: "\""))
             return true
         }
         var i = 0
@@ -69,9 +67,9 @@ public enum JSONWriter {
                 }
             }
             if b >= 0x80 && stopAtInvalid { return false }
-            if runStart < i { out.append(contentsOf: UnsafeBufferPointer(start: base + runStart, count: i - runStart)) }
+            if runStart < i { out.write(UnsafeRawBufferPointer(start: base + runStart, count: i - runStart)) }
             if b >= 0x80 {
-                out.append(contentsOf: replacement)
+                replacement.withUnsafeBytes { out.write($0) }
                 i += max(1, -validUTF8Length(bytes, at: i))
             } else {
                 appendEscape(b, to: &out)
@@ -80,9 +78,9 @@ public enum JSONWriter {
             runStart = i
         }
         if runStart < count {
-            out.append(contentsOf: UnsafeBufferPointer(start: base + runStart, count: count - runStart))
+            out.write(UnsafeRawBufferPointer(start: base + runStart, count: count - runStart))
         }
-        out.append(UInt8(ascii: "\""))
+        out.write(UInt8(ascii: "\""))
         return true
     }
 
@@ -98,12 +96,12 @@ public enum JSONWriter {
 
     /// Appends a fixed ASCII fragment (a key, punctuation).
     @inline(__always)
-    static func append(_ fragment: StaticString, to out: inout [UInt8]) {
-        out.append(contentsOf: UnsafeBufferPointer(start: fragment.utf8Start, count: fragment.utf8CodeUnitCount))
+    static func append(_ fragment: StaticString, to out: inout some ByteOutput) {
+        out.write(UnsafeRawBufferPointer(start: fragment.utf8Start, count: fragment.utf8CodeUnitCount))
     }
 
     /// Appends a decimal integer without going through `String`.
-    public static func appendInt(_ value: Int64, to out: inout [UInt8]) {
+    public static func appendInt(_ value: Int64, to out: inout some ByteOutput) {
         // Work on the magnitude as UInt64 so Int64.min does not overflow; digits are written
         // from the right into a stack buffer (20 digits and a sign at most), then copied once.
         var buffer: (UInt64, UInt64, UInt64) = (0, 0, 0)
@@ -120,38 +118,39 @@ public enum JSONWriter {
                 index -= 1
                 digits[index] = UInt8(ascii: "-")
             }
-            out.append(contentsOf: UnsafeBufferPointer(rebasing: digits[index...]))
+            out.write(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: digits[index...])))
         }
     }
 
     /// Appends a double in its shortest round-trip form (Swift's `description`, which is
     /// valid JSON: `1.5`, `1e-05`, `1e+20`). NaN and infinities have no JSON form: they are
     /// written as `null` so the property stays visible as "no value".
-    public static func appendDouble(_ value: Double, to out: inout [UInt8]) {
+    public static func appendDouble(_ value: Double, to out: inout some ByteOutput) {
         guard value.isFinite else {
-            out.append(contentsOf: [0x6E, 0x75, 0x6C, 0x6C])  // null
+            append("null", to: &out)
             return
         }
-        out.append(contentsOf: value.description.utf8)
+        var text = value.description
+        text.withUTF8 { out.write(UnsafeRawBufferPointer($0)) }
     }
 
     /// Appends `true` or `false`.
-    public static func appendBool(_ value: Bool, to out: inout [UInt8]) {
-        out.append(contentsOf: value ? trueBytes : falseBytes)
+    public static func appendBool(_ value: Bool, to out: inout some ByteOutput) {
+        append(value ? "true" : "false", to: &out)
     }
 
-    private static func appendEscape(_ b: UInt8, to out: inout [UInt8]) {
-        out.append(UInt8(ascii: "\\"))
+    private static func appendEscape(_ b: UInt8, to out: inout some ByteOutput) {
+        out.write(UInt8(ascii: "\\"))
         switch b {
-        case 0x22: out.append(UInt8(ascii: "\""))
-        case 0x5C: out.append(UInt8(ascii: "\\"))
-        case 0x0A: out.append(UInt8(ascii: "n"))
-        case 0x0D: out.append(UInt8(ascii: "r"))
-        case 0x09: out.append(UInt8(ascii: "t"))
+        case 0x22: out.write(UInt8(ascii: "\""))
+        case 0x5C: out.write(UInt8(ascii: "\\"))
+        case 0x0A: out.write(UInt8(ascii: "n"))
+        case 0x0D: out.write(UInt8(ascii: "r"))
+        case 0x09: out.write(UInt8(ascii: "t"))
         default:
-            out.append(contentsOf: [UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0")])
-            out.append(hexDigits[Int(b >> 4)])
-            out.append(hexDigits[Int(b & 0xF)])
+            append("u00", to: &out)
+            out.write(hexDigits[Int(b >> 4)])
+            out.write(hexDigits[Int(b & 0xF)])
         }
     }
 

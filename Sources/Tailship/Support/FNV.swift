@@ -59,11 +59,11 @@ struct FNV128 {
     }
 
     /// `uuidString`'s bytes appended to `out`, with no String in between.
-    func appendUUID(to out: inout [UInt8]) {
+    func appendUUID(to out: inout some ByteOutput) {
         var buffer: (UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0)
         withUnsafeMutableBytes(of: &buffer) { raw in
             writeUUID(into: raw)
-            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: raw[0..<36]))
+            out.write(UnsafeRawBufferPointer(rebasing: raw[0..<36]))
         }
     }
 
