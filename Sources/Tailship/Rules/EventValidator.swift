@@ -84,7 +84,9 @@ public enum EventValidator {
                     message: "'properties' is invalid: must have fewer than \(maxProperties) properties (has \(count))")
             )
         }
-        for property in event.properties where property.name.count > maxPropertyNameLength {
+        // Counting characters walks the name; at most 255 bytes is at most 255 characters.
+        for property in event.properties
+        where property.name.utf8.count > maxPropertyNameLength && property.name.count > maxPropertyNameLength {
             problems.append(
                 EventProblem(
                     field: "properties",
