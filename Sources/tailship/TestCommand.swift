@@ -34,7 +34,7 @@ struct TestCommand: ParsableCommand {
         try InputCheck.readable(files)
         let dryRun = DryRun(
             plan: plan, sourceIndex: index, explain: explain,
-            out: { print($0) }, err: { Stderr.write($0) })
+            write: Stdout.write, err: { Stderr.write($0) })
         var summary = DryRun.Summary()
         let started = Date()
         do {
@@ -51,5 +51,21 @@ struct TestCommand: ParsableCommand {
         // fails the command (a CI check of the rules).
         Stderr.write(summary.report(rules: dryRun.ruleNames, seconds: Date().timeIntervalSince(started)))
         if summary.invalid > 0 { throw Exit.invalid }
+    }
+}
+
+/// Standard output as bytes, unbuffered: `DryRun` hands over large chunks of whole lines.
+enum Stdout {
+    static func write(_ bytes: UnsafeRawBufferPointer) {
+        guard var p = bytes.baseAddress else { return }
+        var left = bytes.count
+        while left > 0 {
+            let n = Glibc.write(STDOUT_FILENO, p, left)
+            if n < 0 && errno == EINTR { continue }
+            // A closed pipe or a full disk: the rest cannot be written (as `print` would lose it).
+            guard n > 0 else { return }
+            p += n
+            left -= n
+        }
     }
 }

@@ -38,23 +38,73 @@ public struct DryRun {
     let encoder: EventEncoder
     let explain: Bool
     let isTrack: Bool
-    let out: (String) -> Void
+    /// The encoder's `,"token":"…"` (for `/track`), written by `RuleEngine.encode`.
+    let tokenFragment: [UInt8]?
+    /// Gets the events' JSON lines, several at a time (each ends with a newline).
+    let write: (UnsafeRawBufferPointer) -> Void
     let err: (String) -> Void
 
+    /// Events are written as bytes, in chunks of whole lines: one buffer for all of them, no
+    /// String per event (the `test` command's throughput is its output's).
     public init(
-        plan: AgentPlan, sourceIndex: Int, explain: Bool, out: @escaping (String) -> Void,
+        plan: AgentPlan, sourceIndex: Int, explain: Bool, write: @escaping (UnsafeRawBufferPointer) -> Void,
         err: @escaping (String) -> Void
     ) {
         self.source = plan.config.sources[sourceIndex]
         self.engine = plan.engines[sourceIndex]
         self.encoder = EventEncoder(token: plan.config.destination.api == .track ? plan.credentials.token : nil)
         self.isTrack = plan.config.destination.api == .track
+        self.tokenFragment = encoder.token.map(EventEncoder.tokenFragment)
         self.explain = explain
-        self.out = out
+        self.write = write
         // The verdicts quote file names, field values and line text: a control character in
         // them is printed escaped, never raw to the terminal. The event JSON on `out` is
         // already escaped by the encoder.
         self.err = { err(SafeText.escapingControls($0)) }
+    }
+
+    /// `out` gets each event's JSON as a String, without its newline.
+    public init(
+        plan: AgentPlan, sourceIndex: Int, explain: Bool, out: @escaping (String) -> Void,
+        err: @escaping (String) -> Void
+    ) {
+        self.init(
+            plan: plan, sourceIndex: sourceIndex, explain: explain,
+            write: { chunk in
+                for line in chunk.split(separator: UInt8(ascii: "\n")) { out(String(decoding: line, as: UTF8.self)) }
+            }, err: err)
+    }
+
+    /// One run's state: the events' JSON lines waiting for `write`, the line number, and the
+    /// per-rule counts of lines that took the fast path (by rule number, added to the
+    /// summary's by-name counts at the end). A value passed `inout` through each chunk's loop.
+    struct Pass {
+        let bytes = ByteBuffer(capacity: Self.chunk + 4096)
+        var number = 0
+        var events: [Int]
+        var matches: [Int]
+        /// Handed on past this size, and at the end of each chunk read.
+        static let chunk = 64 * 1024
+
+        init(rules: Int) {
+            events = Array(repeating: 0, count: rules)
+            matches = Array(repeating: 0, count: rules)
+        }
+
+        mutating func count(into summary: inout Summary, names: [String]) {
+            for (i, name) in names.enumerated() {
+                if events[i] > 0 { summary.eventsByRule[name, default: 0] += events[i] }
+                if matches[i] > 0 { summary.matchesByRule[name, default: 0] += matches[i] }
+            }
+            events = events.map { _ in 0 }
+            matches = matches.map { _ in 0 }
+        }
+
+        func flush(_ write: (UnsafeRawBufferPointer) -> Void) {
+            guard bytes.byteCount > 0 else { return }
+            write(bytes.bytes)
+            bytes.removeAll()
+        }
     }
 
     /// Processes every line of `input` (a plain or gzip file, or standard input); throws when
@@ -70,17 +120,16 @@ public struct DryRun {
             startOffset: offset, maxLineBytes: source.maxLineBytes, framing: source.recordFraming)
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 256 * 1024, alignment: 16)
         defer { buffer.deallocate() }
-        var number = 0
+        var pass = Pass(rules: engine.rules.count)
+        let names = ruleNames
+        defer { pass.count(into: &summary, names: names) }
         let name: String
         switch input {
         case .file(let path): name = path
         case .standardInput: name = "stdin"
         }
         let body: (LineBatch) -> Void = { batch in
-            for line in batch {
-                number += 1
-                handle(line, name: name, number: number, now: now, summary: &summary)
-            }
+            handle(batch, name: name, now: now, pass: &pass, summary: &summary)
         }
         switch input {
         case .file(let path) where try GzipFileReader.detect(path: path):
@@ -98,6 +147,7 @@ public struct DryRun {
         }
         // A file read once is complete: its last line counts even without a newline.
         splitter.flush(body)
+        pass.flush(write)
         if source.multiline != nil { summary.linesInRecords = (summary.linesInRecords ?? 0) + splitter.linesFramed }
         return splitter.nextOffset
     }
@@ -109,11 +159,49 @@ public struct DryRun {
             + "\(summary.unmatched) unmatched, \(summary.dropped) dropped"
     }
 
-    private func handle(
-        _ line: Line, name: String, number: Int, now: Int64,
-        summary: inout Summary
-    ) {
+    private func handle(_ batch: LineBatch, name: String, now: Int64, pass: inout Pass, summary: inout Summary) {
+        for line in batch {
+            pass.number += 1
+            handle(line, name: name, now: now, pass: &pass, summary: &summary)
+            // With explain, each line's verdicts and event stay together across the two streams.
+            if explain || pass.bytes.byteCount >= Pass.chunk { pass.flush(write) }
+        }
+        // Standard input followed live (`tail -f | tailship test`) shows each read at once.
+        pass.flush(write)
+    }
+
+    private func handle(_ line: Line, name: String, now: Int64, pass: inout Pass, summary: inout Summary) {
+        let number = pass.number
         summary.lines += 1
+        if !explain {
+            // The common case, straight from the line's bytes to the output (no Event, no
+            // String); anything else is decided below, as always.
+            var out = pass.bytes  // the one buffer, by reference
+            let start = out.byteCount
+            switch engine.encode(
+                line: line.bytes, basis: line.basis, offset: line.offset, nowMs: now, token: tokenFragment,
+                into: &out)
+            {
+            case .event(let rule, let timeMs) where !(isTrack && timeMs < now - Shipper.trackMaxAgeMs):
+                out.write(UInt8(ascii: "\n"))
+                summary.events += 1
+                pass.events[rule] += 1
+                pass.matches[rule] += 1
+                return
+            case .event:
+                out.truncate(to: start)
+            case .dropped(let rule):
+                summary.dropped += 1
+                pass.matches[rule] += 1
+                return
+            case .unmatched:
+                summary.unmatched += 1
+                summary.countShape(of: line.bytes)
+                return
+            case .slow:
+                break
+            }
+        }
         // `FILE:LINE: `, or for a multiline source `FILE: record N (byte OFFSET): `.
         let place =
             source.multiline == nil ? "\(name):\(number): " : "\(name): record \(number) (byte \(line.offset)): "
@@ -169,7 +257,9 @@ public struct DryRun {
         case .event(let event, let rule):
             summary.events += 1
             summary.eventsByRule[rule, default: 0] += 1
-            out(String(decoding: encoder.encode(event), as: UTF8.self))
+            var out = pass.bytes
+            encoder.append(event, to: &out)
+            out.write(UInt8(ascii: "\n"))
         case .invalid(let rule, let problems):
             summary.invalid += 1
             summary.invalidByReason[problems.first?.field ?? "invalid", default: 0] += 1

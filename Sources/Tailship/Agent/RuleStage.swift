@@ -105,7 +105,9 @@ final class RuleStage: LineSink, @unchecked Sendable {
         let now = WallClock.nowMs()
         // Per rule, counted here and added once per chunk: no lock per line.
         var produced: [String: Int] = [:]
-        var events: [PendingEvent] = []
+        // Events go straight into their submit groups: each is built once and moved, never
+        // copied from a list of the chunk's events into a group.
+        var events = SubmitGroups()
         var letters: [DeadLetter] = []
         var counts = (read: 0, unmatched: 0, dropped: 0, limit: 0, invalid: 0, truncated: 0)
         let replacedBefore = engine.utf8Replaced
@@ -180,27 +182,38 @@ final class RuleStage: LineSink, @unchecked Sendable {
         // acknowledgements.
         checkpointer.segment(handle, endOffset: batch.endOffset, pending: events.count + unwritten)
         guard !events.isEmpty else { return }
-        held.withLock { $0.append(contentsOf: Self.groups(of: events)) }
+        let groups = events.finish()
+        held.withLock { $0.append(contentsOf: groups) }
         _ = handOn(until: Date.distantPast)
     }
 
-    /// `events` cut into submit groups (see `submitGroup`).
-    static func groups(of events: [PendingEvent]) -> [[PendingEvent]] {
-        var groups: [[PendingEvent]] = []
-        var group: [PendingEvent] = []
-        var bytes = 0
-        for event in events {
+    /// A chunk's events cut into submit groups as they come (see `submitGroup`).
+    struct SubmitGroups {
+        private var groups: [[PendingEvent]] = []
+        private var group: [PendingEvent] = []
+        private var bytes = 0
+        private(set) var count = 0
+
+        var isEmpty: Bool { count == 0 }
+
+        mutating func append(_ event: PendingEvent) {
             let size = event.estimatedBytes
-            if !group.isEmpty && (group.count >= submitGroup || bytes + size > submitGroupBytes) {
+            if !group.isEmpty && (group.count >= RuleStage.submitGroup || bytes + size > RuleStage.submitGroupBytes) {
                 groups.append(group)
                 group = []
                 bytes = 0
             }
             group.append(event)
             bytes += size
+            count += 1
         }
-        if !group.isEmpty { groups.append(group) }
-        return groups
+
+        /// The groups, in order.
+        mutating func finish() -> [[PendingEvent]] {
+            if !group.isEmpty { groups.append(group) }
+            group = []
+            return groups
+        }
     }
 
     func skipped(file: Int, to offset: UInt64, coveredBy original: Int) {

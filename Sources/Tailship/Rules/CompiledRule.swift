@@ -14,6 +14,9 @@ final class CompiledTemplate {
     let constant: String?
     /// Set when the template is exactly one field (`{{user}}`): rendering is one byte copy.
     let singleSlot: Int?
+    /// `constant`'s bytes, and each literal piece's (nil for the other pieces), for `encode`.
+    let constantBytes: [UInt8]?
+    let pieceBytes: [[UInt8]?]
 
     init(_ template: Template, table: FieldTable) {
         self.template = template
@@ -26,6 +29,14 @@ final class CompiledTemplate {
         }
         constant = template.literalValue
         if pieces.count == 1, case .slot(let s) = pieces[0] { singleSlot = s } else { singleSlot = nil }
+        constantBytes = constant.map { Array($0.utf8) }
+        pieceBytes = pieces.map {
+            switch $0 {
+            case .literal(let s): return Array(s.utf8)
+            case .choice(_, let fallback?): return Array(fallback.utf8)
+            default: return nil
+            }
+        }
     }
 }
 
@@ -41,6 +52,18 @@ struct CompiledProperty {
     let name: String
     let template: CompiledTemplate
     let type: PropertyType
+    /// `,"<name>":` as the encoder writes it, for encoding straight from the line.
+    let key: [UInt8]
+
+    init(name: String, template: CompiledTemplate, type: PropertyType) {
+        self.name = name
+        self.template = template
+        self.type = type
+        var key: [UInt8] = [UInt8(ascii: ",")]
+        JSONWriter.appendString(name, to: &key)
+        key.append(UInt8(ascii: ":"))
+        self.key = key
+    }
 }
 
 /// A rule ready to run: its pattern, the capture group of each field slot, and compiled

@@ -33,7 +33,8 @@ public enum EventValidator {
     /// A C0 control character (NUL, tab and newline included) or DEL. Scans bytes: ASCII ids
     /// cost one pass with no decoding.
     static func hasControl(_ text: String) -> Bool {
-        text.utf8.contains { $0 < 0x20 || $0 == 0x7F }
+        text.utf8.withContiguousStorageIfAvailable { RuleEngine.hasControl(UnsafeRawBufferPointer($0)) }
+            ?? text.utf8.contains { $0 < 0x20 || $0 == 0x7F }
     }
 
     /// Every problem with `event`, given the current time `nowMs`. `insertIdKnownValid` skips
@@ -84,7 +85,9 @@ public enum EventValidator {
                     message: "'properties' is invalid: must have fewer than \(maxProperties) properties (has \(count))")
             )
         }
-        for property in event.properties where property.name.count > maxPropertyNameLength {
+        // Counting characters walks the name; at most 255 bytes is at most 255 characters.
+        for property in event.properties
+        where property.name.utf8.count > maxPropertyNameLength && property.name.count > maxPropertyNameLength {
             problems.append(
                 EventProblem(
                     field: "properties",

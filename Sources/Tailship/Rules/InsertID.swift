@@ -20,6 +20,11 @@ public enum InsertID {
     /// The id of the event produced by `rule` from the line at `offset` whose content basis is
     /// `basis`: FNV-1a-128 of `"<basis as 16 lowercase hex digits>\n<offset in decimal>\n<rule>"`.
     public static func derive(basis: UInt64, offset: UInt64, rule: String) -> String {
+        derivedHash(basis: basis, offset: offset, rule: rule).uuidString
+    }
+
+    /// `derive`'s hash, whose `uuidString` is the id.
+    static func derivedHash(basis: UInt64, offset: UInt64, rule: String) -> FNV128 {
         var hash = FNV128()
         // 16 hex digits, a newline, at most 20 decimal digits and a newline: 38 bytes.
         var digits: (UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0)
@@ -51,12 +56,15 @@ public enum InsertID {
             hash.add(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
         }
         hash.add(rule.utf8)
-        return hash.uuidString
+        return hash
     }
 
     /// Whether `value` is an id the API accepts as is: 1-36 characters of `[A-Za-z0-9-]` and
     /// not a placeholder value.
     public static func isValid(_ value: String) -> Bool {
+        if let valid = value.utf8.withContiguousStorageIfAvailable({ isValid(bytes: UnsafeRawBufferPointer($0)) }) {
+            return valid
+        }
         let utf8 = value.utf8
         guard !utf8.isEmpty, utf8.count <= maxLength else { return false }
         var copy = value
@@ -66,6 +74,14 @@ public enum InsertID {
             }
         }
         return allowed && !Placeholders.isPlaceholder(value)
+    }
+
+    /// `isValid` for bytes already known to be valid UTF-8 (the same answer).
+    static func isValid(bytes: UnsafeRawBufferPointer) -> Bool {
+        guard !bytes.isEmpty, bytes.count <= maxLength else { return false }
+        for b in bytes where !((b &- 0x30) < 10 || (b | 0x20) &- 0x61 < 26 || b == 0x2d) { return false }
+        // Only ASCII gets here, so the placeholder answer is never unknown.
+        return Placeholders.isPlaceholder(asciiBytes: bytes) == false
     }
 
     /// The `$insert_id` to send for a rule-given (rendered) value.
@@ -108,6 +124,17 @@ public enum Placeholders {
             }
         }
         return ascii ?? values.contains(value.lowercased())
+    }
+
+    /// `isPlaceholder` for bytes: nil when they are not all ASCII (the caller decides with the
+    /// String, whose Unicode lowercasing may still make a placeholder of them).
+    static func isPlaceholder(asciiBytes bytes: UnsafeRawBufferPointer) -> Bool? {
+        let count = bytes.count
+        guard count <= 36 else { return false }
+        guard bytes.allSatisfy({ $0 < 0x80 }) else { return nil }
+        return asciiValues[count].contains { candidate in
+            zip(candidate, bytes).allSatisfy { c, b in c == ((b &- 0x41) < 26 ? b | 0x20 : b) }
+        }
     }
 
     /// The placeholders' bytes, indexed by length (0...36).

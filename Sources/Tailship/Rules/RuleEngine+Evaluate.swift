@@ -181,7 +181,7 @@ extension RuleEngine {
     }
 
     /// nil: a field is missing; .some(nil): present but unreadable; else the time.
-    private func parseTime(
+    func parseTime(
         _ t: CompiledTemplate, _ parser: TimeParser, _ rule: CompiledRule,
         _ line: UnsafeRawBufferPointer, nowMs: Int64
     ) -> Int64?? {
@@ -232,6 +232,12 @@ enum TypedValues {
 
     /// A finite decimal number (`387.03`, `-1e3`); NaN and infinities cannot be sent as JSON.
     static func float(_ s: String) -> Double? {
+        // Plain decimals (nearly all) without the String conversion; the same Double.
+        if let fast = s.utf8.withContiguousStorageIfAvailable({ FastValues.float(UnsafeRawBufferPointer($0)) }),
+            let d = fast
+        {
+            return d
+        }
         guard let first = s.utf8.first, first != 0x20, s.utf8.last != 0x20,
             // Bytes, not Foundation's `contains`: a hex float is ASCII anyway, and this runs per event.
             !s.utf8.contains(UInt8(ascii: "x")), !s.utf8.contains(UInt8(ascii: "X")), let d = Double(s), d.isFinite
@@ -241,6 +247,11 @@ enum TypedValues {
 
     /// `true`/`false`, `yes`/`no`, `on`/`off`, `1`/`0`, any case.
     static func bool(_ s: String) -> Bool? {
+        if let fast = s.utf8.withContiguousStorageIfAvailable({ FastValues.bool(UnsafeRawBufferPointer($0)) }),
+            let b = fast
+        {
+            return b
+        }
         switch s.lowercased() {
         case "true", "yes", "on", "1": return true
         case "false", "no", "off", "0": return false

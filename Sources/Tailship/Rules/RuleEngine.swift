@@ -27,6 +27,11 @@ public final class RuleEngine {
     private var syslog5424: Syslog5424Parser?
     /// Reused to render multi-piece templates.
     var renderBuffer: [UInt8] = []
+    /// Multi-piece values of the event being encoded straight from the line (`encode`).
+    let encodeScratch = EncodeScratch()
+    /// Per rule: whether `encode` may write its events (no property count or name the
+    /// validator would refuse).
+    let encodable: [Bool]
 
     /// What an invalid UTF-8 value becomes (`invalid_utf8`).
     let invalidUTF8: InvalidUTF8
@@ -52,6 +57,10 @@ public final class RuleEngine {
         self.syslog5424 = format == .syslog ? Syslog5424Parser(table: table, fields: fields) : nil
         self.dashIsAbsent = format == .nginxCombined || format == .apacheCombined
         renderBuffer.reserveCapacity(256)
+        self.encodable = rules.map { rule in
+            rule.properties.count + 4 < EventValidator.maxProperties
+                && rule.properties.allSatisfy { $0.name.utf8.count <= EventValidator.maxPropertyNameLength }
+        }
     }
 
     /// The outcome for `line` (without its newline), read at byte `offset` of a file, with the
@@ -120,14 +129,14 @@ public final class RuleEngine {
         }
     }
 
-    private enum LineRead {
+    enum LineRead {
         case ok
         case notInFormat(String)
         case limitHit
     }
 
     /// The source-level parse: the format's own fields, before any rule is tried.
-    private func readLine(_ line: UnsafeRawBufferPointer) -> LineRead {
+    func readLine(_ line: UnsafeRawBufferPointer) -> LineRead {
         switch format {
         case .regex:
             return .ok

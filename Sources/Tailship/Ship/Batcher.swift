@@ -1,33 +1,74 @@
-/// A closed batch: its items and their encoded JSON, in submission order.
+/// A closed batch: its items and their encoded JSON, in submission order. The JSON of all its
+/// events sits in one array, back to back, with the offset where each ends: one allocation
+/// per batch instead of one per event, and the request body is one copy of it.
 public struct Batch<Item>: Sendable where Item: Sendable {
     public var items: [Item]
-    /// Each item's event JSON (one object, no trailing newline).
-    public var encoded: [[UInt8]]
+    /// The events' JSON objects (no separators), concatenated.
+    public private(set) var storage: [UInt8]
+    /// Where each event's JSON ends in `storage` (it starts where the previous one ends).
+    public private(set) var ends: [Int]
 
     /// Creates a batch from parallel arrays.
     public init(items: [Item], encoded: [[UInt8]]) {
         precondition(items.count == encoded.count)
+        var storage: [UInt8] = []
+        storage.reserveCapacity(encoded.reduce(0) { $0 + $1.count })
+        var ends: [Int] = []
+        ends.reserveCapacity(encoded.count)
+        for json in encoded {
+            storage += json
+            ends.append(storage.count)
+        }
+        self.init(items: items, storage: storage, ends: ends)
+    }
+
+    init(items: [Item], storage: [UInt8], ends: [Int]) {
+        precondition(items.count == ends.count)
         self.items = items
-        self.encoded = encoded
+        self.storage = storage
+        self.ends = ends
     }
 
     public var count: Int { items.count }
 
+    /// Event `i`'s JSON, as a view of the batch's storage.
+    public func json(at i: Int) -> ArraySlice<UInt8> {
+        storage[(i == 0 ? 0 : ends[i - 1])..<ends[i]]
+    }
+
+    /// Each item's event JSON (one object, no trailing newline), as arrays (dead letters, tests).
+    public var encoded: [[UInt8]] { (0..<count).map { Array(json(at: $0)) } }
+
     /// Size of the request body `[e1,e2,…]`: the objects, the commas and the brackets.
     public var bodyBytes: Int {
-        Batcher<Item>.bodySize(encodedBytes: encoded.reduce(0) { $0 + $1.count }, count: count)
+        Batcher<Item>.bodySize(encodedBytes: storage.count, count: count)
     }
 
     /// The `/import` (or `/track`) request body: a JSON array (`Content-Type: application/json`).
     public func body() -> [UInt8] {
+        joined(open: UInt8(ascii: "["), separator: UInt8(ascii: ","), close: UInt8(ascii: "]"))
+    }
+
+    /// The events one per line, each followed by a newline (NDJSON, for local sinks).
+    public func lines() -> [UInt8] {
+        var out = joined(open: nil, separator: UInt8(ascii: "\n"), close: nil)
+        if count > 0 { out.append(UInt8(ascii: "\n")) }
+        return out
+    }
+
+    private func joined(open: UInt8?, separator: UInt8, close: UInt8?) -> [UInt8] {
         var out = [UInt8]()
         out.reserveCapacity(bodyBytes)
-        out.append(UInt8(ascii: "["))
-        for (i, json) in encoded.enumerated() {
-            if i > 0 { out.append(UInt8(ascii: ",")) }
-            out.append(contentsOf: json)
+        if let open { out.append(open) }
+        storage.withUnsafeBytes { bytes in
+            var start = 0
+            for (i, end) in ends.enumerated() {
+                if i > 0 { out.append(separator) }
+                out.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[start..<end]))
+                start = end
+            }
         }
-        out.append(UInt8(ascii: "]"))
+        if let close { out.append(close) }
         return out
     }
 
@@ -35,9 +76,11 @@ public struct Batch<Item>: Sendable where Item: Sendable {
     public func split() -> (Batch, Batch)? {
         guard count > 1 else { return nil }
         let mid = count / 2
+        let cut = ends[mid - 1]
         return (
-            Batch(items: Array(items[..<mid]), encoded: Array(encoded[..<mid])),
-            Batch(items: Array(items[mid...]), encoded: Array(encoded[mid...]))
+            Batch(items: Array(items[..<mid]), storage: Array(storage[..<cut]), ends: Array(ends[..<mid])),
+            Batch(
+                items: Array(items[mid...]), storage: Array(storage[cut...]), ends: ends[mid...].map { $0 - cut })
         )
     }
 }
@@ -55,8 +98,10 @@ public struct Batcher<Item: Sendable>: Sendable {
     public let flushIntervalMs: UInt64
 
     private var items: [Item] = []
-    private var encoded: [[UInt8]] = []
-    private var encodedBytes = 0
+    /// The open batch's events' JSON, back to back, and where each ends.
+    private var storage: [UInt8] = []
+    private var ends: [Int] = []
+    private var lastBatchBytes = 0
     private var openedAtMs: UInt64?
 
     /// Creates a batcher; limits below 1 are raised to 1.
@@ -84,17 +129,32 @@ public struct Batcher<Item: Sendable>: Sendable {
 
     /// Adds one event; returns the batches this closed (zero, one or two), oldest first.
     public mutating func add(_ item: Item, encoded json: [UInt8], nowMs: UInt64) -> [Batch<Item>] {
+        add(item, nowMs: nowMs) { $0 += json }
+    }
+
+    /// Adds one event whose JSON `encode` appends to the batch's storage (no array of its
+    /// own); returns the batches this closed (zero, one or two), oldest first.
+    public mutating func add(
+        _ item: Item, nowMs: UInt64, encode: (inout [UInt8]) -> Void
+    ) -> [Batch<Item>] {
         var closed: [Batch<Item>] = []
-        let grown = Self.bodySize(encodedBytes: encodedBytes + json.count, count: items.count + 1)
-        if !items.isEmpty && grown > maxBytes, let batch = take() {
-            closed.append(batch)
+        // Room for a batch like the last one, taken when a batch opens (never while idle).
+        if items.isEmpty && storage.capacity < lastBatchBytes { storage.reserveCapacity(lastBatchBytes) }
+        let start = storage.count
+        encode(&storage)
+        let grown = Self.bodySize(encodedBytes: storage.count, count: items.count + 1)
+        if !items.isEmpty && grown > maxBytes {
+            // It does not fit: the open batch closes without it, and it opens the next one.
+            let json = Array(storage[start...])
+            storage.removeSubrange(start...)
+            if let batch = take() { closed.append(batch) }
+            storage = json
         }
         if items.isEmpty { openedAtMs = nowMs }
         items.append(item)
-        encoded.append(json)
-        encodedBytes += json.count
-        let size = Self.bodySize(encodedBytes: encodedBytes, count: items.count)
-        if items.count >= maxEvents || size >= maxBytes, let batch = take() {
+        ends.append(storage.count)
+        let body = Self.bodySize(encodedBytes: storage.count, count: items.count)
+        if items.count >= maxEvents || body >= maxBytes, let batch = take() {
             closed.append(batch)
         }
         return closed
@@ -113,10 +173,11 @@ public struct Batcher<Item: Sendable>: Sendable {
 
     private mutating func take() -> Batch<Item>? {
         guard !items.isEmpty else { return nil }
-        let batch = Batch(items: items, encoded: encoded)
+        let batch = Batch(items: items, storage: storage, ends: ends)
+        lastBatchBytes = min(storage.count, maxBytes)
         items = []
-        encoded = []
-        encodedBytes = 0
+        storage = []
+        ends = []
         openedAtMs = nil
         return batch
     }

@@ -23,25 +23,25 @@ public struct EventEncoder: Sendable {
     }
 
     /// Appends the event's JSON object to `out`.
-    public func append(_ event: Event, to out: inout [UInt8]) {
-        out.append(contentsOf: Keys.event)
+    public func append(_ event: Event, to out: inout some ByteOutput) {
+        JSONWriter.append(Keys.event, to: &out)
         JSONWriter.appendString(event.name, to: &out)
-        out.append(contentsOf: Keys.time)
+        JSONWriter.append(Keys.time, to: &out)
         JSONWriter.appendInt(event.timeMs, to: &out)
-        out.append(contentsOf: Keys.distinctId)
+        JSONWriter.append(Keys.distinctId, to: &out)
         JSONWriter.appendString(event.distinctId, to: &out)
-        out.append(contentsOf: Keys.insertId)
+        JSONWriter.append(Keys.insertId, to: &out)
         JSONWriter.appendString(event.insertId, to: &out)
-        out.append(contentsOf: Keys.ip)
+        JSONWriter.append(Keys.ip, to: &out)
         JSONWriter.appendString(event.ip, to: &out)
         if let token {
-            out.append(contentsOf: Keys.token)
+            JSONWriter.append(Keys.token, to: &out)
             JSONWriter.appendString(token, to: &out)
         }
         for property in event.properties {
-            out.append(UInt8(ascii: ","))
+            out.write(UInt8(ascii: ","))
             JSONWriter.appendString(property.name, to: &out)
-            out.append(UInt8(ascii: ":"))
+            out.write(UInt8(ascii: ":"))
             switch property.value {
             case .string(let s): JSONWriter.appendString(s, to: &out)
             case .int(let i): JSONWriter.appendInt(i, to: &out)
@@ -49,12 +49,13 @@ public struct EventEncoder: Sendable {
             case .bool(let b): JSONWriter.appendBool(b, to: &out)
             }
         }
-        out.append(contentsOf: Keys.close)
+        JSONWriter.append(Keys.close, to: &out)
     }
 
     /// `,"token":"<token>"` exactly as `append` writes it into an event.
     public static func tokenFragment(_ token: String) -> [UInt8] {
-        var out = Keys.token
+        var out: [UInt8] = []
+        JSONWriter.append(Keys.token, to: &out)
         JSONWriter.appendString(token, to: &out)
         return out
     }
@@ -79,14 +80,14 @@ public struct EventEncoder: Sendable {
         return out
     }
 
-    /// The fixed fragments, built once.
-    private enum Keys {
-        static let event = Array(#"{"event":"#.utf8)
-        static let time = Array(#","properties":{"time":"#.utf8)
-        static let distinctId = Array(#","distinct_id":"#.utf8)
-        static let insertId = Array(#","$insert_id":"#.utf8)
-        static let ip = Array(#","ip":"#.utf8)
-        static let token = Array(#","token":"#.utf8)
-        static let close = Array("}}".utf8)
+    /// The fixed fragments, in static memory (appending one retains nothing).
+    enum Keys {
+        static let event: StaticString = #"{"event":"#
+        static let time: StaticString = #","properties":{"time":"#
+        static let distinctId: StaticString = #","distinct_id":"#
+        static let insertId: StaticString = #","$insert_id":"#
+        static let ip: StaticString = #","ip":"#
+        static let token: StaticString = #","token":"#
+        static let close: StaticString = "}}"
     }
 }

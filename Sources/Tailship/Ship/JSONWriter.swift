@@ -9,24 +9,52 @@ public enum JSONWriter {
     /// U+FFFD REPLACEMENT CHARACTER in UTF-8.
     static let replacement: [UInt8] = [0xEF, 0xBF, 0xBD]
     static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
-    static let trueBytes: [UInt8] = Array("true".utf8)
-    static let falseBytes: [UInt8] = Array("false".utf8)
 
     /// Appends `value` as a quoted JSON string.
-    public static func appendString(_ value: String, to out: inout [UInt8]) {
+    public static func appendString(_ value: String, to out: inout some ByteOutput) {
+        // Native strings hand out their bytes without a copy; others are made contiguous once.
+        if let done: Void = value.utf8.withContiguousStorageIfAvailable({
+            appendString(bytes: UnsafeRawBufferPointer($0), to: &out)
+        }) {
+            return done
+        }
         var value = value
         value.withUTF8 { appendString(bytes: UnsafeRawBufferPointer($0), to: &out) }
     }
 
     /// Appends raw bytes (expected to be UTF-8) as a quoted JSON string.
-    public static func appendString(bytes: UnsafeRawBufferPointer, to out: inout [UInt8]) {
-        out.append(UInt8(ascii: "\""))
+    public static func appendString(bytes: UnsafeRawBufferPointer, to out: inout some ByteOutput) {
+        _ = appendString(bytes: bytes, to: &out, stopAtInvalid: false)
+    }
+
+    /// Appends `bytes` as a quoted JSON string if they are valid UTF-8; false, with `out` left
+    /// part-written, at the first invalid sequence.
+    static func appendString(validUTF8 bytes: UnsafeRawBufferPointer, to out: inout some ByteOutput) -> Bool {
+        appendString(bytes: bytes, to: &out, stopAtInvalid: true)
+    }
+
+    @inline(__always)
+    private static func appendString(
+        bytes: UnsafeRawBufferPointer, to out: inout some ByteOutput, stopAtInvalid: Bool
+    ) -> Bool {
+        out.write(UInt8(ascii: "\""))
         let count = bytes.count
+        guard count > 0, let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self) else {
+            out.write(UInt8(ascii: "\""))
+            return true
+        }
         var i = 0
         var runStart = 0
-        // Fast path: copy runs of bytes that need no escaping in one append.
+        // Runs of bytes that need no escaping are copied whole (one memcpy); the scan reads
+        // through a pointer, with no bounds check per byte.
         while i < count {
-            let b = bytes[i]
+            // Eight plain bytes at a time (no control, quote, backslash or non-ASCII byte):
+            // each test below is exact for "some byte of the word is such a byte".
+            if i + 8 <= count, !needsCare(UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)) {
+                i += 8
+                continue
+            }
+            let b = base[i]
             if b >= 0x20 && b != 0x22 && b != 0x5C && b < 0x80 {
                 i += 1
                 continue
@@ -38,9 +66,10 @@ public enum JSONWriter {
                     continue
                 }
             }
-            if runStart < i { out.append(contentsOf: bytes[runStart..<i]) }
+            if b >= 0x80 && stopAtInvalid { return false }
+            if runStart < i { out.write(UnsafeRawBufferPointer(start: base + runStart, count: i - runStart)) }
             if b >= 0x80 {
-                out.append(contentsOf: replacement)
+                replacement.withUnsafeBytes { out.write($0) }
                 i += max(1, -validUTF8Length(bytes, at: i))
             } else {
                 appendEscape(b, to: &out)
@@ -48,65 +77,80 @@ public enum JSONWriter {
             }
             runStart = i
         }
-        if runStart < count { out.append(contentsOf: bytes[runStart..<count]) }
-        out.append(UInt8(ascii: "\""))
+        if runStart < count {
+            out.write(UnsafeRawBufferPointer(start: base + runStart, count: count - runStart))
+        }
+        out.write(UInt8(ascii: "\""))
+        return true
+    }
+
+    /// Whether any byte of `word` is below 0x20, a quote, a backslash or 0x80 and above.
+    @inline(__always)
+    static func needsCare(_ word: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        func hasZero(_ v: UInt64) -> Bool { (v &- ones) & ~v & highs != 0 }
+        let below20 = (word &- ones &* 0x20) & ~word & highs != 0
+        return word & highs != 0 || below20 || hasZero(word ^ (ones &* 0x22)) || hasZero(word ^ (ones &* 0x5C))
+    }
+
+    /// Appends a fixed ASCII fragment (a key, punctuation).
+    @inline(__always)
+    static func append(_ fragment: StaticString, to out: inout some ByteOutput) {
+        out.write(UnsafeRawBufferPointer(start: fragment.utf8Start, count: fragment.utf8CodeUnitCount))
     }
 
     /// Appends a decimal integer without going through `String`.
-    public static func appendInt(_ value: Int64, to out: inout [UInt8]) {
-        if value == 0 {
-            out.append(UInt8(ascii: "0"))
-            return
-        }
-        if value < 0 { out.append(UInt8(ascii: "-")) }
-        // Work on the magnitude as UInt64 so Int64.min does not overflow; count the digits
-        // first, then fill them in place from the right (no temporary array).
-        let magnitude = value.magnitude
-        var digits = 0
-        var rest = magnitude
-        while rest > 0 {
-            digits += 1
-            rest /= 10
-        }
-        let start = out.count
-        out.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: digits))
-        rest = magnitude
-        var index = start + digits - 1
-        while rest > 0 {
-            out[index] = UInt8(ascii: "0") + UInt8(rest % 10)
-            rest /= 10
-            index -= 1
+    public static func appendInt(_ value: Int64, to out: inout some ByteOutput) {
+        // Work on the magnitude as UInt64 so Int64.min does not overflow; digits are written
+        // from the right into a stack buffer (20 digits and a sign at most), then copied once.
+        var buffer: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        withUnsafeMutableBytes(of: &buffer) { raw in
+            let digits = raw.bindMemory(to: UInt8.self)
+            var index = digits.count
+            var rest = value.magnitude
+            repeat {
+                index -= 1
+                digits[index] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: rest % 10)
+                rest /= 10
+            } while rest > 0
+            if value < 0 {
+                index -= 1
+                digits[index] = UInt8(ascii: "-")
+            }
+            out.write(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: digits[index...])))
         }
     }
 
     /// Appends a double in its shortest round-trip form (Swift's `description`, which is
     /// valid JSON: `1.5`, `1e-05`, `1e+20`). NaN and infinities have no JSON form: they are
     /// written as `null` so the property stays visible as "no value".
-    public static func appendDouble(_ value: Double, to out: inout [UInt8]) {
+    public static func appendDouble(_ value: Double, to out: inout some ByteOutput) {
         guard value.isFinite else {
-            out.append(contentsOf: [0x6E, 0x75, 0x6C, 0x6C])  // null
+            append("null", to: &out)
             return
         }
-        out.append(contentsOf: value.description.utf8)
+        var text = value.description
+        text.withUTF8 { out.write(UnsafeRawBufferPointer($0)) }
     }
 
     /// Appends `true` or `false`.
-    public static func appendBool(_ value: Bool, to out: inout [UInt8]) {
-        out.append(contentsOf: value ? trueBytes : falseBytes)
+    public static func appendBool(_ value: Bool, to out: inout some ByteOutput) {
+        append(value ? "true" : "false", to: &out)
     }
 
-    private static func appendEscape(_ b: UInt8, to out: inout [UInt8]) {
-        out.append(UInt8(ascii: "\\"))
+    private static func appendEscape(_ b: UInt8, to out: inout some ByteOutput) {
+        out.write(UInt8(ascii: "\\"))
         switch b {
-        case 0x22: out.append(UInt8(ascii: "\""))
-        case 0x5C: out.append(UInt8(ascii: "\\"))
-        case 0x0A: out.append(UInt8(ascii: "n"))
-        case 0x0D: out.append(UInt8(ascii: "r"))
-        case 0x09: out.append(UInt8(ascii: "t"))
+        case 0x22: out.write(UInt8(ascii: "\""))
+        case 0x5C: out.write(UInt8(ascii: "\\"))
+        case 0x0A: out.write(UInt8(ascii: "n"))
+        case 0x0D: out.write(UInt8(ascii: "r"))
+        case 0x09: out.write(UInt8(ascii: "t"))
         default:
-            out.append(contentsOf: [UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0")])
-            out.append(hexDigits[Int(b >> 4)])
-            out.append(hexDigits[Int(b & 0xF)])
+            append("u00", to: &out)
+            out.write(hexDigits[Int(b >> 4)])
+            out.write(hexDigits[Int(b & 0xF)])
         }
     }
 

@@ -23,12 +23,7 @@ final class LocalSinkWorker: @unchecked Sendable {
     /// Writes the batch as NDJSON; returns false if abandoned before it was written.
     @discardableResult
     func deliver(_ batch: Batch<ShipItem>) -> Bool {
-        var bytes = [UInt8]()
-        bytes.reserveCapacity(batch.bodyBytes + batch.count)
-        for json in batch.encoded {
-            bytes.append(contentsOf: json)
-            bytes.append(UInt8(ascii: "\n"))
-        }
+        let bytes = batch.lines()
         var backoff = context.makeBackoff()
         while true {
             do {

@@ -58,27 +58,47 @@ struct FNV128 {
         }
     }
 
+    /// `uuidString`'s bytes appended to `out`, with no String in between.
+    func appendUUID(to out: inout some ByteOutput) {
+        var buffer: (UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0)
+        withUnsafeMutableBytes(of: &buffer) { raw in
+            writeUUID(into: raw)
+            out.write(UnsafeRawBufferPointer(rebasing: raw[0..<36]))
+        }
+    }
+
     /// The digest as 8-4-4-4-12 lowercase hex with version 8 and the RFC 9562 variant.
     var uuidString: String {
+        String(unsafeUninitializedCapacity: 36) { buffer in
+            writeUUID(into: UnsafeMutableRawBufferPointer(buffer))
+            return 36
+        }
+    }
+
+    /// Writes the 36 characters of `uuidString` at the start of `raw`.
+    private func writeUUID(into raw: UnsafeMutableRawBufferPointer) {
         let h = (high & 0xffff_ffff_ffff_0fff) | 0x0000_0000_0000_8000
         let l = (low & 0x3fff_ffff_ffff_ffff) | 0x8000_0000_0000_0000
-        var out = [UInt8]()
-        out.reserveCapacity(36)
+        var n = 0
         func hex(_ v: UInt64, _ nibbles: Int) {
             for i in stride(from: nibbles - 1, through: 0, by: -1) {
-                let n = UInt8((v >> (UInt64(i) * 4)) & 0xf)
-                out.append(n < 10 ? 0x30 + n : 0x57 + n)
+                let d = UInt8((v >> (UInt64(i) * 4)) & 0xf)
+                raw[n] = d < 10 ? 0x30 + d : 0x57 + d
+                n += 1
             }
         }
+        func dash() {
+            raw[n] = 0x2d
+            n += 1
+        }
         hex(h >> 32, 8)
-        out.append(0x2d)
+        dash()
         hex(h >> 16, 4)
-        out.append(0x2d)
+        dash()
         hex(h, 4)
-        out.append(0x2d)
+        dash()
         hex(l >> 48, 4)
-        out.append(0x2d)
+        dash()
         hex(l, 12)
-        return String(decoding: out, as: UTF8.self)
     }
 }
