@@ -16,13 +16,8 @@ extension ConfigDecoder {
         let maxBytes = fields["max_bytes"].flatMap {
             size($0, key: "max_bytes", range: 1...ConfigDefaults.maxLineBytesLimit)
         }
-        var timeout: Int?
-        if let node = fields["timeout"], let value = duration(node, key: "timeout") {
-            if ConfigDefaults.multilineTimeoutRangeMs.contains(value.value) {
-                timeout = value.value
-            } else {
-                report(value.mark, "'timeout' must be between 10ms and 1h, got '\(node.scalar?.value ?? "")'")
-            }
+        let timeout = fields["timeout"].flatMap {
+            duration($0, key: "timeout", range: ConfigDefaults.multilineTimeoutRangeMs, bounds: "10ms and 1h")
         }
 
         let given = ["preset", "start", "continuation"].filter { fields[$0] != nil }

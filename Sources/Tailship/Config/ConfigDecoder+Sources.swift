@@ -58,13 +58,8 @@ extension ConfigDecoder {
         let maxOpenFiles = fields["max_open_files"].flatMap {
             integer($0, key: "max_open_files", range: ConfigDefaults.maxOpenFilesRange)
         }
-        var pollInterval: Int?
-        if let node = fields["poll_interval"], let value = duration(node, key: "poll_interval") {
-            if ConfigDefaults.pollIntervalRangeMs.contains(value.value) {
-                pollInterval = value.value
-            } else {
-                report(value.mark, "'poll_interval' must be between 100ms and 1h, got '\(node.scalar?.value ?? "")'")
-            }
+        let pollInterval = fields["poll_interval"].flatMap {
+            duration($0, key: "poll_interval", range: ConfigDefaults.pollIntervalRangeMs, bounds: "100ms and 1h")
         }
         var format: LogFormat? = ConfigDefaults.format
         if let value = fields["format"] { format = enumeration(value, key: "format", as: LogFormat.self) }

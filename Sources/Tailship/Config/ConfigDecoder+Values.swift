@@ -67,6 +67,17 @@ extension ConfigDecoder {
         return Located(value, at: scalar.mark)
     }
 
+    /// A duration within `range` (milliseconds); out of it, the problem names `bounds`
+    /// (`100ms and 1h`).
+    mutating func duration(_ node: YAMLNode, key: String, range: ClosedRange<Int>, bounds: String) -> Int? {
+        guard let value = duration(node, key: key) else { return nil }
+        guard range.contains(value.value) else {
+            report(value.mark, "'\(key)' must be between \(bounds), got '\(node.scalar?.value ?? "")'")
+            return nil
+        }
+        return value.value
+    }
+
     /// A size (`1MiB`, `512KiB`, `2MB`, or plain bytes) within `range`.
     mutating func size(_ node: YAMLNode, key: String, range: ClosedRange<Int>) -> Int? {
         guard let scalar = node.scalar, !scalar.isNull, let value = ConfigUnits.bytes(from: scalar.value) else {
