@@ -289,6 +289,17 @@ import Testing
         }
     }
 
+    /// The rule whose budget ran out might have matched, and would have taken the line: a
+    /// catch-all after it must not take it instead.
+    @Test func aLineOutOfOneRulesBudgetIsNotTakenByALaterRule() throws {
+        let engine = try F.engine([
+            F.rule("slow", match: #"^(a+)+$"#, event: "S"), F.rule("catch_all", match: ".", event: "C"),
+        ])
+        let line = String(repeating: "a", count: 3000) + "c"
+        #expect(run(engine, line) == .limitHit(rule: "slow"))
+        #expect(engine.explain(line: line, nowMs: F.now).map(\.rule) == ["slow"])
+    }
+
     @Test func timeFieldMayBeATemplateInTheSourceZone() throws {
         let engine = try F.engine(
             [

@@ -75,18 +75,19 @@ public final class RuleEngine {
         case .limitHit: return .limitHit(rule: format.rawValue)
         case .ok: break
         }
-        var limitRule: String?
         for rule in rules {
             let verdict = evaluate(rule, line: line, basis: basis, offset: offset, nowMs: nowMs, tracing: false)
             switch verdict {
             case .matched(let event): return .event(event, rule: rule.name)
             case .dropped: return .dropped(rule: rule.name)
             case .invalid(let problems): return .invalid(rule: rule.name, problems: problems)
-            case .limitHit: if limitRule == nil { limitRule = rule.name }
+            // It might have matched, and the first rule that matches takes a line: a later rule
+            // (a catch-all) must not take it instead.
+            case .limitHit: return .limitHit(rule: rule.name)
             case .patternDidNotMatch, .lineNotInFormat, .conditionFailed, .fieldMissing: continue
             }
         }
-        return limitRule.map { .limitHit(rule: $0) } ?? .unmatched
+        return .unmatched
     }
 
     /// Each rule's verdict on `line`, in order, up to and including the one that takes it.
@@ -106,7 +107,7 @@ public final class RuleEngine {
             let verdict = evaluate(rule, line: line, basis: basis, offset: offset, nowMs: nowMs, tracing: true)
             traces.append(RuleTrace(rule: rule.name, verdict: verdict))
             switch verdict {
-            case .matched, .dropped, .invalid: return traces
+            case .matched, .dropped, .invalid, .limitHit: return traces
             default: continue
             }
         }
