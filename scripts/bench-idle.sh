@@ -11,7 +11,7 @@ SECONDS_IDLE=${2:-30}
 MAX_OPEN=${3:-256}
 SETTLE=5
 OUT=bench-out/idle
-swift build -c release --product tailship --static-swift-stdlib --scratch-path .build-release >/dev/null
+swift build -c release --product tailship --static-swift-stdlib --disable-local-rpath --scratch-path .build-release >/dev/null
 BIN=.build-release/release/tailship
 rm -rf "$OUT"
 mkdir -p "$OUT/logs"

@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
-swift build -c release --product tailship --static-swift-stdlib --scratch-path .build-release >/dev/null
+swift build -c release --product tailship --static-swift-stdlib --disable-local-rpath --scratch-path .build-release >/dev/null
 swift build --build-tests >/dev/null
 export TAILSHIP_RELEASE_BIN="$PWD/.build-release/release/tailship"
 swift test --skip-build --no-parallel \

@@ -31,7 +31,7 @@ esac
 OUT=bench-out
 mkdir -p "$OUT"
 # Built as installed (docs/operations.md): release, static Swift runtime.
-swift build -c release --product tailship --static-swift-stdlib --scratch-path .build-release >/dev/null
+swift build -c release --product tailship --static-swift-stdlib --disable-local-rpath --scratch-path .build-release >/dev/null
 BIN=.build-release/release/tailship
 cc -O2 -Wall -Wextra -o "$OUT/sink" bench/sink.c -ldeflate
 if [ ! -f "$OUT/bench-$LINES.log" ]; then

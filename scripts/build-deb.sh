@@ -18,7 +18,7 @@ ARCH=$(dpkg --print-architecture)
 BIN=${TAILSHIP_RELEASE_BIN:-}
 if [ -z "$BIN" ]; then
     source scripts/setup.sh
-    swift build -c release --product tailship --static-swift-stdlib --scratch-path .build-release >&2
+    swift build -c release --product tailship --static-swift-stdlib --disable-local-rpath --scratch-path .build-release >&2
     BIN=.build-release/release/tailship
 fi
 [ "$("$BIN" --version)" = "$VERSION" ] || { echo "build-deb: $BIN is not version $VERSION" >&2; exit 1; }

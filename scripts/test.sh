@@ -12,7 +12,7 @@ python3 -m pytest -q -p no:cacheprovider Tests/ingest-server
 swift build --build-tests
 # The release binary as it is installed (static Swift runtime), for the tests that measure
 # memory: a debug build's footprint says little about what runs on a host.
-swift build -c release --product tailship --static-swift-stdlib --scratch-path .build-release
+swift build -c release --product tailship --static-swift-stdlib --disable-local-rpath --scratch-path .build-release
 export TAILSHIP_RELEASE_BIN="$PWD/.build-release/release/tailship"
 # Serial: the end-to-end tests start processes and servers; two cores gain little from
 # interleaving them and timing-sensitive tests stay honest.

@@ -78,7 +78,7 @@ import Testing
         let deb = build.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(deb == "\(out)/tailship_\(TailshipVersion.current)_amd64.deb")
         let control = try Self.sh(["/usr/bin/dpkg-deb", "-f", deb, "Depends", "Installed-Size"]).stdout
-        for library in ["libc6", "libcurl4", "libyaml-0-2", "libpcre2-8-0", "zlib1g", "adduser"] {
+        for library in ["libc6", "libcurl4", "libyaml-0-2", "libpcre2-8-0", "zlib1g", "libdeflate0", "adduser"] {
             #expect(control.contains(library), "Depends lacks \(library): \(control)")
         }
         #expect(!control.contains("swift"), "the Swift runtime is linked in, not a dependency: \(control)")
@@ -119,6 +119,9 @@ import Testing
         // Stripped: no debug sections, a fraction of the release binary.
         let sections = try Self.sh(["/usr/bin/readelf", "-S", "-W", "/usr/bin/tailship"])
         #expect(sections.status == 0 && !sections.stdout.contains(".debug_"), "not stripped")
+        // Linked statically against the Swift runtime: no library is looked for beside the binary.
+        let dynamic = try Self.sh(["/usr/bin/readelf", "-d", "/usr/bin/tailship"])
+        #expect(!dynamic.stdout.contains("RUNPATH") && !dynamic.stdout.contains("RPATH"), "\(dynamic.stdout)")
         let size = try FileManager.default.attributesOfItem(atPath: "/usr/bin/tailship")[.size] as? Int ?? 0
         let releaseSize = try FileManager.default.attributesOfItem(atPath: Self.release!)[.size] as? Int ?? 0
         #expect(size > 0 && size < releaseSize)
