@@ -53,3 +53,11 @@ static inline int tailship_set_not_dumpable(void) { return prctl(PR_SET_DUMPABLE
 static inline long tailship_access_acl(int fd, void *buffer, unsigned long size) {
     return fgetxattr(fd, "system.posix_acl_access", buffer, size);
 }
+
+#include <sys/prctl.h>
+
+/// Names the calling thread (what /proc/PID/task/*/comm and `top -H` show; at most 15 bytes,
+/// longer names are cut). pthread_setname_np is one of the _GNU_SOURCE declarations.
+static inline int tailship_set_thread_name(const char *name) {
+    return prctl(PR_SET_NAME, (unsigned long)name, 0UL, 0UL, 0UL);
+}
