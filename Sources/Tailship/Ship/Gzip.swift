@@ -17,6 +17,8 @@ public struct GzipError: Error, Sendable, CustomStringConvertible {
 public final class GzipCompressor {
     // zlib keeps a back pointer to the z_stream, so it must live at a stable address.
     private let stream: UnsafeMutablePointer<z_stream>
+    /// Where deflate writes; grown to the largest `deflateBound` seen, never shrunk.
+    private var scratch = UnsafeMutableBufferPointer<UInt8>(start: nil, count: 0)
     /// The compression level, 1 (fastest) to 9 (smallest).
     public let level: Int
 
@@ -35,6 +37,7 @@ public final class GzipCompressor {
 
     deinit {
         deflateEnd(stream)
+        scratch.deallocate()
         stream.deinitialize(count: 1)
         stream.deallocate()
     }
@@ -46,33 +49,34 @@ public final class GzipCompressor {
         return output
     }
 
-    /// Replaces `output` with `input` compressed as one gzip member; passing the same
-    /// array each time reuses its capacity.
+    /// Replaces `output` with `input` compressed as one gzip member, in an array of exactly
+    /// its size. deflate writes into the compressor's own scratch buffer (`deflateBound` bytes,
+    /// of which only what deflate writes is ever touched) and the result is copied out: a body
+    /// in flight then holds its compressed size (about a sixth of a batch of events at level 1),
+    /// not a zero-filled array as large as the uncompressed batch.
     public func compress(_ input: [UInt8], into output: inout [UInt8]) throws(GzipError) {
         let resetRC = deflateReset(stream)
         guard resetRC == Z_OK else { throw GzipError(code: resetRC, message: "deflateReset failed") }
         // deflateBound is enough for a single Z_FINISH call; the gzip wrapper adds 18 bytes.
         let bound = Int(deflateBound(stream, uLong(input.count))) + 32
-        output.removeAll(keepingCapacity: true)
-        output.append(contentsOf: repeatElement(0, count: bound))
-        var produced = 0
+        if scratch.count < bound {
+            scratch.deallocate()
+            scratch = .allocate(capacity: bound)
+        }
         var rc: Int32 = Z_OK
         input.withUnsafeBufferPointer { inBuf in
-            output.withUnsafeMutableBufferPointer { outBuf in
-                stream.pointee.next_in = UnsafeMutablePointer(mutating: inBuf.baseAddress)
-                stream.pointee.avail_in = uInt(inBuf.count)
-                stream.pointee.next_out = outBuf.baseAddress
-                stream.pointee.avail_out = uInt(outBuf.count)
-                rc = deflate(stream, Z_FINISH)
-                produced = outBuf.count - Int(stream.pointee.avail_out)
-                stream.pointee.next_in = nil
-                stream.pointee.next_out = nil
-            }
+            stream.pointee.next_in = UnsafeMutablePointer(mutating: inBuf.baseAddress)
+            stream.pointee.avail_in = uInt(inBuf.count)
+            stream.pointee.next_out = scratch.baseAddress
+            stream.pointee.avail_out = uInt(bound)
+            rc = deflate(stream, Z_FINISH)
+            stream.pointee.next_in = nil
+            stream.pointee.next_out = nil
         }
         guard rc == Z_STREAM_END else {
-            output.removeAll(keepingCapacity: true)
+            output = []
             throw GzipError(code: rc, message: "deflate did not finish")
         }
-        output.removeLast(output.count - produced)
+        output = Array(scratch[..<(bound - Int(stream.pointee.avail_out))])
     }
 }
