@@ -53,6 +53,20 @@ import Testing
         }
     }
 
+    /// The fixed-offset names Foundation's `TimeZone` accepted keep working, with its offsets.
+    @Test(arguments: ["GMT+1", "GMT-3", "UTC+01:00", "GMT+0545", "UTC-03:30", "GMT+14", "GMT-12"])
+    func fixedOffsetNamesMatchFoundation(identifier: String) throws {
+        let zone = try #require(TZifZone(identifier: identifier, directory: "/nonexistent"))
+        let reference = try #require(TimeZone(identifier: identifier))
+        #expect(zone.offset(at: 1_795_841_955) == reference.secondsFromGMT())
+    }
+
+    @Test func malformedFixedOffsetsAreRefused() {
+        for name in ["GMT+", "GMT+123", "UTC+1:00", "GMT+01:0", "GMT+19", "GMT+0160", "GMT++1", "GMT+1a", "UTC+0:100"] {
+            #expect(TZifZone(identifier: name, directory: "/nonexistent") == nil, "\(name)")
+        }
+    }
+
     @Test func utcWorksWithoutATimeZoneDatabase() throws {
         let zone = try #require(TZifZone(identifier: "UTC", directory: "/nonexistent"))
         #expect(zone.offset(at: 1_795_841_955) == 0)

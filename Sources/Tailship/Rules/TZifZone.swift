@@ -22,8 +22,13 @@ struct TZifZone: Sendable {
     private let rule: PosixTimeZoneRule?
 
     /// nil when `identifier` names no readable, well-formed TZif file under `directory`. UTC and
-    /// GMT work without one (a minimal container may have no tz database at all).
+    /// GMT work without one (a minimal container may have no tz database at all), and so do the
+    /// fixed offsets Foundation's `TimeZone` accepted, `GMT+1`, `UTC-03:30`, `GMT+0545`.
     init?(identifier: String, directory: String = TZifZone.directory) {
+        if let offset = Self.fixedOffset(identifier) {
+            self.init(fixedOffset: offset)
+            return
+        }
         guard Self.isPlausible(identifier) else { return nil }
         if let bytes = FileManager.default.contents(atPath: directory + "/" + identifier),
             let zone = TZifZone(bytes: Array(bytes))
@@ -70,6 +75,23 @@ struct TZifZone: Sendable {
             if transitions[middle] <= utc { low = middle + 1 } else { high = middle }
         }
         return Int(low == 0 ? initialOffset : offsets[low - 1])
+    }
+
+    /// Seconds east of UTC for `GMT` or `UTC` followed by a sign and `h`, `hh`, `hhmm` or
+    /// `hh:mm` (up to 18 hours), else nil.
+    private static func fixedOffset(_ identifier: String) -> Int32? {
+        let bytes = Array(identifier.utf8)
+        guard bytes.count > 4, identifier.hasPrefix("GMT") || identifier.hasPrefix("UTC"),
+            bytes[3] == UInt8(ascii: "+") || bytes[3] == UInt8(ascii: "-")
+        else { return nil }
+        var digits = Array(bytes[4...])
+        if digits.count == 5, digits[2] == UInt8(ascii: ":") { digits.remove(at: 2) }
+        guard digits.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), [1, 2, 4].contains(digits.count) else { return nil }
+        let values = digits.map { Int32($0 - 0x30) }
+        let hours = digits.count == 1 ? values[0] : values[0] * 10 + values[1]
+        let minutes = digits.count == 4 ? values[2] * 10 + values[3] : 0
+        guard hours <= 18, minutes < 60 else { return nil }
+        return (bytes[3] == UInt8(ascii: "-") ? -1 : 1) * (hours * 3600 + minutes * 60)
     }
 
     /// A relative path of name characters only: no `..`, nothing absolute, nothing hidden.
