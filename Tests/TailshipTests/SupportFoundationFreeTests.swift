@@ -7,6 +7,29 @@ import Testing
 /// The small replacements for Foundation-only API that let the binary link FoundationEssentials
 /// alone, checked against the Foundation originals where there is one.
 @Suite struct SupportFoundationFreeTests {
+    /// The binary links FoundationEssentials only (no ICU: docs/benchmarks.md, the footprint):
+    /// one `import Foundation` in a source file would link all of Foundation back in, so the
+    /// only ones allowed are the fallbacks of `#if canImport(FoundationEssentials)`.
+    @Test func sourcesImportFoundationOnlyAsTheFallback() throws {
+        let sources = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Sources")
+        let files = try #require(FileManager.default.enumerator(atPath: sources.path)).compactMap { $0 as? String }
+            .filter { $0.hasSuffix(".swift") }
+        #expect(files.count > 50)
+        for file in files {
+            let lines = try String(contentsOf: sources.appendingPathComponent(file), encoding: .utf8)
+                .split(separator: "\n", omittingEmptySubsequences: true).map { $0.trimmingCharacters(in: .whitespaces) }
+            for (n, line) in lines.enumerated()
+            where line.hasPrefix("import") && line.split(separator: " ").dropFirst().first == "Foundation" {
+                #expect(
+                    n > 0 && lines[n - 1] == "#else",
+                    "\(file): import Foundation outside a FoundationEssentials fallback")
+            }
+            #expect(
+                !lines.contains { $0.hasPrefix("import struct Foundation") || $0.hasPrefix("import class Foundation") })
+        }
+    }
+
     @Test func fixedMatchesStringFormat() {
         for value in [0, 0.04, 0.05, 0.96, 1, 1.25, 2.5, 12.345, 99.99, 123_456.7, 3.0e9] {
             #expect(TextOutput.fixed(value, digits: 1) == String(format: "%.1f", value), "\(value)")
