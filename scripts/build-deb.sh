@@ -63,7 +63,8 @@ chmod 0644 "$ROOT/usr/share/doc/tailship/copyright" "$ROOT"/usr/share/*/completi
     "$ROOT"/usr/share/zsh/vendor-completions/_tailship "$ROOT"/usr/share/fish/vendor_completions.d/tailship.fish
 
 # Depends: from the libraries the binary really links (dpkg-shlibdeps reads its DT_NEEDED and
-# the symbol versions it uses), plus what the maintainer scripts run.
+# the symbol versions it uses), plus what the maintainer scripts run and tzdata (named zones in
+# `timezone:` are read from /usr/share/zoneinfo).
 install -d -m 0755 "$ROOT/DEBIAN" "$WORK/debian"
 printf 'Source: tailship\n\nPackage: tailship\nArchitecture: any\n' > "$WORK/debian/control"
 SHLIBS=$(cd "$WORK" && dpkg-shlibdeps -O -e root/usr/bin/tailship 2>/dev/null | sed -n 's/^shlibs:Depends=//p')
@@ -76,7 +77,7 @@ Version: $VERSION
 Architecture: $ARCH
 Maintainer: tailship maintainers <maintainers@users.noreply.r-seed-8b82708f.example>
 Installed-Size: $SIZE
-Depends: $SHLIBS, adduser, ca-certificates
+Depends: $SHLIBS, adduser, ca-certificates, tzdata
 Section: admin
 Priority: optional
 Description: log-tailing agent that ships product events to Mixpanel

@@ -1,6 +1,11 @@
 import ArgumentParser
-import Foundation
 import Tailship
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 struct CheckCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -34,6 +39,6 @@ struct CheckCommand: ParsableCommand {
 
 enum Stderr {
     static func write(_ text: String) {
-        FileHandle.standardError.write(Data((text.hasSuffix("\n") ? text : text + "\n").utf8))
+        TextOutput.standardError(text.hasSuffix("\n") ? text : text + "\n")
     }
 }

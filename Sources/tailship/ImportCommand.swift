@@ -1,7 +1,12 @@
 import ArgumentParser
-import Foundation
 import Logging
 import Tailship
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 #if canImport(Glibc)
     import Glibc
@@ -50,7 +55,7 @@ struct ImportCommand: ParsableCommand {
         let backfill = Backfill(plan: plan, sourceIndex: index, logger: Logger(label: "tailship.import"))
         if dryRun { return try printDryRun(backfill) }
         // Ctrl-C or SIGTERM: stop reading, let in-flight events finish, keep the checkpoint.
-        Thread {
+        OwnedThread.start(name: "tailship-signals") {
             let signals = SignalWaiter()
             while true {
                 if case .terminate = signals.wait(timeoutMs: 1000) {
@@ -58,7 +63,7 @@ struct ImportCommand: ParsableCommand {
                     return
                 }
             }
-        }.start()
+        }
         let bar = ProgressBar(enabled: isatty(STDERR_FILENO) == 1)
         let outcome: Backfill.Outcome
         let summary: Backfill.Summary
@@ -153,17 +158,17 @@ final class ProgressBar {
         let width = 30
         let filled = Int(fraction * Double(width))
         let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
-        let name = (progress.file as NSString).lastPathComponent
+        let name = progress.file.split(separator: "/").last.map(String.init) ?? progress.file
         let percent = String(Int(fraction * 100))
         let line =
             "\r[\(bar)] \(String(repeating: " ", count: 3 - percent.count))\(percent)%  "
             + "file \(progress.fileIndex + 1)/\(progress.fileCount) \(name)  \(progress.lines) lines  "
             + "\(progress.eventsDelivered) events delivered\u{1B}[K"
-        FileHandle.standardError.write(Data(line.utf8))
+        TextOutput.standardError(line)
         shown = true
     }
 
     func finish() {
-        if shown { FileHandle.standardError.write(Data("\n".utf8)) }
+        if shown { TextOutput.standardError("\n") }
     }
 }

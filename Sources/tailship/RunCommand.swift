@@ -1,7 +1,12 @@
 import ArgumentParser
-import Foundation
 import Logging
 import Tailship
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 struct RunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,6 +1,11 @@
 import ArgumentParser
-import Foundation
 import Tailship
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 struct StatusCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

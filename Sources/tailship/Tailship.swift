@@ -1,6 +1,11 @@
 import ArgumentParser
-import Foundation
 import Tailship
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 @main
 struct TailshipCommand: ParsableCommand {

@@ -1,6 +1,14 @@
 import ArgumentParser
-import Foundation
 import Tailship
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 struct TestCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

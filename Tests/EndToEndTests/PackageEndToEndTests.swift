@@ -78,7 +78,9 @@ import Testing
         let deb = build.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(deb == "\(out)/tailship_\(TailshipVersion.current)_amd64.deb")
         let control = try Self.sh(["/usr/bin/dpkg-deb", "-f", deb, "Depends", "Installed-Size"]).stdout
-        for library in ["libc6", "libcurl4", "libyaml-0-2", "libpcre2-8-0", "zlib1g", "libdeflate0", "adduser"] {
+        for library in [
+            "libc6", "libcurl4", "libyaml-0-2", "libpcre2-8-0", "zlib1g", "libdeflate0", "adduser", "tzdata",
+        ] {
             #expect(control.contains(library), "Depends lacks \(library): \(control)")
         }
         #expect(!control.contains("swift"), "the Swift runtime is linked in, not a dependency: \(control)")

@@ -31,6 +31,22 @@ import Testing
         #expect(try compressor.compress(input) == compressor.compress(input))  // deterministic after reset
     }
 
+    /// A compressed body in flight holds its own size, not the uncompressed batch's: the
+    /// delivery loop keeps up to `max_in_flight` of them (docs/delivery.md, "Bounded memory").
+    @Test func compressedBodiesAreSizedToTheirContent() throws {
+        let compressor = try GzipCompressor(level: 1)
+        let input = Self.sample(2 * 1024 * 1024, seed: 3)
+        var first = [UInt8]()
+        try compressor.compress(input, into: &first)
+        let kept = first
+        var second = [UInt8]()
+        try compressor.compress(input, into: &second)
+        #expect(kept == second)
+        #expect(try Gzip.gunzip(kept) == input)
+        #expect(kept.count < input.count * 3 / 4)
+        #expect(kept.capacity < kept.count + 64 * 1024)
+    }
+
     @Test func higherLevelIsNoLarger() throws {
         let input = Self.sample(300_000, seed: 3)
         #expect(try GzipCompressor(level: 9).compress(input).count <= GzipCompressor(level: 1).compress(input).count)

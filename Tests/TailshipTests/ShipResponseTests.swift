@@ -108,6 +108,27 @@ import Testing
                 ]))
     }
 
+    /// Values of unexpected types read as absent (or, for numbers, as `JSONSerialization`'s
+    /// `NSNumber.intValue` read them), never as a body that is not JSON.
+    @Test func toleratesOddValueTypes() {
+        #expect(
+            IngestionResponse.classify(
+                status: 200, retryAfter: nil, body: Array(#"{"num_records_imported":5.0,"error":7}"#.utf8),
+                endpoint: .import, sent: 5) == .accepted)
+        #expect(
+            IngestionResponse.classify(
+                status: 200, retryAfter: nil, body: Array(#"{"num_records_imported":"5","status":false}"#.utf8),
+                endpoint: .import, sent: 5)
+                == .unconfirmed(reason: "200 with status 0: {\"num_records_imported\":\"5\",\"status\":false}"))
+        #expect(
+            Self.classify(400, #"{"error":"x","failed_records":[{"index":1},"junk"]}"#)
+                == .rejected(reason: "400 with unreadable failed_records: x"))
+        #expect(
+            Self.classify(400, #"{"error":"x","failed_records":[{"index":1,"field":null,"message":3}]}"#)
+                == .partial(failed: [FailedRecord(index: 1, insertId: nil, field: "", message: "")]))
+        #expect(Self.classify(400, #"{"error":"x","failed_records":{"index":1}}"#) == .rejected(reason: "400: x"))
+    }
+
     @Test func acceptsDollarInsertIdKeyAndIntegerStatus() {
         let body =
             #"{"code":400,"status":0,"failed_records":[{"index":"2","$insert_id":"x","field":"event","message":"'event' must not be missing or blank"}]}"#

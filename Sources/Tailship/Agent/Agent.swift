@@ -1,5 +1,13 @@
-import Foundation
 import Logging
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// The `tailship run` daemon: builds the pipeline from a configuration, runs it until SIGTERM
 /// or SIGINT, and swaps in a new configuration on SIGHUP (an invalid one is refused and the

@@ -1,4 +1,8 @@
-import Foundation
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 extension AgentPlan {
     /// Whether a reload from `running` to this plan changes nothing but the credentials (a

@@ -1,4 +1,8 @@
-import Foundation
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// A configuration that passed every check: decoded, rules compiled, secrets resolved.
 /// `check`, `test` and `run` all build one, so they agree on what is valid.

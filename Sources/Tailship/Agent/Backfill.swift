@@ -1,6 +1,15 @@
-import Foundation
+import Dispatch
 import Logging
 import Synchronization
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// `tailship import`: existing files (plain or gzip) through one source's rules and the same
 /// shipper as `run`, once, from the beginning.
@@ -39,7 +48,7 @@ public final class Backfill: Sendable {
         public var line: String {
             "imported \(files) file(s): \(lines) lines, \(events) events (\(delivered) delivered, "
                 + "\(deadLettered) dead-lettered), \(unmatched) unmatched, \(dropped) dropped, "
-                + String(format: "%.1f s", seconds)
+                + TextOutput.fixed(seconds, digits: 1) + " s"
         }
     }
 
@@ -88,11 +97,10 @@ public final class Backfill: Sendable {
         guard !stopping.exchange(true, ordering: .acquiringAndReleasing) else { return }
         let shipper = self.shipper.withLock { $0 }
         let stopped = self.stopped
-        Thread {
-            ThreadName.setCurrent("tailship-stop")
+        OwnedThread.start(name: "tailship-stop") {
             shipper?.stop(deadline: Date(timeIntervalSinceNow: Double(Agent.shutdownGraceMs) / 1000))
             stopped.signal()
-        }.start()
+        }
     }
 
     /// Imports `files` in order, calling `progress` now and then (on the calling thread).

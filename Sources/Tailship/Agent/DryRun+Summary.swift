@@ -1,4 +1,8 @@
-import Foundation
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 extension DryRun {
     /// The rules' names in order, for the summary's "never fired".
@@ -81,7 +85,7 @@ extension DryRun.Summary {
     /// fired, invalid events by reason, and the most common shapes of unmatched lines.
     public func report(rules: [String], seconds: Double) -> String {
         var lines = [
-            "summary: " + DryRun.counts(self) + String(format: " in %.2f s", seconds)
+            "summary: " + DryRun.counts(self) + " in " + TextOutput.fixed(seconds, digits: 2) + " s"
         ]
         for rule in rules where eventsByRule[rule] != nil {
             lines.append("  rule \(rule): \(eventsByRule[rule]!) events")

@@ -1,7 +1,12 @@
 import CZlib
-import Foundation
 import Logging
 import Synchronization
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// The stage after the tailer, on its thread: lines go through each source's rules; events go
 /// forward to the shipper; what each read segment holds, and where each file starts, goes

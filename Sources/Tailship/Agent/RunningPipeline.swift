@@ -1,5 +1,11 @@
-import Foundation
+import Dispatch
 import Logging
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// The live stages of one configuration, in the order a line travels: tailer → rule stage →
 /// shipper → checkpointer. Started together (the checkpointer first, so positions can be
@@ -43,11 +49,10 @@ struct RunningPipeline {
     func stop(graceMs: Int) {
         let tailStopped = DispatchSemaphore(value: 0)
         let tailer = self.tailer
-        Thread {
-            ThreadName.setCurrent("tailship-stop")
+        OwnedThread.start(name: "tailship-stop") {
             tailer.stop()
             tailStopped.signal()
-        }.start()
+        }
         // Usually reading stops within a turn; give it that long before draining the shipper.
         let stoppedEarly = tailStopped.wait(timeout: .now() + .milliseconds(500)) == .success
         // Events read but held back by a full queue go out with the rest when the queue drains in

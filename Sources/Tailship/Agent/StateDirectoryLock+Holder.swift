@@ -1,4 +1,8 @@
-import Foundation
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 #if canImport(Glibc)
     import Glibc
@@ -42,7 +46,7 @@ extension StateDirectoryLock {
             else { continue }
             // The pid, read never through a link and bounded (`StateFile`).
             let text = ((try? StateFile.read(path, limit: 64)) ?? nil).map { String(decoding: $0, as: UTF8.self) }?
-                .trimmingCharacters(in: .whitespacesAndNewlines)
+                .trimmingWhitespace()
             return .running(pid: text.flatMap { Int32($0) })
         }
         return .notRunning

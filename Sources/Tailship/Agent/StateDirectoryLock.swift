@@ -1,4 +1,8 @@
-import Foundation
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 #if canImport(Glibc)
     import Glibc
@@ -44,7 +48,7 @@ public final class StateDirectoryLock: @unchecked Sendable {
             var bytes = [UInt8](repeating: 0, count: 32)
             let n = bytes.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, 0) }
             let holder = String(decoding: bytes.prefix(max(0, n)), as: UTF8.self)
-                .trimmingCharacters(in: .whitespacesAndNewlines)
+                .trimmingWhitespace()
             throw Busy(
                 path: path, holder: holder.isEmpty || !holder.allSatisfy(\.isNumber) ? "pid unknown" : "pid \(holder)")
         }

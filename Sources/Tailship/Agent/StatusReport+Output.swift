@@ -1,4 +1,8 @@
-import Foundation
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// What `tailship status` prints: an aligned text for people, `--json` for scripts.
 extension StatusReport {
@@ -90,62 +94,65 @@ extension StatusReport {
     /// One JSON object with everything `text()` shows (docs/operations.md lists the fields).
     public func json() -> String {
         let agentState: String
-        var pid: Any = NSNull()
-        var detail: Any = NSNull()
+        var pid = StatusJSON.null
+        var detail = StatusJSON.null
         switch agent {
         case .running(let runningPid):
             agentState = "running"
-            pid = runningPid.map { Int($0) } ?? NSNull()
+            pid = runningPid.map { .int(Int64($0)) } ?? .null
         case .notRunning: agentState = "not_running"
         case .unknown(let why):
             agentState = "unknown"
-            detail = why
+            detail = .string(why)
         }
-        var shipper: [String: Any] = ["state": "unknown", "sinceMs": NSNull(), "reason": NSNull()]
+        var shipper: [String: StatusJSON] = ["state": "unknown", "sinceMs": .null, "reason": .null]
         if let state = published?.shipper {
-            shipper["state"] = state.name
+            shipper["state"] = .string(state.name)
             if case .retrying(let since, let reason) = state {
-                (shipper["sinceMs"], shipper["reason"]) = (since, reason)
+                (shipper["sinceMs"], shipper["reason"]) = (.int(since), .string(reason))
             }
-            if case .paused(let since, let reason) = state { (shipper["sinceMs"], shipper["reason"]) = (since, reason) }
+            if case .paused(let since, let reason) = state {
+                (shipper["sinceMs"], shipper["reason"]) = (.int(since), .string(reason))
+            }
         }
-        let object: [String: Any] = [
+        let object: StatusJSON = [
             "agent": [
-                "state": agentState, "pid": pid, "detail": detail,
-                "startedMs": publishedIsCurrent ? published.map { $0.startedMs } ?? NSNull() : NSNull(),
-                "publishedMs": published.map { $0.publishedMs } ?? NSNull(),
-                "lastKnown": published != nil && !publishedIsCurrent,
-                "statusError": publishedProblem ?? NSNull(),
-            ] as [String: Any],
-            "shipper": shipper,
-            "unopenable": (published?.unopenable ?? []).map {
-                ["path": $0.path, "error": $0.error, "sinceMs": $0.sinceMs] as [String: Any]
-            },
-            "files": rows.map { row -> [String: Any] in
-                [
-                    "path": row.path, "rotatedFrom": row.rotatedFrom ?? NSNull(),
-                    "identity": row.identity.description, "offset": row.offset, "size": row.size ?? NSNull(),
-                    "behind": row.behind ?? NSNull(), "updatedMs": row.updatedMs, "state": row.state.rawValue,
-                ]
-            },
-            "deadLetters": deadLetters.map { ["count": $0.count, "path": $0.path] as [String: Any] } ?? NSNull(),
+                "state": .text(agentState), "pid": pid, "detail": detail,
+                "startedMs": .int(publishedIsCurrent ? published?.startedMs : nil),
+                "publishedMs": .int(published?.publishedMs),
+                "lastKnown": .bool(published != nil && !publishedIsCurrent),
+                "statusError": .string(publishedProblem),
+            ],
+            "shipper": .object(shipper),
+            "unopenable": .array(
+                (published?.unopenable ?? []).map {
+                    ["path": .string($0.path), "error": .string($0.error), "sinceMs": .int($0.sinceMs)]
+                }),
+            "files": .array(
+                rows.map { row -> StatusJSON in
+                    [
+                        "path": .string(row.path), "rotatedFrom": .string(row.rotatedFrom),
+                        "identity": .string(row.identity.description), "offset": .int(row.offset),
+                        "size": .int(row.size), "behind": .int(row.behind), "updatedMs": .int(row.updatedMs),
+                        "state": .string(row.state.rawValue),
+                    ]
+                }),
+            "deadLetters": deadLetters.map { ["count": .int($0.count), "path": .string($0.path)] } ?? .null,
         ]
-        let data = try? JSONSerialization.data(
-            withJSONObject: object, options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes])
-        return data.map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+        return object.rendered()
     }
 
     /// `2026-12-04T21:31:00Z`: seconds are precision enough for a person.
     static func time(_ ms: Int64) -> String {
-        ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: Double(ms) / 1000))
+        UTCTimestamp.string(ms: ms, milliseconds: false)
     }
 
     /// Columns padded to their widest cell, two spaces apart, without trailing blanks.
     static func aligned(_ lines: [[String]]) -> String {
         let widths = (0..<(lines.first?.count ?? 0)).map { column in lines.map { $0[column].count }.max() ?? 0 }
         return lines.map { cells in
-            cells.enumerated().map { $1.padding(toLength: widths[$0], withPad: " ", startingAt: 0) }
-                .joined(separator: "  ").trimmingCharacters(in: .whitespaces)
+            cells.enumerated().map { $1 + String(repeating: " ", count: max(0, widths[$0] - $1.count)) }
+                .joined(separator: "  ").trimmingWhitespace(newlines: false)
         }.joined(separator: "\n")
     }
 }

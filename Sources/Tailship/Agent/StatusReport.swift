@@ -1,4 +1,8 @@
-import Foundation
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// `tailship status`: what the agent is doing (from the lock on `state_dir` and the status file
 /// the running agent publishes there) and one row per checkpointed file, from the checkpoint

@@ -1,6 +1,12 @@
-import Foundation
+import Dispatch
 import Logging
 import Synchronization
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// The one owner of positions: a stage with its own thread and its own queue, fed forward by
 /// the stages before it. The rule stage tells it which files are read from where (`open`) and
@@ -55,7 +61,7 @@ public final class Checkpointer: AcknowledgementSink, Sendable {
     private let durable = Atomic<UInt64>(0)
     /// The last save failed (a full disk): waiting for durability is pointless until one succeeds.
     private let saveFailing = Atomic<Bool>(false)
-    private let durableChanged = NSCondition()
+    private let durableChanged = Condition()
     private let finished = DispatchSemaphore(value: 0)
     private let stopped = Atomic<Bool>(false)
     /// Ms since the epoch of the last successful save (of the store's opening, before any).
@@ -101,12 +107,7 @@ public final class Checkpointer: AcknowledgementSink, Sendable {
         self.metrics = metrics
         self.logger = logger
         state = Mutex(State(store: store))
-        let thread = Thread { [self] in
-            ThreadName.setCurrent("tailship-ckpt")
-            run()
-        }
-        thread.name = "tailship-ckpt"
-        thread.start()
+        OwnedThread.start(name: "tailship-ckpt") { [self] in run() }
     }
 
     // MARK: Fed by the rule stage (the tail thread)

@@ -1,4 +1,8 @@
-import Foundation
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// `sources:` — which files to tail and how to read them.
 extension ConfigDecoder {
@@ -114,7 +118,7 @@ extension ConfigDecoder {
     /// An IANA zone name that this system's time zone database knows.
     private mutating func timeZone(_ node: YAMLNode) -> Located<String>? {
         guard let name = nonEmptyString(node, key: "timezone") else { return nil }
-        guard TimeZone(identifier: name.value) != nil else {
+        guard TZifZone(identifier: name.value) != nil else {
             report(name.mark, "unknown time zone '\(name.value)'; use an IANA name such as UTC or Europe/Paris")
             return nil
         }

@@ -1,5 +1,6 @@
 #if canImport(Glibc)
-    import Foundation
+    import FoundationEssentials
+    import Glibc
     import Logging
     import Synchronization
 

@@ -1,5 +1,6 @@
 #if canImport(Glibc)
-    import Foundation
+    import Dispatch
+    import FoundationEssentials
     import Glibc
     import Synchronization
 
@@ -48,13 +49,10 @@
 
         func start() {
             guard !started.exchange(true, ordering: .acquiringAndReleasing) else { return }
-            let thread = Thread { [self] in
-                ThreadName.setCurrent("tailship-metric")
+            OwnedThread.start(name: "tailship-metric") { [self] in
                 run()
                 finished.signal()
             }
-            thread.name = "tailship-metric"
-            thread.start()
         }
 
         /// Stops serving, waits for the thread (at most the write timeout of an answer in

@@ -1,4 +1,8 @@
-import Foundation
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// The Prometheus text exposition format, version 0.0.4: one `# HELP` and `# TYPE` line per
 /// family, then its samples, `name{label="value",...} value`.
@@ -70,7 +74,7 @@ public enum PrometheusText {
 
     /// HELP text: backslash and line feed are escaped.
     public static func escapeHelp(_ text: String) -> String {
-        text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\n", with: "\\n")
+        text.replacing("\\", with: "\\\\").replacing("\n", with: "\\n")
     }
 
     /// Integers without a decimal point; other values as Swift prints them; NaN and the

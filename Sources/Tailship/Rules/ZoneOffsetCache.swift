@@ -1,7 +1,5 @@
-import Foundation
-
 /// Turns a wall-clock time read in an IANA zone into UTC, caching the zone's offset per local
-/// hour (the Foundation look-up is too slow to run per line).
+/// hour (even a binary search over the transitions need not run per line).
 ///
 /// Wall-clock times that do not exist (the hour skipped when DST starts) are read with the
 /// offset in force before the change, so `02:30` on a spring-forward day in Paris becomes
@@ -13,7 +11,7 @@ import Foundation
 public final class ZoneOffsetCache {
     /// The zone identifier as configured.
     public let identifier: String
-    private let zone: TimeZone
+    private let zone: TZifZone
     private let isUTC: Bool
     private static let slots = 16
     private var keys = [Int64](repeating: .min, count: ZoneOffsetCache.slots)
@@ -21,7 +19,7 @@ public final class ZoneOffsetCache {
 
     /// nil when `identifier` names no zone known to the system's tz database.
     public init?(identifier: String) {
-        guard let zone = TimeZone(identifier: identifier) else { return nil }
+        guard let zone = TZifZone(identifier: identifier) else { return nil }
         self.identifier = identifier
         self.zone = zone
         self.isUTC = identifier == "UTC" || identifier == "Etc/UTC" || identifier == "GMT"
@@ -55,7 +53,7 @@ public final class ZoneOffsetCache {
     }
 
     private func offset(at utc: Int64) -> Int64 {
-        Int64(zone.secondsFromGMT(for: Date(timeIntervalSince1970: TimeInterval(utc))))
+        Int64(zone.offset(at: utc))
     }
 }
 

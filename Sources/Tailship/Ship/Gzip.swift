@@ -19,6 +19,9 @@ public struct GzipError: Error, Sendable, CustomStringConvertible {
 /// thread-safe: each thread that compresses owns one.
 public final class GzipCompressor {
     private let compressor: OpaquePointer
+    /// Where libdeflate writes; grown to the largest bound seen, never shrunk, so a body sent (and
+    /// kept for retries) holds its own size, not the bound of the batch it came from.
+    private var scratch = UnsafeMutableRawBufferPointer(start: nil, count: 0)
     /// The compression level, 1 (fastest) to 9 (smallest).
     public let level: Int
 
@@ -33,6 +36,7 @@ public final class GzipCompressor {
 
     deinit {
         libdeflate_free_compressor(compressor)
+        scratch.deallocate()
     }
 
     /// Returns `input` as one complete gzip member.
@@ -42,22 +46,21 @@ public final class GzipCompressor {
         return output
     }
 
-    /// Replaces `output` with `input` compressed as one gzip member; passing the same
-    /// array each time reuses its capacity.
+    /// Replaces `output` with `input` compressed as one gzip member, in an array of its own size.
     public func compress(_ input: [UInt8], into output: inout [UInt8]) throws(GzipError) {
         let bound = libdeflate_gzip_compress_bound(compressor, input.count)
-        output.removeAll(keepingCapacity: true)
-        output.append(contentsOf: repeatElement(0, count: bound))
+        if scratch.count < bound {
+            scratch.deallocate()
+            scratch = .allocate(byteCount: bound, alignment: 16)
+        }
         let produced = input.withUnsafeBytes { inBuf in
-            output.withUnsafeMutableBytes { outBuf in
-                libdeflate_gzip_compress(compressor, inBuf.baseAddress, inBuf.count, outBuf.baseAddress, outBuf.count)
-            }
+            libdeflate_gzip_compress(compressor, inBuf.baseAddress, inBuf.count, scratch.baseAddress, scratch.count)
         }
         // Only an output buffer below the bound can make it fail.
         guard produced > 0 else {
-            output.removeAll(keepingCapacity: true)
+            output = []
             throw GzipError(code: Z_BUF_ERROR, message: "libdeflate_gzip_compress found no room")
         }
-        output.removeLast(output.count - produced)
+        output = Array(UnsafeRawBufferPointer(rebasing: scratch[0..<produced]))
     }
 }

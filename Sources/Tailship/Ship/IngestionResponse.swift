@@ -1,4 +1,8 @@
-import Foundation
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// One event the API refused in a strict-mode 400 (Mixpanel's Ingestion API docs).
 public struct FailedRecord: Sendable, Equatable {
@@ -77,19 +81,19 @@ public enum IngestionResponse {
         case 200..<300:
             if endpoint == .track { return classifyTrack(json: json, body: body) }
             guard let json else { return .unconfirmed(reason: "\(status) with a body that is not JSON: \(message)") }
-            guard let imported = intValue(json["num_records_imported"]) else {
+            guard let imported = json.imported?.int else {
                 return .unconfirmed(reason: "\(status) without num_records_imported: \(message)")
             }
             if let sent, imported < sent {
                 return .unconfirmed(reason: "\(status) but only \(imported) of \(sent) records imported: \(message)")
             }
-            if json["status"] is NSNumber, intValue(json["status"]) == 0 {
+            if case .number(0) = json.status {
                 return .unconfirmed(reason: "\(status) with status 0: \(message)")
             }
             return .accepted
         case 400:
-            if let records = json?["failed_records"] as? [Any], !records.isEmpty {
-                let failed = records.compactMap(failedRecord)
+            if let records = json?.failedRecords, !records.isEmpty {
+                let failed = records.compactMap { $0 }
                 if failed.count == records.count { return .partial(failed: failed) }
                 return .rejected(reason: "400 with unreadable failed_records: \(message)")
             }
@@ -107,17 +111,17 @@ public enum IngestionResponse {
     }
 
     /// `/track?verbose=1` answers 200 with `{"status":1|0,"error":…}`; without verbose, `1`/`0`.
-    static func classifyTrack(json: [String: Any]?, body: [UInt8]) -> IngestionOutcome {
+    static func classifyTrack(json: ResponseBody?, body: [UInt8]) -> IngestionOutcome {
         let status: Int?
         if let json {
-            status = intValue(json["status"])
+            status = json.status?.int
         } else {
-            status = Int(String(decoding: body, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+            status = Int(String(decoding: body, as: UTF8.self).trimmingWhitespace())
         }
         switch status {
         case 1: return .accepted
         case 0:
-            let error = (json?["error"] as? String).map { SafeText.truncated($0) } ?? "status 0"
+            let error = json?.error.map { SafeText.truncated($0) } ?? "status 0"
             if error.lowercased().contains("temporary") {
                 return .retryable(reason: "track: \(error)", retryAfterSeconds: nil)
             }
@@ -134,51 +138,109 @@ public enum IngestionResponse {
 
     /// `Retry-After` as delta-seconds or an HTTP-date (RFC 9110 10.2.3); nil when unreadable.
     public static func parseRetryAfter(_ value: String, now: Date = Date()) -> Int? {
-        let trimmed = value.trimmingCharacters(in: .whitespaces)
+        let trimmed = value.trimmingWhitespace(newlines: false)
         if let seconds = Int(trimmed) { return max(0, seconds) }
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "GMT")
-        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
-        guard let date = formatter.date(from: trimmed) else { return nil }
-        return max(0, Int(date.timeIntervalSince(now).rounded(.up)))
+        guard let seconds = HTTPDate.seconds(Substring(trimmed)) else { return nil }
+        return max(0, Int((Double(seconds) - now.timeIntervalSince1970).rounded(.up)))
     }
 
-    private static func failedRecord(_ any: Any) -> FailedRecord? {
-        guard let record = any as? [String: Any], let index = intValue(record["index"]) else { return nil }
-        // Every text is the server's: bounded here, before any log line or dead letter sees it.
-        // An insert id cut this way still matches none of ours (they are at most 36 bytes).
-        let insertId = ((record["insert_id"] as? String) ?? (record["$insert_id"] as? String))
-            .map { SafeText.truncated($0) }
-        return FailedRecord(
-            index: index, insertId: insertId, field: SafeText.truncated((record["field"] as? String) ?? ""),
-            message: SafeText.truncated((record["message"] as? String) ?? ""))
-    }
-
-    private static func parseObject(_ body: [UInt8]) -> [String: Any]? {
+    private static func parseObject(_ body: [UInt8]) -> ResponseBody? {
         guard let first = body.first(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }),
             first == UInt8(ascii: "{")
         else { return nil }
-        return (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any]
-    }
-
-    private static func intValue(_ any: Any?) -> Int? {
-        switch any {
-        case let n as NSNumber: return n.intValue
-        case let s as String: return Int(s)
-        default: return nil
-        }
+        return try? JSONDecoder().decode(ResponseBody.self, from: Data(body))
     }
 
     /// The API's `error` text, or the start of a non-JSON body, truncated (`SafeText`).
-    private static func errorMessage(_ json: [String: Any]?, body: [UInt8]) -> String {
-        if let error = json?["error"] as? String { return SafeText.truncated(error) }
-        if let status = json?["status"] as? String { return SafeText.truncated(status) }
+    private static func errorMessage(_ json: ResponseBody?, body: [UInt8]) -> String {
+        if let error = json?.error { return SafeText.truncated(error) }
+        if case .string(let status) = json?.status { return SafeText.truncated(status) }
         return snippet(body)
     }
 
     private static func snippet(_ body: [UInt8]) -> String {
-        let text = SafeText.truncated(bytes: body).trimmingCharacters(in: .whitespacesAndNewlines)
+        let text = SafeText.truncated(bytes: body).trimmingWhitespace()
         return text.isEmpty ? "(empty body)" : text
+    }
+}
+
+/// The keys of an ingestion response body that classification reads. Tolerant: a key of an
+/// unexpected type reads as absent rather than failing the whole body.
+struct ResponseBody: Decodable {
+    /// A JSON number (as an `Int`, truncated; `true` is 1) or string.
+    enum Scalar: Equatable {
+        case number(Int)
+        case string(String)
+        case other
+
+        var int: Int? {
+            switch self {
+            case .number(let n): return n
+            case .string(let s): return Int(s)
+            case .other: return nil
+            }
+        }
+    }
+
+    var imported: Scalar?
+    var status: Scalar?
+    var error: String?
+    /// Each element: the record, or nil when it is not an object with an `index`.
+    var failedRecords: [FailedRecord?]?
+
+    private enum Key: String, CodingKey {
+        case imported = "num_records_imported"
+        case status, error
+        case failedRecords = "failed_records"
+        case index
+        case insertId = "insert_id"
+        case dollarInsertId = "$insert_id"
+        case field, message
+    }
+
+    init(from decoder: any Decoder) throws {
+        let object = try decoder.container(keyedBy: Key.self)
+        imported = try? object.decodeIfPresent(LooseScalar.self, forKey: .imported)?.value
+        status = try? object.decodeIfPresent(LooseScalar.self, forKey: .status)?.value
+        error = try? object.decodeIfPresent(String.self, forKey: .error)
+        failedRecords = (try? object.decodeIfPresent([LooseRecord].self, forKey: .failedRecords))?.map(\.record)
+    }
+
+    private struct LooseScalar: Decodable {
+        var value: Scalar
+
+        init(from decoder: any Decoder) throws {
+            let single = try decoder.singleValueContainer()
+            if let n = try? single.decode(Int.self) {
+                value = .number(n)
+            } else if let d = try? single.decode(Double.self), d.isFinite, abs(d) < 9e18 {
+                value = .number(Int(d))
+            } else if let b = try? single.decode(Bool.self) {
+                value = .number(b ? 1 : 0)
+            } else if let s = try? single.decode(String.self) {
+                value = .string(s)
+            } else {
+                value = .other
+            }
+        }
+    }
+
+    private struct LooseRecord: Decodable {
+        var record: FailedRecord?
+
+        init(from decoder: any Decoder) throws {
+            guard let object = try? decoder.container(keyedBy: Key.self),
+                let index = (try? object.decodeIfPresent(LooseScalar.self, forKey: .index))?.value.int
+            else {
+                record = nil
+                return
+            }
+            func text(_ key: Key) -> String? { try? object.decodeIfPresent(String.self, forKey: key) }
+            // Every text is the server's: bounded here, before any log line or dead letter sees it.
+            // An insert id cut this way still matches none of ours (they are at most 36 bytes).
+            record = FailedRecord(
+                index: index, insertId: (text(.insertId) ?? text(.dollarInsertId)).map { SafeText.truncated($0) },
+                field: SafeText.truncated(text(.field) ?? ""), message: SafeText.truncated(text(.message) ?? ""))
+        }
     }
 }

@@ -1,6 +1,11 @@
-import Foundation
 import Logging
 import Synchronization
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// Ships `PendingEvent`s to the configured destination and sends each event's acknowledgement
 /// (delivered or dead-lettered) forward to an `AcknowledgementSink`, the checkpointer.

@@ -1,6 +1,11 @@
-import Foundation
 import Logging
 import Synchronization
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// What the shipper's threads share: where acknowledgements go, the dedupe window, the dead
 /// letter file, the stop signal and the retry policy.

@@ -1,9 +1,13 @@
-import Foundation
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// An interruptible sleep and a count of running threads, for bounded-time shutdown.
 final class StopSignal: @unchecked Sendable {
     // @unchecked: guarded by `condition`.
-    private let condition = NSCondition()
+    private let condition = Condition()
     private var abandoned = false
     private var running = 0
 
@@ -36,16 +40,13 @@ final class StopSignal: @unchecked Sendable {
         condition.lock()
         running += 1
         condition.unlock()
-        let thread = Thread { [self] in
-            ThreadName.setCurrent(name)
+        OwnedThread.start(name: name) { [self] in
             body()
             condition.lock()
             running -= 1
             condition.broadcast()
             condition.unlock()
         }
-        thread.name = name
-        thread.start()
     }
 
     /// Waits until every spawned thread has returned, or `deadline`; true if they all did.

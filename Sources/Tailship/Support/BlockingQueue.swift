@@ -1,4 +1,8 @@
-import Foundation
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// A bounded FIFO shared between threads tailship owns: `put` blocks while the queue is full
 /// (this is how backpressure reaches the reading thread), `take` blocks while it is empty. Capacity counts elements, or the sum of their `weight`s (a queue of event groups
@@ -10,7 +14,7 @@ final class BlockingQueue<Element: Sendable>: @unchecked Sendable {
     private let weight: @Sendable (Element) -> Int
     /// Sum of the queued elements' weights.
     private var load = 0
-    private let condition = NSCondition()
+    private let condition = Condition()
     private var items: [Element] = []
     private var head = 0
     private var closed = false

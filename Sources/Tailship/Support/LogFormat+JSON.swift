@@ -28,7 +28,7 @@ extension StderrLogHandler {
     /// `agent.stopping: detail` → (`agent.stopping`, `detail`); a message that does not start
     /// with a known name is all detail.
     static func split(_ message: String) -> (name: String?, detail: String?) {
-        if let range = message.range(of: ": "), LogName(rawValue: String(message[..<range.lowerBound])) != nil {
+        if let range = message.firstRange(of: ": "), LogName(rawValue: String(message[..<range.lowerBound])) != nil {
             return (String(message[..<range.lowerBound]), String(message[range.upperBound...]))
         }
         if LogName(rawValue: message) != nil { return (message, nil) }

@@ -1,5 +1,10 @@
-import Foundation
 import Logging
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// swift-log backend writing one logfmt-style line per record to stderr:
 /// `2026-11-28T04:59:15.481Z info shipping paused batch.events=2000 http.status=401`.
@@ -32,7 +37,7 @@ public struct StderrLogHandler: LogHandler {
                 Self.jsonLine(
                     level: event.level, message: "\(event.message)", metadata: merged, timestamp: UTCTimestamp.now())
             }
-        FileHandle.standardError.write(Data(line.utf8))
+        TextOutput.standardError(line)
     }
 
     /// One record as its line, newline included. Messages and values carry file names, log

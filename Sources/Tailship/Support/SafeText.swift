@@ -72,7 +72,7 @@ public enum SafeText {
     public static func redactedURL(_ url: String) -> String {
         var text = Substring(url)
         if let end = text.firstIndex(where: { $0 == "?" || $0 == "#" }) { text = text[..<end] }
-        let authorityStart = text.range(of: "://")?.upperBound ?? text.startIndex
+        let authorityStart = text.firstRange(of: "://")?.upperBound ?? text.startIndex
         let authorityEnd = text[authorityStart...].firstIndex(of: "/") ?? text.endIndex
         if let at = text[authorityStart..<authorityEnd].lastIndex(of: "@") {
             text = text[..<authorityStart] + text[text.index(after: at)...]

@@ -5,7 +5,9 @@
 /// `2026-11-28T04:59:15.481Z`: the one timestamp format tailship writes (log lines, dead
 /// letters), from `gmtime_r`, with no formatter object per call.
 enum UTCTimestamp {
-    static func string(ms: Int64) -> String {
+    /// With `milliseconds: false`, `2026-12-04T21:31:00Z` (status output: seconds are precision
+    /// enough for a person).
+    static func string(ms: Int64, milliseconds: Bool = true) -> String {
         var seconds = time_t(ms / 1000)
         var parts = tm()
         gmtime_r(&seconds, &parts)
@@ -13,8 +15,9 @@ enum UTCTimestamp {
             let s = String(v)
             return String(repeating: "0", count: max(0, width - s.count)) + s
         }
+        let fraction = milliseconds ? ".\(pad(Int32(ms % 1000), 3))" : ""
         return "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))T"
-            + "\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2)).\(pad(Int32(ms % 1000), 3))Z"
+            + "\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2))\(fraction)Z"
     }
 
     /// Now, from the realtime clock.

@@ -1,4 +1,8 @@
-import Foundation
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// The wall clock in milliseconds since the epoch: what checkpoints, dead letters, status and
 /// events record. Elapsed time is measured with `ContinuousClock` or `Heartbeat` instead.

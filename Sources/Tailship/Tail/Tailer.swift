@@ -1,5 +1,6 @@
 #if canImport(Glibc)
-    import Foundation
+    import Dispatch
+    import FoundationEssentials
     import Logging
     import Synchronization
 
@@ -40,7 +41,7 @@
         }
 
         private struct State {
-            var thread: Thread?
+            var started = false
             var done: DispatchSemaphore?
             var loop: TailLoop?
             var stopped = false
@@ -92,18 +93,15 @@
                 inotify: inotify, wakeup: wakeup, heartbeat: heartbeat)
             let sighted = DispatchSemaphore(value: 0)
             let started = state.withLock { state -> Bool in
-                guard state.thread == nil, !state.stopped else { return false }
+                guard !state.started, !state.stopped else { return false }
                 let done = DispatchSemaphore(value: 0)
-                let thread = Thread {
-                    ThreadName.setCurrent("tailship-tail")
+                state.started = true
+                state.done = done
+                state.loop = loop
+                OwnedThread.start(name: "tailship-tail") {
                     loop.run(sighted: { sighted.signal() })
                     done.signal()
                 }
-                thread.name = "tailship-tail"
-                state.thread = thread
-                state.done = done
-                state.loop = loop
-                thread.start()
                 return true
             }
             // Files present when start() returns count as present at start (start_at applies);
