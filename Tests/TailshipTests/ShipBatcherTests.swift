@@ -84,6 +84,27 @@ import Testing
         let other = DedupeWindow.Key(Event(name: "e", distinctId: "d", timeMs: 2, insertId: "id-2"))
         #expect(!window.contains(other))
     }
+
+    /// Through growth and many evictions (with colliding probe runs), the window holds exactly
+    /// the last `capacity` keys.
+    @Test func dedupeWindowHoldsExactlyTheLastCapacityKeys() {
+        let capacity = 5000
+        var window = DedupeWindow(capacity: capacity)
+        // Four keys share each `high` (their probe start): runs long enough that removal shifts.
+        let keys = (0..<(3 * capacity + 17)).map {
+            DedupeWindow.Key(high: UInt64($0 / 4) &* 0x9E37_79B9_7F4A_7C15, low: UInt64($0) | 1 << 63)
+        }
+        for (n, key) in keys.enumerated() {
+            window.insert(key)
+            if n % 997 == 0 {
+                #expect(window.count == min(n + 1, capacity))
+                #expect(window.contains(key))
+            }
+        }
+        let kept = keys.suffix(capacity)
+        #expect(kept.allSatisfy { window.contains($0) })
+        #expect(keys.dropLast(capacity).allSatisfy { !window.contains($0) })
+    }
 }
 
 extension Batch: Equatable where Item: Equatable {
