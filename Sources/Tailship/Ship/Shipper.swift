@@ -269,6 +269,8 @@ public final class Shipper: Sendable {
             // (Mixpanel's Ingestion API docs): dead-lettered here instead, where the operator sees them.
             let trackCutoffMs = destination.api == .track ? WallClock.nowMs() - Self.trackMaxAgeMs : nil
             var tooOld: [(DeadLetter, ShipItem)] = []
+            // One clock read per turn, not per event (a turn takes microseconds).
+            let takenAtMs = nowMs()
             for group in taken ?? [] {
                 context.queuedEvents.subtract(group.count, ordering: .relaxed)
                 // One lock per group, not per event: the delivery threads insert under it too.
@@ -288,7 +290,7 @@ public final class Shipper: Sendable {
                         tooOld.append((letter, item))
                         continue
                     }
-                    for batch in batcher.add(item, nowMs: nowMs(), encode: { $0 += json }) {
+                    for batch in batcher.add(item, nowMs: takenAtMs, encode: { $0 += json }) {
                         if !hand(batch) { return }
                     }
                 }
