@@ -175,6 +175,6 @@ struct BatchDelivery: Sendable {
     ) -> DeadLetter {
         DeadLetter(
             reason: reason, field: field, message: message, origin: batch.items[i].origin, rawLine: nil,
-            eventJSON: batch.encoded[i], timeMs: wallMs)
+            eventJSON: Array(batch.json(at: i)), timeMs: wallMs)
     }
 }
