@@ -14,8 +14,8 @@ import sys
 
 # What each thread of `tailship run` does (the names are set in Sources/Tailship).
 STAGES = {
-    "tailship-tail": "reading + rules (tail, match, build events)",
-    "tailship-batch": "dedupe + JSON encoding + batching",
+    "tailship-tail": "reading + rules + JSON encoding (tail, match, encode)",
+    "tailship-batch": "dedupe + batching",
     "tailship-ship": "gzip + HTTP (libcurl), one thread",
     "tailship-ckpt": "checkpoints",
     "tailship-metric": "metrics endpoint",
@@ -132,7 +132,7 @@ def print_run(label, r, args):
         name = comm if count == 1 else f"{comm} x{count}"
         stage = stages.get(comm, "unnamed: not set by tailship")
         print(f"  {name:18} {cpu:6.2f}  {100 * cpu / total:5.1f}%  busy {100 * cpu / r['wall']:5.1f}%  {stage}")
-    shared = "reading and rules share tailship-tail; dedupe, encoding and batching share tailship-batch"
+    shared = "reading, rules and encoding share tailship-tail; dedupe and batching share tailship-batch"
     if args.dest != "file":
         shared += "; gzip and HTTP share tailship-ship"
     print(f"  (stages that share a thread: {shared})")

@@ -41,6 +41,18 @@ import Testing
         #expect(InsertID.isValid(value) == valid)
     }
 
+    /// The bytes' set, one by one against the API's `[A-Za-z0-9-]`.
+    @Test func everyByteIsClassifiedLikeTheAPIsCharacterSet() {
+        for b in UInt8.min...UInt8.max {
+            let allowed =
+                (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(b)
+                || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(b)
+                || (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(b) || b == UInt8(ascii: "-")
+            let id: [UInt8] = [UInt8(ascii: "q"), b, UInt8(ascii: "z")]
+            #expect(id.withUnsafeBytes { InsertID.isValid(bytes: $0) } == allowed, "byte \(b)")
+        }
+    }
+
     @Test func normalizeKeepsValidHashesInvalidAndFallsBackOnPlaceholders() {
         let fallback = { "fallback" }
         #expect(InsertID.normalize("9f0f3a", fallback: fallback) == "9f0f3a")

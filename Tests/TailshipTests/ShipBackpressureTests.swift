@@ -74,7 +74,9 @@ final class GatedTransport: MultiTransport, @unchecked Sendable {
             destination: ShipShipperTests.destination("http://127.0.0.1:9", maxEvents: 1),
             credentials: ShipShipperTests.credentials, stateDir: FileManager.default.temporaryDirectory.path,
             logger: logger,
-            tuning: ShipperTuning(queueBytes: 2 * ShipShipperTests.pending(0).estimatedBytes, jitterMs: 0...0),
+            tuning: ShipperTuning(
+                queueBytes: 2 * EncodedEvents([ShipShipperTests.pending(0)], encoder: EventEncoder()).bytes,
+                jitterMs: 0...0),
             transportFactory: { _ in transport }, acknowledgements: recorder)
     }
 

@@ -7,11 +7,9 @@ import Testing
 @Suite struct ShipBatchDeliveryTests {
     static func batch(_ range: Range<Int>, token: String? = nil) -> Batch<ShipItem> {
         let events = range.map { ShipShipperTests.pending($0) }
-        let encoder = EventEncoder(token: token)
-        let items = events.map {
-            ShipItem(origin: $0.origin, insertId: $0.event.insertId, key: DedupeWindow.Key($0.event))
-        }
-        return Batch(items: items, encoded: events.map { encoder.encode($0.event) })
+        let group = EncodedEvents(events, encoder: EventEncoder(token: token))
+        let items = group.entries.map { ShipItem(origin: $0.origin, insertId: $0.insertId, key: $0.key) }
+        return Batch(items: items, encoded: group.entries.indices.map { Array(group.json(at: $0)) })
     }
 
     static func target(_ api: IngestionEndpoint = .import, credentials: ShipCredentials = ShipShipperTests.credentials)

@@ -150,8 +150,11 @@ import Testing
                     into: &out)
             }
             switch (encoded, expected) {
-            case (.event(let rule, let timeMs), .event(let event, let name)):
+            case (.event(let rule, let timeMs, let key, let insertId), .event(let event, let name)):
                 #expect(fast.rules[rule].name == name && timeMs == event.timeMs, "line \(i)")
+                // The dedupe key and the insert id come from the same bytes as the JSON.
+                #expect(key == DedupeWindow.Key(event), "line \(i)")
+                #expect(String(decoding: out[insertId], as: UTF8.self) == event.insertId, "line \(i)")
                 #expect(
                     String(decoding: out, as: UTF8.self)
                         == "prefix" + String(decoding: encoder.encode(event), as: UTF8.self), "line \(i)")

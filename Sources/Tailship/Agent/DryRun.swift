@@ -186,7 +186,7 @@ public struct DryRun {
                 line: line.bytes, basis: line.basis, offset: line.offset, nowMs: now, token: tokenFragment,
                 into: &out)
             {
-            case .event(let rule, let timeMs) where !(isTrack && timeMs < now - Shipper.trackMaxAgeMs):
+            case .event(let rule, let timeMs, _, _) where !(isTrack && timeMs < now - Shipper.trackMaxAgeMs):
                 out.write(UInt8(ascii: "\n"))
                 summary.events += 1
                 pass.events[rule] += 1

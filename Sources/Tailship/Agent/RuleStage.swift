@@ -29,8 +29,16 @@ final class RuleStage: LineSink, @unchecked Sendable {
     private let deadLetters: DeadLetterWriter
     private let metrics: AgentMetrics
     private let logger: Logger
+    /// The wall clock events without a time of their own get (tests fix it).
+    private let nowMs: @Sendable () -> Int64
     /// Groups of events the shipping queue had no room for, in order (see `waitForRoom`).
-    private let held = Mutex<[[PendingEvent]]>([])
+    private let held = Mutex<[EncodedEvents]>([])
+    /// The JSON of the submit group being filled, reused from chunk to chunk (reading thread).
+    private let encoded = ByteBuffer(capacity: RuleStage.submitGroupBytes + 4096)
+    /// `/track`'s token fragment, written into every event as the shipper's encoder would.
+    private let tokenFragment: [UInt8]?
+    /// What the slow path's events are encoded with (the same bytes as the fast path's).
+    private let encoder: EventEncoder
 
     private struct OpenFile {
         var path: String
@@ -55,8 +63,10 @@ final class RuleStage: LineSink, @unchecked Sendable {
 
     init(
         sources: [SourceConfig], engines: [RuleEngine], shipper: Shipper, checkpointer: Checkpointer,
-        deadLetters: DeadLetterWriter, metrics: AgentMetrics, logger: Logger
+        deadLetters: DeadLetterWriter, metrics: AgentMetrics, logger: Logger,
+        nowMs: @escaping @Sendable () -> Int64 = WallClock.nowMs
     ) {
+        self.nowMs = nowMs
         self.sources = sources
         self.engines = engines
         self.shipper = shipper
@@ -64,6 +74,8 @@ final class RuleStage: LineSink, @unchecked Sendable {
         self.deadLetters = deadLetters
         self.metrics = metrics
         self.logger = logger
+        encoder = shipper.encoder
+        tokenFragment = shipper.encoder.token.map(EventEncoder.tokenFragment)
         Self.limitMallocArenas()
     }
 
@@ -107,12 +119,13 @@ final class RuleStage: LineSink, @unchecked Sendable {
         let bytesRead = batch.endOffset > info.readEnd ? Int(batch.endOffset - info.readEnd) : 0
         info.readEnd = max(info.readEnd, batch.endOffset)
         files[file] = info
-        let now = WallClock.nowMs()
+        let now = nowMs()
         // Per rule, counted here and added once per chunk: no lock per line.
-        var produced: [String: Int] = [:]
-        // Events go straight into their submit groups: each is built once and moved, never
-        // copied from a list of the chunk's events into a group.
-        var events = SubmitGroups()
+        var produced = [Int](repeating: 0, count: engine.rules.count)
+        // Events are encoded straight into their submit group's buffer: no `Event`, no array of
+        // their own (see `SubmitGroups`).
+        var events = SubmitGroups(encoded)
+        var out = encoded  // the one buffer, by reference
         var letters: [DeadLetter] = []
         var counts = (read: 0, unmatched: 0, dropped: 0, limit: 0, invalid: 0, truncated: 0)
         let replacedBefore = engine.utf8Replaced
@@ -124,10 +137,34 @@ final class RuleStage: LineSink, @unchecked Sendable {
                     source: sourceName, path: info.path, identity: info.identity, offset: line.offset, rule: rule,
                     ack: handle)
             }
+            // The common case, from the line's bytes to the group's JSON; anything else is
+            // decided by `process`, as it always was.
+            let start = out.byteCount
+            switch engine.encode(
+                line: line.bytes, basis: line.basis, offset: line.offset, nowMs: now, token: tokenFragment, into: &out)
+            {
+            case .event(let rule, let timeMs, let key, let insertId):
+                produced[rule] += 1
+                events.append(
+                    from: start, key: key, timeMs: timeMs, insertId: insertId,
+                    origin: origin(engine.rules[rule].name))
+                continue
+            case .dropped:
+                counts.dropped += 1
+                continue
+            case .unmatched:
+                counts.unmatched += 1
+                continue
+            case .slow:
+                break
+            }
             switch engine.process(line: line.bytes, basis: line.basis, offset: line.offset, nowMs: now) {
             case .event(let event, let rule):
-                produced[rule, default: 0] += 1
-                events.append(PendingEvent(event: event, origin: origin(rule)))
+                produced[engine.rules.firstIndex { $0.name == rule } ?? 0] += 1
+                let insertId = encoder.append(event, to: &out)
+                events.append(
+                    from: start, key: DedupeWindow.Key(event), timeMs: event.timeMs, insertId: insertId,
+                    origin: origin(rule))
             case .dropped:
                 counts.dropped += 1
             case .unmatched:
@@ -182,7 +219,11 @@ final class RuleStage: LineSink, @unchecked Sendable {
         metrics.add(.eventsInvalid, counts.invalid)
         metrics.add(.eventsDeadLettered, letters.count - unwritten)
         metrics.add(.eventsProduced, events.count)
-        metrics.addRead(source: sourceName, lines: counts.read, bytes: bytesRead, produced: produced)
+        var producedByName: [String: Int] = [:]
+        for (rule, count) in produced.enumerated() where count > 0 {
+            producedByName[engine.rules[rule].name, default: 0] += count
+        }
+        metrics.addRead(source: sourceName, lines: counts.read, bytes: bytesRead, produced: producedByName)
         // Before the events go out, so the checkpointer knows the segment before any of their
         // acknowledgements.
         checkpointer.segment(handle, endOffset: batch.endOffset, pending: events.count + unwritten)
@@ -192,31 +233,49 @@ final class RuleStage: LineSink, @unchecked Sendable {
         _ = handOn(until: Date.distantPast)
     }
 
-    /// A chunk's events cut into submit groups as they come (see `submitGroup`).
+    /// A chunk's events cut into submit groups as they come (see `submitGroup`): each event's
+    /// JSON is encoded into `buffer` after the group's, and a full group's JSON is copied out
+    /// once, as one array.
     struct SubmitGroups {
-        private var groups: [[PendingEvent]] = []
-        private var group: [PendingEvent] = []
-        private var bytes = 0
+        private let buffer: ByteBuffer
+        private var groups: [EncodedEvents] = []
+        private var entries: [EncodedEvents.Entry] = []
         private(set) var count = 0
+
+        init(_ buffer: ByteBuffer) {
+            buffer.removeAll()
+            self.buffer = buffer
+        }
 
         var isEmpty: Bool { count == 0 }
 
-        mutating func append(_ event: PendingEvent) {
-            let size = event.estimatedBytes
-            if !group.isEmpty && (group.count >= RuleStage.submitGroup || bytes + size > RuleStage.submitGroupBytes) {
-                groups.append(group)
-                group = []
-                bytes = 0
+        /// The event whose JSON was just written to the buffer from `start` on; `insertId` is
+        /// where its `$insert_id` lies in the buffer.
+        mutating func append(
+            from start: Int, key: DedupeWindow.Key, timeMs: Int64, insertId: Range<Int>, origin: EventOrigin
+        ) {
+            let insertId = (insertId.lowerBound - start)..<(insertId.upperBound - start)
+            let weight = buffer.byteCount + (entries.count + 1) * EncodedEvents.entryBytes
+            if !entries.isEmpty && (entries.count >= RuleStage.submitGroup || weight > RuleStage.submitGroupBytes) {
+                // The group closes without this event, which moves to the front for the next.
+                groups.append(EncodedEvents(json: buffer.withBytes(in: 0..<start) { Array($0) }, entries: entries))
+                entries = []
+                entries.reserveCapacity(RuleStage.submitGroup)
+                buffer.removeFirst(start)
             }
-            group.append(event)
-            bytes += size
+            entries.append(
+                EncodedEvents.Entry(end: buffer.byteCount, key: key, timeMs: timeMs, insertId: insertId, origin: origin)
+            )
             count += 1
         }
 
-        /// The groups, in order.
-        mutating func finish() -> [[PendingEvent]] {
-            if !group.isEmpty { groups.append(group) }
-            group = []
+        /// The groups, in order; the buffer is left empty.
+        mutating func finish() -> [EncodedEvents] {
+            if !entries.isEmpty {
+                groups.append(EncodedEvents(json: Array(buffer.bytes), entries: entries))
+            }
+            entries = []
+            buffer.removeAll()
             return groups
         }
     }

@@ -39,8 +39,10 @@ struct ValueBytes {
 extension RuleEngine {
     /// What `encode` made of a line.
     enum Encoded: Equatable {
-        /// Rule number `rule` made a valid event, now appended to the buffer, with this time.
-        case event(rule: Int, timeMs: Int64)
+        /// Rule number `rule` made a valid event, now appended to the buffer, with this time,
+        /// its duplicate key (`DedupeWindow.Key(event)` of the same event) and where its
+        /// `$insert_id` (the string's bytes, without the quotes) lies in the buffer.
+        case event(rule: Int, timeMs: Int64, key: DedupeWindow.Key, insertId: Range<Int>)
         case dropped(rule: Int)
         case unmatched
         /// Anything out of the ordinary (an invalid event, a match budget hit, invalid UTF-8 to
@@ -173,6 +175,15 @@ extension RuleEngine {
             appendDerivedId(basis: basis, offset: offset, rule: rule, to: &out)
         }
         sizeBound += 6 * (out.byteCount - idStart - 2)
+        // The key here, while the name's and distinct_id's bytes are still valid (a property's
+        // template may reuse the scratch they sit in). An insert id is never escaped.
+        let insertIdRange = (idStart + 1)..<(out.byteCount - 1)
+        let key = out.withBytes(in: insertIdRange) { id in
+            DedupeWindow.Key(
+                name: nameBytes,
+                distinctId: distinctId?.bytes(encodeScratch) ?? UnsafeRawBufferPointer(start: nil, count: 0),
+                timeMs: timeMs, insertId: id)
+        }
         JSONWriter.append(EventEncoder.Keys.ip, to: &out)
         if let ip {
             JSONWriter.appendString(bytes: ip.bytes(encodeScratch), to: &out)
@@ -208,7 +219,7 @@ extension RuleEngine {
         // The validator's size check, from the same bound (it only scans when this is reached).
         guard sizeBound < EventValidator.maxEventBytes else { return .slow }
         JSONWriter.append(EventEncoder.Keys.close, to: &out)
-        return .event(rule: index, timeMs: timeMs)
+        return .event(rule: index, timeMs: timeMs, key: key, insertId: insertIdRange)
     }
 
     private func appendDerivedId(basis: UInt64, offset: UInt64, rule: CompiledRule, to out: inout some ByteOutput) {

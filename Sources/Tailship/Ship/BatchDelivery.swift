@@ -164,8 +164,8 @@ struct BatchDelivery: Sendable {
     private func matchIndex(_ record: FailedRecord) -> Int? {
         let inRange = batch.items.indices.contains(record.index)
         guard let insertId = record.insertId, !insertId.isEmpty else { return inRange ? record.index : nil }
-        if inRange && batch.items[record.index].insertId == insertId { return record.index }
-        if let i = batch.items.firstIndex(where: { $0.insertId == insertId }) { return i }
+        if inRange && batch.insertId(at: record.index) == insertId { return record.index }
+        if let i = batch.items.indices.first(where: { batch.insertId(at: $0) == insertId }) { return i }
         return inRange ? record.index : nil
     }
 
@@ -175,6 +175,6 @@ struct BatchDelivery: Sendable {
     ) -> DeadLetter {
         DeadLetter(
             reason: reason, field: field, message: message, origin: batch.items[i].origin, rawLine: nil,
-            eventJSON: batch.encoded[i], timeMs: wallMs)
+            eventJSON: Array(batch.json(at: i)), timeMs: wallMs)
     }
 }

@@ -6,6 +6,8 @@ public protocol ByteOutput {
     mutating func write(_ bytes: UnsafeRawBufferPointer)
     /// Drops what was written after the first `count` bytes.
     mutating func truncate(to count: Int)
+    /// Reads back bytes already written.
+    func withBytes<R>(in range: Range<Int>, _ body: (UnsafeRawBufferPointer) -> R) -> R
 }
 
 extension Array: ByteOutput where Element == UInt8 {
@@ -18,6 +20,10 @@ extension Array: ByteOutput where Element == UInt8 {
     public mutating func write(_ bytes: UnsafeRawBufferPointer) { append(contentsOf: bytes) }
 
     public mutating func truncate(to count: Int) { removeSubrange(count...) }
+
+    public func withBytes<R>(in range: Range<Int>, _ body: (UnsafeRawBufferPointer) -> R) -> R {
+        withUnsafeBytes { body(UnsafeRawBufferPointer(rebasing: $0[range])) }
+    }
 }
 
 /// A growable run of bytes in one allocation: many events' JSON encoded back to back, with
@@ -58,6 +64,19 @@ public final class ByteBuffer: ByteOutput {
     public func truncate(to count: Int) { byteCount = min(byteCount, max(0, count)) }
 
     public func removeAll() { byteCount = 0 }
+
+    public func withBytes<R>(in range: Range<Int>, _ body: (UnsafeRawBufferPointer) -> R) -> R {
+        precondition(range.lowerBound >= 0 && range.upperBound <= byteCount)
+        return body(UnsafeRawBufferPointer(start: base + range.lowerBound, count: range.count))
+    }
+
+    /// Drops the first `count` bytes, moving the rest to the front.
+    public func removeFirst(_ count: Int) {
+        let n = min(max(0, count), byteCount)
+        guard n > 0 else { return }
+        base.copyMemory(from: base + n, byteCount: byteCount - n)  // memmove: the ranges may overlap
+        byteCount -= n
+    }
 
     private func grow(to needed: Int) {
         capacity = max(needed, capacity * 2)

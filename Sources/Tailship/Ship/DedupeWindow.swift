@@ -25,6 +25,21 @@ public struct DedupeWindow: Sendable {
             if high == 0 && low == 0 { low = 1 }
         }
 
+        /// The same digest from the bytes of the same fields (the event's JSON is made from
+        /// them, so the key cannot drift from what is sent).
+        init(
+            name: UnsafeRawBufferPointer, distinctId: UnsafeRawBufferPointer, timeMs: Int64,
+            insertId: UnsafeRawBufferPointer
+        ) {
+            var digest = KeyDigest()
+            digest.add(bytes: name)
+            digest.add(bytes: distinctId)
+            digest.add(UInt64(bitPattern: timeMs))
+            digest.add(bytes: insertId)
+            (high, low) = digest.finalize()
+            if high == 0 && low == 0 { low = 1 }
+        }
+
         init(high: UInt64, low: UInt64) {
             self.high = high
             self.low = low
@@ -124,19 +139,21 @@ struct KeyDigest {
 
     mutating func add(_ string: String) {
         var copy = string
-        copy.withUTF8 { bytes in
-            add(UInt64(bytes.count))
-            let raw = UnsafeRawBufferPointer(bytes)
-            var i = 0
-            while i + 8 <= raw.count {
-                add(raw.loadUnaligned(fromByteOffset: i, as: UInt64.self))
-                i += 8
-            }
-            if i < raw.count {
-                var tail: UInt64 = 0
-                for k in i..<raw.count { tail |= UInt64(raw[k]) << (UInt64(k - i) * 8) }
-                add(tail)
-            }
+        copy.withUTF8 { add(bytes: UnsafeRawBufferPointer($0)) }
+    }
+
+    /// A string's UTF-8 bytes, exactly as `add(_: String)` digests them.
+    mutating func add(bytes raw: UnsafeRawBufferPointer) {
+        add(UInt64(raw.count))
+        var i = 0
+        while i + 8 <= raw.count {
+            add(raw.loadUnaligned(fromByteOffset: i, as: UInt64.self))
+            i += 8
+        }
+        if i < raw.count {
+            var tail: UInt64 = 0
+            for k in i..<raw.count { tail |= UInt64(raw[k]) << (UInt64(k - i) * 8) }
+            add(tail)
         }
     }
 

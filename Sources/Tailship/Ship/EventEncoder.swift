@@ -22,8 +22,10 @@ public struct EventEncoder: Sendable {
         return out
     }
 
-    /// Appends the event's JSON object to `out`.
-    public func append(_ event: Event, to out: inout some ByteOutput) {
+    /// Appends the event's JSON object to `out`; returns where its `$insert_id` (the string's
+    /// bytes, without the quotes) lies in `out`.
+    @discardableResult
+    public func append(_ event: Event, to out: inout some ByteOutput) -> Range<Int> {
         JSONWriter.append(Keys.event, to: &out)
         JSONWriter.appendString(event.name, to: &out)
         JSONWriter.append(Keys.time, to: &out)
@@ -31,7 +33,9 @@ public struct EventEncoder: Sendable {
         JSONWriter.append(Keys.distinctId, to: &out)
         JSONWriter.appendString(event.distinctId, to: &out)
         JSONWriter.append(Keys.insertId, to: &out)
+        let idStart = out.byteCount + 1
         JSONWriter.appendString(event.insertId, to: &out)
+        let insertId = idStart..<(out.byteCount - 1)
         JSONWriter.append(Keys.ip, to: &out)
         JSONWriter.appendString(event.ip, to: &out)
         if let token {
@@ -50,6 +54,7 @@ public struct EventEncoder: Sendable {
             }
         }
         JSONWriter.append(Keys.close, to: &out)
+        return insertId
     }
 
     /// `,"token":"<token>"` exactly as `append` writes it into an event.

@@ -21,8 +21,8 @@ public struct EventOrigin: Sendable {
     }
 }
 
-/// An event on its way to the destination, with its origin. It does not keep the line it came
-/// from (a line may be a megabyte): memory between reading and sending is bounded in bytes.
+/// An event and its origin, for `Shipper.submit` from a caller that made an `Event` (the rule
+/// stage hands over `EncodedEvents`). It does not keep the line it came from.
 public struct PendingEvent: Sendable {
     public var event: Event
     public var origin: EventOrigin
@@ -30,18 +30,5 @@ public struct PendingEvent: Sendable {
     public init(event: Event, origin: EventOrigin) {
         self.event = event
         self.origin = origin
-    }
-
-    /// About what it costs in memory (and, near enough, in JSON): its strings and a fixed
-    /// overhead per value. The shipping queue is bounded by the sum of these.
-    public var estimatedBytes: Int {
-        var bytes =
-            160 + event.name.utf8.count + event.distinctId.utf8.count + event.insertId.utf8.count
-            + event.ip.utf8.count
-        for property in event.properties {
-            bytes += 32 + property.name.utf8.count
-            if case .string(let value) = property.value { bytes += value.utf8.count }
-        }
-        return bytes
     }
 }

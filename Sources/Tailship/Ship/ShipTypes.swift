@@ -24,7 +24,7 @@ public struct ShipCredentials: Sendable, Equatable {
 
 /// Internal knobs with production defaults; tests shrink them to run fast.
 public struct ShipperTuning: Sendable {
-    /// Bytes of events (`PendingEvent.estimatedBytes`) the submit queue holds before `submit`
+    /// Bytes of events (`EncodedEvents.bytes`: their JSON and a fixed size each) the submit queue holds before `submit`
     /// waits; nil = max(256 KiB, `batch.max_bytes`).
     public var queueBytes: Int?
     /// Accepted events remembered for within-run dedupe.
@@ -46,23 +46,13 @@ public struct ShipperTuning: Sendable {
     }
 }
 
-/// The events of one `submit` call and their weight in the submit queue.
-struct EventGroup: Sendable {
-    let events: [PendingEvent]
-    let bytes: Int
-
-    init(_ events: [PendingEvent]) {
-        self.events = events
-        bytes = events.reduce(0) { $0 + $1.estimatedBytes }
-    }
-}
-
 /// An event inside the shipper once encoded: only what delivery needs after that (its
 /// acknowledgement handle, dedupe key, `$insert_id` for matching a 400's failed records, and
 /// origin for a dead letter). The event's values live on only as the batch's JSON.
 struct ShipItem: Sendable {
     let origin: EventOrigin
-    let insertId: String
+    /// Its `$insert_id`'s bytes within its JSON (`Batch.insertId(at:)`).
+    let insertId: Range<Int>
     let key: DedupeWindow.Key
 
     var ack: AckHandle { origin.ack }

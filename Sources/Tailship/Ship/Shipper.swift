@@ -7,18 +7,19 @@ import Synchronization
     import Foundation
 #endif
 
-/// Ships `PendingEvent`s to the configured destination and sends each event's acknowledgement
+/// Ships events, encoded by the rule stage (`EncodedEvents`) or as `PendingEvent`s, to the configured destination and sends each event's acknowledgement
 /// (delivered or dead-lettered) forward to an `AcknowledgementSink`, the checkpointer.
 ///
 /// Threads (all owned here, none from the concurrency pool):
 /// - one batching thread: takes submitted events, skips those already accepted in this
-///   run (dedupe window), encodes them and closes batches (`Batcher`);
+///   run (dedupe window), and copies their JSON into batches (`Batcher`);
 /// - one delivery thread: for the API, a `DeliveryLoop` driving up to `max_in_flight`
 ///   requests at once over libcurl's multi interface (pooled easy handles, kept-alive
 ///   connections, one gzip stream), fewer after 429s and paced by `max_events_per_second`
 ///   (`AdaptiveConcurrency`, `RateBudget`); for `stdout` / `file`, one writer (`LocalSinkWorker`).
 ///
-/// Memory is bounded in bytes: the submit queue holds at most `queueBytes` of events (a group
+/// Memory is bounded in bytes: the submit queue holds at most `queueBytes` of events (their
+/// JSON and a fixed size each; a group
 /// larger than that only when the queue is empty), the open batch and the one closed batch
 /// waiting for a slot at most `batch.max_bytes` of JSON each, and the delivery loop at most
 /// `max_in_flight` batches (each its JSON and its gzip payload; a 413 split adds a half). Once
@@ -30,7 +31,10 @@ import Synchronization
 public final class Shipper: Sendable {
     private let destination: DestinationConfig
     private let context: ShipperContext
-    private let events: BlockingQueue<EventGroup>
+    private let events: BlockingQueue<EncodedEvents>
+    /// How its events are encoded (`/track`: with the token): what `submit([PendingEvent])` is
+    /// given, and what the rule stage encodes for it.
+    let encoder: EventEncoder
     private let batches: BlockingQueue<Batch<ShipItem>>
     /// Concurrent requests for the API (`max_in_flight`).
     private let maxInFlight: Int
@@ -79,6 +83,7 @@ public final class Shipper: Sendable {
                 stateDir: stateDir, maxBytes: destination.deadLetterMaxBytes,
                 redactingToken: destination.api == .track ? credentials.token : nil), retry: destination.retry,
             jitterMs: tuning.jitterMs, metrics: metrics)
+        encoder = EventEncoder(token: destination.api == .track ? credentials.token : nil)
         events = BlockingQueue(
             capacity: tuning.queueBytes ?? max(256 * 1024, destination.batch.maxBytes), weight: { $0.bytes })
         maxInFlight = max(1, destination.maxInFlight)
@@ -129,9 +134,10 @@ public final class Shipper: Sendable {
     @discardableResult
     public func submit(_ pending: [PendingEvent]) -> Bool {
         guard !pending.isEmpty else { return true }
-        context.queuedEvents.add(pending.count, ordering: .relaxed)
-        guard events.put([EventGroup(pending)]) else {
-            context.queuedEvents.subtract(pending.count, ordering: .relaxed)
+        let group = EncodedEvents(pending, encoder: encoder)
+        context.queuedEvents.add(group.count, ordering: .relaxed)
+        guard events.put([group]) else {
+            context.queuedEvents.subtract(group.count, ordering: .relaxed)
             return false
         }
         return true
@@ -150,16 +156,21 @@ public final class Shipper: Sendable {
     /// `submit`, waiting for room at most until `deadline` (a past deadline: not at all), so a
     /// caller can go on with other work while the API is down (see `RuleStage.waitForRoom`).
     public func submit(_ pending: [PendingEvent], until deadline: Date) -> SubmitResult {
-        guard !pending.isEmpty else { return .accepted }
+        submit(EncodedEvents(pending, encoder: encoder), until: deadline)
+    }
+
+    /// `submit(_:until:)` for events already encoded (the rule stage's, with `tokenFragment`).
+    public func submit(_ group: EncodedEvents, until deadline: Date) -> SubmitResult {
+        guard !group.isEmpty else { return .accepted }
         // Counted before it can be taken, so the batching thread never subtracts first.
-        context.queuedEvents.add(pending.count, ordering: .relaxed)
-        switch events.put([EventGroup(pending)], until: deadline) {
+        context.queuedEvents.add(group.count, ordering: .relaxed)
+        switch events.put([group], until: deadline) {
         case .added: return .accepted
         case .full:
-            context.queuedEvents.subtract(pending.count, ordering: .relaxed)
+            context.queuedEvents.subtract(group.count, ordering: .relaxed)
             return .full
         case .closed:
-            context.queuedEvents.subtract(pending.count, ordering: .relaxed)
+            context.queuedEvents.subtract(group.count, ordering: .relaxed)
             return .stopped
         }
     }
@@ -241,9 +252,8 @@ public final class Shipper: Sendable {
     /// How old an event `/track` still keeps: 5 days (Mixpanel's Ingestion API docs).
     static let trackMaxAgeMs: Int64 = 5 * 24 * 3_600_000
 
-    /// The batching thread: queue → dedupe → encode → batches.
+    /// The batching thread: queue → dedupe → batches (the events come encoded).
     private func runBatching() {
-        let encoder = EventEncoder(token: destination.api == .track ? credentials.token : nil)
         var batcher = Batcher<ShipItem>(destination.batch)
         let clockStart = ContinuousClock.now
         func nowMs() -> UInt64 {
@@ -264,28 +274,28 @@ public final class Shipper: Sendable {
             // (Mixpanel's Ingestion API docs): dead-lettered here instead, where the operator sees them.
             let trackCutoffMs = destination.api == .track ? WallClock.nowMs() - Self.trackMaxAgeMs : nil
             var tooOld: [(DeadLetter, ShipItem)] = []
+            // One clock read per turn, not per event (a turn takes microseconds).
+            let takenAtMs = nowMs()
             for group in taken ?? [] {
-                context.queuedEvents.subtract(group.events.count, ordering: .relaxed)
-                let keys = group.events.map { DedupeWindow.Key($0.event) }
+                context.queuedEvents.subtract(group.count, ordering: .relaxed)
                 // One lock per group, not per event: the delivery threads insert under it too.
-                let seen = context.dedupe.withLock { window in keys.map { window.contains($0) } }
-                for i in group.events.indices {
+                let seen = context.dedupe.withLock { window in group.entries.map { window.contains($0.key) } }
+                for (i, entry) in group.entries.enumerated() {
                     if seen[i] {
-                        duplicates.append(group.events[i].origin.ack)
+                        duplicates.append(entry.origin.ack)
                         continue
                     }
-                    let event = group.events[i]
-                    let item = ShipItem(origin: event.origin, insertId: event.event.insertId, key: keys[i])
-                    if let trackCutoffMs, event.event.timeMs < trackCutoffMs {
+                    let item = ShipItem(origin: entry.origin, insertId: entry.insertId, key: entry.key)
+                    let json = group.json(at: i)
+                    if let trackCutoffMs, entry.timeMs < trackCutoffMs {
                         let letter = DeadLetter(
                             reason: .tooOldForTrack, field: "properties.time",
                             message: "older than the 5 days /track keeps (it would drop it silently); use api: import",
-                            origin: event.origin, rawLine: nil, eventJSON: encoder.encode(event.event),
-                            timeMs: WallClock.nowMs())
+                            origin: entry.origin, rawLine: nil, eventJSON: Array(json), timeMs: WallClock.nowMs())
                         tooOld.append((letter, item))
                         continue
                     }
-                    for batch in batcher.add(item, encoded: encoder.encode(event.event), nowMs: nowMs()) {
+                    for batch in batcher.add(item, nowMs: takenAtMs, encode: { $0 += json }) {
                         if !hand(batch) { return }
                     }
                 }
