@@ -85,7 +85,7 @@ public final class Shipper: Sendable {
             jitterMs: tuning.jitterMs, metrics: metrics)
         encoder = EventEncoder(token: destination.api == .track ? credentials.token : nil)
         events = BlockingQueue(
-            capacity: tuning.queueBytes ?? max(256 * 1024, destination.batch.maxBytes), weight: { $0.bytes })
+            capacity: tuning.queueBytes ?? 512 * 1024, weight: { $0.bytes })
         maxInFlight = max(1, destination.maxInFlight)
         // One closed batch waits for a free slot: more would only hold memory while every
         // slot is busy (or retrying through an outage), not add throughput.
