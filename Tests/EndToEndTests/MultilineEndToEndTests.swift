@@ -75,21 +75,34 @@ import Testing
         return rig
     }
 
+    /// Starts the agent on `app.log`, which already holds a line (default `start_at: end`: the
+    /// agent settles at its end), and returns the file's path.
+    static func startOnAppLog(_ rig: PositionsRig) throws -> String {
+        let app = rig.path("app.log")
+        try append("\(FaultEndToEndTests.pastMs) INFO before the agent\n", to: app)
+        try rig.start()
+        usleep(300_000)
+        return app
+    }
+
+    /// Writes record 0 and the first four lines of record 1, and waits until record 0 (which
+    /// record 1's first line completes) arrived, and record 1's lines were read.
+    static func deliverRecordZeroWithRecordOneHalfWritten(_ rig: PositionsRig, app: String) throws {
+        try append(Self.text(Self.record(0) + Self.record(1).prefix(4)), to: app)
+        #expect(try rig.waitForUnique(1), "record 0 never arrived; log:\n\(rig.logTail)")
+        usleep(300_000)
+    }
+
     /// Record 1 is half written when the agent is stopped, reloaded or killed (record 0, which
     /// its first line completed, already delivered); its other half is written meanwhile. After
     /// the restart it arrives once and whole, under the key an uninterrupted run gives it.
     @Test(arguments: PositionsEndToEndTests.Interruption.allCases)
     func aRecordSplitByAnInterruptionIsSentOnceWhole(interruption: PositionsEndToEndTests.Interruption) throws {
         let rig = try Self.rig("ml-\(interruption)")
-        let app = rig.path("app.log")
-        try append("\(FaultEndToEndTests.pastMs) INFO before the agent\n", to: app)
-        try rig.start()
-        usleep(300_000)
+        let app = try Self.startOnAppLog(rig)
         let one = Self.record(1)
-        try append(Self.text(Self.record(0) + one.prefix(4)), to: app)
-        #expect(try rig.waitForUnique(1), "record 0 never arrived; log:\n\(rig.logTail)")
         // Record 1 has been read as far as written: its first four lines wait for the rest.
-        usleep(300_000)
+        try Self.deliverRecordZeroWithRecordOneHalfWritten(rig, app: app)
         switch interruption {
         case .sigterm:
             rig.stop()
@@ -131,10 +144,7 @@ import Testing
     @Test(arguments: Rotation.allCases)
     func aRecordSplitByARotationIsSentOnceWhole(rotation: Rotation) throws {
         let rig = try Self.rig("ml-rotate-\(rotation)", paths: rotation.paths, timeout: "3s")
-        let app = rig.path("app.log")
-        try append("\(FaultEndToEndTests.pastMs) INFO before the agent\n", to: app)
-        try rig.start()
-        usleep(300_000)
+        let app = try Self.startOnAppLog(rig)
         let writer = try #require(FileHandle(forWritingAtPath: app))
         writer.seekToEndOfFile()
         let zero = Self.record(0)
@@ -169,14 +179,8 @@ import Testing
     /// which no glob matches), and the records written after it follow. Nothing read is lost.
     @Test func aCopytruncateInTheMiddleOfARecordLosesNothingRead() throws {
         let rig = try Self.rig("ml-copytruncate", paths: "app.log")
-        let app = rig.path("app.log")
-        try append("\(FaultEndToEndTests.pastMs) INFO before the agent\n", to: app)
-        try rig.start()
-        usleep(300_000)
-        let one = Self.record(1)
-        try append(Self.text(Self.record(0) + one.prefix(4)), to: app)
-        #expect(try rig.waitForUnique(1), "record 0 never arrived; log:\n\(rig.logTail)")
-        usleep(300_000)
+        let app = try Self.startOnAppLog(rig)
+        try Self.deliverRecordZeroWithRecordOneHalfWritten(rig, app: app)
         let conf = rig.dir + "/logrotate.conf"
         try "\(app) {\ncopytruncate\nrotate 1\n}\n".write(toFile: conf, atomically: true, encoding: .utf8)
         let logrotate = Process()
@@ -279,10 +283,7 @@ import Testing
     /// A record nothing follows (the application's last words) is sent once its timeout passes.
     @Test func aRecordNothingFollowsIsSentAfterItsTimeout() throws {
         let rig = try Self.rig("ml-timeout", timeout: "500ms")
-        let app = rig.path("app.log")
-        try append("\(FaultEndToEndTests.pastMs) INFO before the agent\n", to: app)
-        try rig.start()
-        usleep(300_000)
+        let app = try Self.startOnAppLog(rig)
         let written = Date()
         try append(Self.text(Self.record(0)), to: app)
         #expect(try rig.waitForUnique(1, timeout: 10), "log:\n\(rig.logTail)")
