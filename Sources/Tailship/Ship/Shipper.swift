@@ -15,7 +15,7 @@ import Synchronization
 ///   run (dedupe window), and copies their JSON into batches (`Batcher`);
 /// - one delivery thread: for the API, a `DeliveryLoop` driving up to `max_in_flight`
 ///   requests at once over libcurl's multi interface (pooled easy handles, kept-alive
-///   connections, one gzip stream), fewer after 429s and paced by `max_events_per_second`
+///   connections, one libdeflate compressor), fewer after 429s and paced by `max_events_per_second`
 ///   (`AdaptiveConcurrency`, `RateBudget`); for `stdout` / `file`, one writer (`LocalSinkWorker`).
 ///
 /// Memory is bounded in bytes: the submit queue holds at most `queueBytes` of events (their
@@ -133,14 +133,7 @@ public final class Shipper: Sendable {
     /// shipper is stopping (the events are then not shipped and never acknowledged).
     @discardableResult
     public func submit(_ pending: [PendingEvent]) -> Bool {
-        guard !pending.isEmpty else { return true }
-        let group = EncodedEvents(pending, encoder: encoder)
-        context.queuedEvents.add(group.count, ordering: .relaxed)
-        guard events.put([group]) else {
-            context.queuedEvents.subtract(group.count, ordering: .relaxed)
-            return false
-        }
-        return true
+        submit(EncodedEvents(pending, encoder: encoder), until: nil) == .accepted
     }
 
     /// What `submit(_:until:)` did.
@@ -159,8 +152,9 @@ public final class Shipper: Sendable {
         submit(EncodedEvents(pending, encoder: encoder), until: deadline)
     }
 
-    /// `submit(_:until:)` for events already encoded (the rule stage's, with `tokenFragment`).
-    public func submit(_ group: EncodedEvents, until deadline: Date) -> SubmitResult {
+    /// `submit(_:until:)` for events already encoded (the rule stage's, with `tokenFragment`);
+    /// a nil `deadline` waits for room as long as it takes.
+    public func submit(_ group: EncodedEvents, until deadline: Date?) -> SubmitResult {
         guard !group.isEmpty else { return .accepted }
         // Counted before it can be taken, so the batching thread never subtracts first.
         context.queuedEvents.add(group.count, ordering: .relaxed)
