@@ -393,10 +393,3 @@ public final class Checkpointer: AcknowledgementSink, Sendable {
         }
     }
 }
-
-extension Duration {
-    /// In seconds, as a `Double` (for `Date` and condition-variable deadlines).
-    var seconds: Double {
-        Double(components.seconds) + Double(components.attoseconds) / 1e18
-    }
-}

@@ -202,8 +202,7 @@
             while !stopping.load(ordering: .acquiring) {
                 let left = deadline - .now
                 guard left > .zero else { return false }
-                let ms = Int32(
-                    clamping: left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000 + 1)
+                let ms = Int32(clamping: left.wholeMilliseconds + 1)
                 var fds = [
                     pollfd(fd: connection, events: Int16(event), revents: 0),
                     pollfd(fd: wakeup.fileDescriptor, events: Int16(POLLIN), revents: 0),

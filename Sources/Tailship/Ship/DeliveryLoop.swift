@@ -273,8 +273,7 @@ final class DeliveryLoop: @unchecked Sendable {
         guard inFlight < concurrency.limit,
             let at = budgetReadyAt ?? slots.values.compactMap(\.retryAt).min()
         else { return 1000 }
-        let (seconds, attoseconds) = (at - ContinuousClock.now).components
-        let ms = Int(seconds) * 1000 + Int(attoseconds / 1_000_000_000_000_000) + 1
+        let ms = Int((at - ContinuousClock.now).wholeMilliseconds) + 1
         return min(1000, max(0, ms))
     }
 

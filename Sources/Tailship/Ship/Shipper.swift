@@ -251,9 +251,7 @@ public final class Shipper: Sendable {
         var batcher = Batcher<ShipItem>(destination.batch)
         let clockStart = ContinuousClock.now
         func nowMs() -> UInt64 {
-            let elapsed = ContinuousClock.now - clockStart
-            let (seconds, attoseconds) = elapsed.components
-            return UInt64(seconds) * 1000 + UInt64(attoseconds / 1_000_000_000_000_000)
+            UInt64((ContinuousClock.now - clockStart).wholeMilliseconds)
         }
         func hand(_ batch: Batch<ShipItem>?) -> Bool {
             guard let batch else { return true }

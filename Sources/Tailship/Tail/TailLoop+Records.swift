@@ -1,7 +1,7 @@
 #if canImport(Glibc)
     /// Multiline records whose writer stopped mid-record: complete once their timeout passes
-    /// (see `RecordAssembler`). A stop does not complete them: their lines are read again, whole,
-    /// from the record's first line by the next run.
+    /// (see `RecordAssembler`). A stop completes only those of files being drained (the next run
+    /// will not find them); any other is read again, whole, from its first line by the next run.
     extension TailLoop {
         /// The earliest moment a pending record is due, over every open file; nil without one.
         private var nextRecordDeadline: ContinuousClock.Instant? {
@@ -22,8 +22,7 @@
         /// `waitMs`, shortened so the wait ends when the next pending record is due.
         func waitForRecords(_ waitMs: Int32) -> Int32 {
             guard let deadline = nextRecordDeadline else { return waitMs }
-            let left = clock.now.duration(to: deadline).components
-            let ms = left.seconds * 1000 + left.attoseconds / 1_000_000_000_000_000 + 1
+            let ms = clock.now.duration(to: deadline).wholeMilliseconds + 1
             return Int32(clamping: max(0, min(Int64(waitMs), ms)))
         }
 

@@ -104,7 +104,7 @@
             for (index, source) in sources.enumerated() {
                 guard let interval = source.pollInterval else { continue }
                 lastPolls[index] = ContinuousClock.now
-                let ms = interval.components.seconds * 1000 + interval.components.attoseconds / 1_000_000_000_000_000
+                let ms = interval.wholeMilliseconds
                 waitMs = min(waitMs, Int32(clamping: max(ms, 1)))
             }
             self.waitMs = waitMs

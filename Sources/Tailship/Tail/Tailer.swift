@@ -80,9 +80,7 @@
         public func start() throws(SyscallError) {
             let inotify = try Inotify()
             let wakeup = try Wakeup()
-            let milliseconds =
-                options.pollInterval.components.seconds * 1000
-                + options.pollInterval.components.attoseconds / 1_000_000_000_000_000
+            let milliseconds = options.pollInterval.wholeMilliseconds
             let loopOptions = TailLoop.Options(
                 chunkSize: max(options.chunkSize, 4096), chunksPerTurn: max(options.chunksPerTurn, 1),
                 pollIntervalMs: Int32(clamping: max(milliseconds, 1)), rescanInterval: options.rescanInterval,
