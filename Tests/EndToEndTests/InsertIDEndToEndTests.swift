@@ -61,10 +61,15 @@ import Testing
         #expect(try eventually { try server.storedEvents(dedup: true).count == 40 }, "agent log:\n\(agent.log)")
         #expect(agent.terminate() == 0)
 
-        // `import` of the plain copy and of its archive: the same events again, deduplicated.
-        let imported = try TailshipProcess.run(
-            ["import", "-c", configPath, copy, copy + ".gz"], env: ["E2E_SECRET": FaultEndToEndTests.secret])
-        #expect(imported.status == 0, "\(imported.stderr)")
+        // `import` of the plain copy and of its archive: the same events again, deduplicated. One
+        // import each: within one process the second file's events are skipped by the dedupe
+        // window whenever the first file's were accepted before they were batched (a race, not
+        // a property of the ids this test pins).
+        for file in [copy, copy + ".gz"] {
+            let imported = try TailshipProcess.run(
+                ["import", "-c", configPath, file], env: ["E2E_SECRET": FaultEndToEndTests.secret])
+            #expect(imported.status == 0, "\(imported.stderr)")
+        }
         let stored = try server.storedEvents()
         #expect(stored.count == 120, "40 from run, 40 from each import")
         for event in stored {
