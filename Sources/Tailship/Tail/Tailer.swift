@@ -15,9 +15,9 @@
         /// Tuning knobs; the defaults suit production.
         public struct Options: Sendable {
             /// Bytes per `pread`; lines are framed in place inside such a chunk.
-            public var chunkSize: Int = 256 * 1024
+            public var chunkSize: Int = 64 * 1024
             /// Chunks read from one file before the others get a turn.
-            public var chunksPerTurn: Int = 4
+            public var chunksPerTurn: Int = 16
             /// Longest wait for an event; bounds how late a stop or a drained file's close is seen.
             public var pollInterval: Duration = .milliseconds(250)
             /// Full rescan period while every directory is watched: the safety net for changes
