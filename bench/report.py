@@ -16,7 +16,8 @@ import sys
 STAGES = {
     "tailship-tail": "reading + rules + JSON encoding (tail, match, encode)",
     "tailship-batch": "dedupe + batching",
-    "tailship-ship": "gzip + HTTP (libcurl), one thread",
+    "tailship-gzip": "gzip (libdeflate), batch by batch",
+    "tailship-ship": "HTTP (libcurl multi: requests, answers, acknowledgements)",
     "tailship-ckpt": "checkpoints",
     "tailship-metric": "metrics endpoint",
     "tailship": "main thread: start-up, signals, status file",
@@ -133,8 +134,6 @@ def print_run(label, r, args):
         stage = stages.get(comm, "unnamed: not set by tailship")
         print(f"  {name:18} {cpu:6.2f}  {100 * cpu / total:5.1f}%  busy {100 * cpu / r['wall']:5.1f}%  {stage}")
     shared = "reading, rules and encoding share tailship-tail; dedupe and batching share tailship-batch"
-    if args.dest != "file":
-        shared += "; gzip and HTTP share tailship-ship"
     print(f"  (stages that share a thread: {shared})")
 
 

@@ -23,7 +23,11 @@ import Testing
             config: config, env: ["E2E_SECRET": MetricsEndToEndTests.secret], logPath: dir + "/agent.log")
         defer { agent.terminate() }
         #expect(eventually { MetricsEndToEndTests.healthz(port)?.0 == 200 }, "agent log:\n\(agent.log)")
-        let want = ["tailship", "tailship-batch", "tailship-ckpt", "tailship-metric", "tailship-ship", "tailship-tail"]
+        // The config gzips (the default), so one thread compresses.
+        let want = [
+            "tailship", "tailship-batch", "tailship-ckpt", "tailship-gzip", "tailship-metric", "tailship-ship",
+            "tailship-tail",
+        ]
         // Only the main thread keeps the process's name; each other thread names itself as it starts.
         #expect(eventually { Self.threadNames(agent.process.processIdentifier) == want })
         #expect(Self.threadNames(agent.process.processIdentifier) == want)

@@ -85,8 +85,9 @@ final class GatedTransport: MultiTransport, @unchecked Sendable {
         let recorder = AckRecorder()
         let shipper = Self.shipper(transport, recorder)
         try shipper.start()
-        // Capacity (max_in_flight 1): 1 request in flight, 1 closed batch waiting, 1 batch held by the batching
-        // thread (waiting to hand it over), 2 events' bytes queued. The 6th submit must block: exactly 5 got in.
+        // Capacity (max_in_flight 1, gzip): 1 request in flight, 1 compressed batch waiting, 1 batch held by
+        // the compression thread (waiting to hand it over), 1 closed batch waiting for it, 1 batch held by the
+        // batching thread, 2 events' bytes queued. The 8th submit must block: exactly 7 got in.
         let submitted = Atomic<Int>(0)
         let reader = Thread {
             for i in 0..<8 {
@@ -96,7 +97,7 @@ final class GatedTransport: MultiTransport, @unchecked Sendable {
         }
         reader.start()
         Thread.sleep(forTimeInterval: 0.5)
-        #expect(submitted.load(ordering: .relaxed) == 5)
+        #expect(submitted.load(ordering: .relaxed) == 7)
         #expect(recorder.all.isEmpty)
         transport.release()
         #expect(recorder.wait(for: 8))

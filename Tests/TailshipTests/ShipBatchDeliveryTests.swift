@@ -37,6 +37,16 @@ import Testing
         #"{"code":200,"num_records_imported":\#(count),"status":"OK"}"#
     }
 
+    /// Starts `delivery` as the delivery loop does: with its body gzipped (the target gzips), which
+    /// sets the body aside until an answer needs it. Returns the payload.
+    @discardableResult
+    static func start(_ delivery: inout BatchDelivery, target: IngestionTarget = target()) throws -> [UInt8] {
+        let payload = try GzipCompressor(level: 1).compress(delivery.batch.body())
+        _ = delivery.start(payload: payload, target: target)
+        #expect(!delivery.batch.holdsBody, "only the compressed payload is kept while in flight")
+        return payload
+    }
+
     static func sentBody(_ action: BatchDelivery.Action) -> [UInt8]? {
         if case .send(let request) = action { return request.body }
         return nil
@@ -81,9 +91,9 @@ import Testing
 
     /// A 200 counting fewer events than were sent is resent (same bytes) up to the limit, then
     /// dead-lettered (`unconfirmed`) with the reason: never acknowledged on an unverified answer.
-    @Test func aSuccessThatDoesNotAddUpIsResentThenDeadLetteredAtTheLimit() {
+    @Test func aSuccessThatDoesNotAddUpIsResentThenDeadLetteredAtTheLimit() throws {
         var delivery = Self.delivery(Self.batch(0..<3))
-        _ = delivery.start(payload: [4, 5, 6], target: Self.target())
+        let payload = try Self.start(&delivery)
         let short = Self.response(200, #"{"code":200,"num_records_imported":2,"status":"OK"}"#)
         for _ in 1..<BatchDelivery.unconfirmedLimit {
             guard case .retryLater(_, let reason, _, false) = delivery.complete(short, wallMs: 0) else {
@@ -91,7 +101,7 @@ import Testing
                 return
             }
             #expect(reason == "200 but only 2 of 3 records imported: OK")
-            #expect(Self.sentBody(delivery.retry()) == [4, 5, 6])
+            #expect(Self.sentBody(delivery.retry()) == payload)
         }
         guard case .deadLetter(let letters, let items) = delivery.complete(short, wallMs: 0) else {
             Issue.record("expected the batch dead-lettered")
@@ -99,6 +109,7 @@ import Testing
         }
         #expect(items.count == 3 && letters.count == 3)
         #expect(letters.allSatisfy { $0.reason == .unconfirmed })
+        #expect(letters.map(\.eventJSON) == Self.batch(0..<3).encoded, "the JSON restored from the payload")
         #expect(
             letters[0].message
                 == "3 answers did not confirm the import; the last: 200 but only 2 of 3 records imported: OK")
@@ -134,9 +145,9 @@ import Testing
         #expect(request.basicAuth?.password == "s3cret")
     }
 
-    @Test func strictPartialDeadLettersTheFailedRecordsByIndexOrInsertId() {
+    @Test func strictPartialDeadLettersTheFailedRecordsByIndexOrInsertId() throws {
         var delivery = Self.delivery(Self.batch(0..<4))
-        _ = delivery.start(payload: [], target: Self.target())
+        try Self.start(&delivery)
         // Index 1 as documented; index 0 echoes id-3, so the insert id wins; index 9 matches nothing.
         let body =
             #"{"code":400,"failed_records":[{"index":1,"insert_id":"id-1","field":"properties.time","message":"future"},"#
@@ -153,32 +164,35 @@ import Testing
         #expect(letters.map(\.field) == ["properties.time", "event"])
         #expect(letters.map(\.origin.offset) == [100, 300])
         #expect(letters.allSatisfy { $0.timeMs == 77 && $0.reason == .apiRejected })
+        #expect(letters.map(\.eventJSON) == [1, 3].map { Self.batch(0..<4).encoded[$0] })
         #expect(unmatched.map(\.index) == [9])
     }
 
-    @Test func tooLargeSplitsAndASingleEventIsDeadLettered() {
+    @Test func tooLargeSplitsAndASingleEventIsDeadLettered() throws {
         var delivery = Self.delivery(Self.batch(0..<5))
-        _ = delivery.start(payload: [], target: Self.target())
+        try Self.start(&delivery)
         guard case .split(let first, let second) = delivery.complete(Self.response(413, "too big"), wallMs: 0) else {
             Issue.record("expected split")
             return
         }
         #expect(first.items.map(\.ack.segment) == [0, 1])
         #expect(second.items.map(\.ack.segment) == [2, 3, 4])
+        #expect(first.encoded + second.encoded == Self.batch(0..<5).encoded, "the halves carry the events' JSON")
 
         var single = Self.delivery(Self.batch(7..<8))
-        _ = single.start(payload: [], target: Self.target())
+        try Self.start(&single)
         guard case .deadLetter(let letters, let items) = single.complete(Self.response(413), wallMs: 0) else {
             Issue.record("expected dead letter")
             return
         }
         #expect(letters.map(\.reason) == [.tooLarge])
         #expect(items.map(\.ack.segment) == [7])
+        #expect(letters.map(\.eventJSON) == Self.batch(7..<8).encoded)
     }
 
-    @Test func wholeBatchRejectionDeadLettersEveryEvent() {
+    @Test func wholeBatchRejectionDeadLettersEveryEvent() throws {
         var delivery = Self.delivery(Self.batch(0..<3))
-        _ = delivery.start(payload: [], target: Self.target())
+        try Self.start(&delivery)
         guard
             case .deadLetter(let letters, let items) = delivery.complete(
                 Self.response(400, #"{"error":"data, missing or empty","status":0}"#), wallMs: 0)
@@ -188,6 +202,28 @@ import Testing
         }
         #expect(items.count == 3)
         #expect(letters.map(\.message) == Array(repeating: "400: data, missing or empty", count: 3))
+        #expect(letters.map(\.eventJSON) == Self.batch(0..<3).encoded)
+    }
+
+    /// A payload that does not inflate to the body it stands for (only memory corruption could
+    /// make one) is never acted on event by event: no dead letter, no acknowledgement; the same
+    /// bytes are sent again.
+    @Test func anAnswerNeedingTheEventsOfABodyThatCannotBeRestoredIsRetried() {
+        var delivery = Self.delivery(Self.batch(0..<3))
+        _ = delivery.start(payload: [1, 2, 3], target: Self.target())
+        #expect(!delivery.batch.holdsBody)
+        guard case .retryLater(_, let reason, 1, false) = delivery.complete(Self.response(413), wallMs: 0) else {
+            Issue.record("expected a retry")
+            return
+        }
+        #expect(reason.contains("could not be restored"))
+        #expect(Self.sentBody(delivery.retry()) == [1, 2, 3])
+        // An uncompressed payload is the body itself: nothing is set aside.
+        var plain = Self.delivery(Self.batch(0..<3))
+        var target = Self.target()
+        target.gzip = false
+        _ = plain.start(payload: plain.batch.body(), target: target)
+        #expect(plain.batch.holdsBody)
     }
 
     @Test func trackTokenErrorPausesAndResendsTheSameBytes() throws {

@@ -53,4 +53,16 @@ import Testing
         #expect(lines == [3, 4, 5].map { String(decoding: Self.json($0), as: UTF8.self) + "\n" }.joined())
         #expect(Batch<Int>(items: [], encoded: []).lines().isEmpty)
     }
+
+    /// While its compressed copy is in flight a batch holds no body; given back, it is the same.
+    @Test func aBodySetAsideComesBackWhole() throws {
+        var batch = Self.batches(count: 5, encodeInPlace: true)[0]
+        let body = batch.body()
+        let compressed = try GzipCompressor(level: 1).compress(body)
+        batch.setBodyAside()
+        #expect(!batch.holdsBody && batch.storage.isEmpty && batch.bodyBytes == body.count)
+        batch.restoreBody(try #require(GzipCompressor.inflate(compressed, size: batch.bodyBytes)))
+        #expect(batch.holdsBody && batch.body() == body)
+        #expect(batch.encoded == batch.items.map(Self.json))
+    }
 }

@@ -47,6 +47,33 @@ import Testing
         #expect(kept.capacity < kept.count + 64 * 1024)
     }
 
+    /// Bodies that shrink by half or more are compressed into half their size; the others (the
+    /// 32-letter sample shrinks to about 5/8, random bytes not at all) are compressed again into
+    /// libdeflate's bound: the same member either way.
+    @Test(arguments: [0, 2, 8])
+    func bodiesThatBarelyShrinkStillCompress(bitsOfNoise: Int) throws {
+        var state: UInt64 = 42
+        let input: [UInt8] = (0..<300_000).map { i in
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return bitsOfNoise == 0
+                ? UInt8(truncatingIfNeeded: i % 7) : UInt8(truncatingIfNeeded: state >> (64 - bitsOfNoise))
+        }
+        let compressed = try GzipCompressor(level: 1).compress(input)
+        #expect(try Gzip.gunzip(compressed) == input)
+        #expect(GzipCompressor.inflate(compressed, size: input.count) == input)
+    }
+
+    /// `inflate` gives back a body set aside only when it is exactly that body.
+    @Test func inflateRefusesWhatIsNotTheBodyOfThatSize() throws {
+        let input = Self.sample(10_000, seed: 5)
+        let compressed = try GzipCompressor(level: 1).compress(input)
+        #expect(GzipCompressor.inflate(compressed, size: input.count) == input)
+        #expect(GzipCompressor.inflate(compressed, size: input.count - 1) == nil)
+        #expect(GzipCompressor.inflate(compressed, size: input.count + 1) == nil)
+        #expect(GzipCompressor.inflate(Array(compressed.dropLast(9)), size: input.count) == nil)
+        #expect(GzipCompressor.inflate([1, 2, 3], size: 3) == nil)
+    }
+
     @Test func higherLevelIsNoLarger() throws {
         let input = Self.sample(300_000, seed: 3)
         #expect(try GzipCompressor(level: 9).compress(input).count <= GzipCompressor(level: 1).compress(input).count)

@@ -39,7 +39,8 @@ struct BatchDelivery: Sendable {
         case finished
     }
 
-    let batch: Batch<ShipItem>
+    /// The batch; while its compressed payload is in flight, without its body (see `start`).
+    private(set) var batch: Batch<ShipItem>
     private var state = State.idle
     private var backoff: Backoff
     /// The body exactly as sent (gzip-compressed when the target asks for it), kept for retries.
@@ -59,6 +60,9 @@ struct BatchDelivery: Sendable {
         guard case .idle = state else { preconditionFailure("start(payload:target:) on a started batch") }
         self.payload = payload
         self.target = target
+        // The compressed payload is all a retry needs: the body it came from (about five times
+        // its size) is set aside until an answer needs the events' JSON (`bodyRestored`).
+        if target.gzip { batch.setBodyAside() }
         state = .sending(attempt: 1)
         return .send(target.request(body: payload))
     }
@@ -74,6 +78,7 @@ struct BatchDelivery: Sendable {
             outcome = IngestionResponse.classify(response, endpoint: target.endpoint, sent: batch.items.count)
         case .failure(let error): outcome = IngestionResponse.classify(error)
         }
+        if needsEvents(outcome) && !bodyRestored() { return lostBody() }
         switch outcome {
         case .accepted:
             state = .finished
@@ -141,6 +146,35 @@ struct BatchDelivery: Sendable {
         }
         state = .sending(attempt: attempt + 1)
         return .send(target.request(body: payload))
+    }
+
+    /// Whether acting on `outcome` reads the events' JSON (halves, dead letters, insert ids).
+    private func needsEvents(_ outcome: IngestionOutcome) -> Bool {
+        switch outcome {
+        case .partial, .tooLarge, .rejected: true
+        case .unconfirmed: unconfirmedAnswers + 1 >= Self.unconfirmedLimit
+        case .accepted, .retryable, .unauthorized: false
+        }
+    }
+
+    /// Gives the batch its body back from the compressed payload, if it was set aside.
+    private mutating func bodyRestored() -> Bool {
+        if batch.holdsBody { return true }
+        guard let body = GzipCompressor.inflate(payload, size: batch.bodyBytes) else { return false }
+        batch.restoreBody(body)
+        return true
+    }
+
+    /// The payload did not inflate to the body it was made from (only memory corruption or
+    /// exhaustion can do that): the answer is not acted on event by event, and the batch is
+    /// sent again, byte for byte, as for a transient failure.
+    private mutating func lostBody() -> Action {
+        guard case .sending(let attempt) = state else { preconditionFailure("lostBody outside a transfer") }
+        state = .waiting(attempt: attempt, unauthorized: false)
+        return .retryLater(
+            delayMs: backoff.nextDelayMs(retryAfterSeconds: nil),
+            reason: "the request body set aside could not be restored to act on the answer", attempt: attempt,
+            unauthorized: false)
     }
 
     /// Strict 400: dead-letter exactly the failed records, ack everything else.

@@ -1,86 +1,116 @@
-/// A closed batch: its items and their encoded JSON, in submission order. The JSON of all its
-/// events sits in one array, back to back, with the offset where each ends: one allocation
-/// per batch instead of one per event, and the request body is one copy of it.
+/// A closed batch: its items and the request body `[e1,e2,…]` their JSON makes, in
+/// submission order. The body is built as the events arrive, so sending it copies nothing:
+/// one allocation per batch instead of one per event, and no second copy to add brackets.
+///
+/// Once a body is compressed for sending (`compress`, on the batching thread), only the
+/// compressed bytes are kept and the body is set aside; the delivery gives it back
+/// (`restoreBody`) on the rare answers that need the events' JSON (a 413 split, dead
+/// letters, a partial failure).
 public struct Batch<Item>: Sendable where Item: Sendable {
     public var items: [Item]
-    /// The events' JSON objects (no separators), concatenated.
+    /// The request body (the events' JSON objects between brackets, comma-separated), or
+    /// nothing while it is set aside.
     public private(set) var storage: [UInt8]
-    /// Where each event's JSON ends in `storage` (it starts where the previous one ends).
+    /// Where each event's JSON ends in the body (it starts one byte after the previous end:
+    /// after the opening bracket or a comma).
     public private(set) var ends: [Int]
+    /// Size of the request body, also while it is set aside.
+    public let bodyBytes: Int
+    /// The body as one gzip member, once `compress` made it.
+    public private(set) var gzipped: [UInt8]?
 
     /// Creates a batch from parallel arrays.
     public init(items: [Item], encoded: [[UInt8]]) {
         precondition(items.count == encoded.count)
         var storage: [UInt8] = []
-        storage.reserveCapacity(encoded.reduce(0) { $0 + $1.count })
+        storage.reserveCapacity(
+            Batcher<Item>.bodySize(encodedBytes: encoded.reduce(0) { $0 + $1.count }, count: encoded.count))
         var ends: [Int] = []
         ends.reserveCapacity(encoded.count)
         for json in encoded {
+            storage.append(storage.isEmpty ? UInt8(ascii: "[") : UInt8(ascii: ","))
             storage += json
             ends.append(storage.count)
         }
-        self.init(items: items, storage: storage, ends: ends)
+        if storage.isEmpty { storage.append(UInt8(ascii: "[")) }
+        storage.append(UInt8(ascii: "]"))
+        self.init(items: items, body: storage, ends: ends)
     }
 
-    init(items: [Item], storage: [UInt8], ends: [Int]) {
-        precondition(items.count == ends.count)
+    /// `body` is a whole request body: `[`, the events separated by commas (ending at `ends`), `]`.
+    init(items: [Item], body: [UInt8], ends: [Int]) {
+        precondition(items.count == ends.count && body.first == UInt8(ascii: "[") && body.last == UInt8(ascii: "]"))
         self.items = items
-        self.storage = storage
+        self.storage = body
         self.ends = ends
+        self.bodyBytes = body.count
     }
 
     public var count: Int { items.count }
 
-    /// Event `i`'s JSON, as a view of the batch's storage.
+    /// Whether the body is here (not set aside).
+    public var holdsBody: Bool { storage.count == bodyBytes }
+
+    /// Event `i`'s JSON, as a view of the body.
     public func json(at i: Int) -> ArraySlice<UInt8> {
-        storage[(i == 0 ? 0 : ends[i - 1])..<ends[i]]
+        precondition(holdsBody, "the body is set aside")
+        return storage[(i == 0 ? 1 : ends[i - 1] + 1)..<ends[i]]
     }
 
     /// Each item's event JSON (one object, no trailing newline), as arrays (dead letters, tests).
     public var encoded: [[UInt8]] { (0..<count).map { Array(json(at: $0)) } }
 
-    /// Size of the request body `[e1,e2,…]`: the objects, the commas and the brackets.
-    public var bodyBytes: Int {
-        Batcher<Item>.bodySize(encodedBytes: storage.count, count: count)
+    /// The `/import` (or `/track`) request body: a JSON array (`Content-Type: application/json`).
+    /// It shares the batch's storage: no copy.
+    public func body() -> [UInt8] {
+        precondition(holdsBody, "the body is set aside")
+        return storage
     }
 
-    /// The `/import` (or `/track`) request body: a JSON array (`Content-Type: application/json`).
-    public func body() -> [UInt8] {
-        joined(open: UInt8(ascii: "["), separator: UInt8(ascii: ","), close: UInt8(ascii: "]"))
+    /// Drops the body, to hold only a compressed copy of it while the request is in flight.
+    public mutating func setBodyAside() {
+        storage = []
+    }
+
+    /// Compresses the body into `gzipped` and sets it aside: a closed batch waiting for a slot,
+    /// and then in flight, holds about a fifth of its JSON.
+    public mutating func compress(with compressor: GzipCompressor) throws(GzipError) {
+        precondition(holdsBody, "the body is set aside")
+        gzipped = try compressor.compress(storage)
+        setBodyAside()
+    }
+
+    /// Gives back the body set aside (`body` must be it, for example inflated from the copy).
+    public mutating func restoreBody(_ body: [UInt8]) {
+        precondition(body.count == bodyBytes, "not the body set aside")
+        storage = body
     }
 
     /// The events one per line, each followed by a newline (NDJSON, for local sinks).
     public func lines() -> [UInt8] {
-        var out = joined(open: nil, separator: UInt8(ascii: "\n"), close: nil)
-        if count > 0 { out.append(UInt8(ascii: "\n")) }
-        return out
-    }
-
-    private func joined(open: UInt8?, separator: UInt8, close: UInt8?) -> [UInt8] {
         var out = [UInt8]()
         out.reserveCapacity(bodyBytes)
-        if let open { out.append(open) }
-        storage.withUnsafeBytes { bytes in
-            var start = 0
-            for (i, end) in ends.enumerated() {
-                if i > 0 { out.append(separator) }
-                out.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[start..<end]))
-                start = end
-            }
+        for i in 0..<count {
+            out += json(at: i)
+            out.append(UInt8(ascii: "\n"))
         }
-        if let close { out.append(close) }
         return out
     }
 
     /// The two halves, for resending after a 413; nil for a single event.
     public func split() -> (Batch, Batch)? {
         guard count > 1 else { return nil }
+        precondition(holdsBody, "the body is set aside")
         let mid = count / 2
+        // The comma before the second half's first event becomes its opening bracket.
         let cut = ends[mid - 1]
+        var first = Array(storage[..<cut])
+        first.append(UInt8(ascii: "]"))
+        var second = [UInt8(ascii: "[")]
+        second += storage[(cut + 1)...]
         return (
-            Batch(items: Array(items[..<mid]), storage: Array(storage[..<cut]), ends: Array(ends[..<mid])),
-            Batch(
-                items: Array(items[mid...]), storage: Array(storage[cut...]), ends: ends[mid...].map { $0 - cut })
+            Batch(items: Array(items[..<mid]), body: first, ends: Array(ends[..<mid])),
+            Batch(items: Array(items[mid...]), body: second, ends: ends[mid...].map { $0 - cut })
         )
     }
 }
@@ -98,7 +128,7 @@ public struct Batcher<Item: Sendable>: Sendable {
     public let flushIntervalMs: UInt64
 
     private var items: [Item] = []
-    /// The open batch's events' JSON, back to back, and where each ends.
+    /// The open batch's body so far: `[` and its events, comma-separated (no closing bracket).
     private var storage: [UInt8] = []
     private var ends: [Int] = []
     private var lastBatchBytes = 0
@@ -140,21 +170,22 @@ public struct Batcher<Item: Sendable>: Sendable {
         var closed: [Batch<Item>] = []
         // Room for a batch like the last one, taken when a batch opens (never while idle).
         if items.isEmpty && storage.capacity < lastBatchBytes { storage.reserveCapacity(lastBatchBytes) }
-        let start = storage.count
+        let separatorAt = storage.count
+        storage.append(items.isEmpty ? UInt8(ascii: "[") : UInt8(ascii: ","))
         encode(&storage)
-        let grown = Self.bodySize(encodedBytes: storage.count, count: items.count + 1)
-        if !items.isEmpty && grown > maxBytes {
+        // With its closing bracket, the body would be one byte longer than what it holds now.
+        if !items.isEmpty && storage.count + 1 > maxBytes {
             // It does not fit: the open batch closes without it, and it opens the next one.
-            let json = Array(storage[start...])
-            storage.removeSubrange(start...)
+            var next = [UInt8(ascii: "[")]
+            next += storage[(separatorAt + 1)...]
+            storage.removeSubrange(separatorAt...)
             if let batch = take() { closed.append(batch) }
-            storage = json
+            storage = next
         }
         if items.isEmpty { openedAtMs = nowMs }
         items.append(item)
         ends.append(storage.count)
-        let body = Self.bodySize(encodedBytes: storage.count, count: items.count)
-        if items.count >= maxEvents || body >= maxBytes, let batch = take() {
+        if items.count >= maxEvents || storage.count + 1 >= maxBytes, let batch = take() {
             closed.append(batch)
         }
         return closed
@@ -173,7 +204,8 @@ public struct Batcher<Item: Sendable>: Sendable {
 
     private mutating func take() -> Batch<Item>? {
         guard !items.isEmpty else { return nil }
-        let batch = Batch(items: items, storage: storage, ends: ends)
+        storage.append(UInt8(ascii: "]"))
+        let batch = Batch(items: items, body: storage, ends: ends)
         lastBatchBytes = min(storage.count, maxBytes)
         items = []
         storage = []

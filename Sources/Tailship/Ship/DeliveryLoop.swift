@@ -31,8 +31,9 @@ final class DeliveryLoop: @unchecked Sendable {
     private let batches: BlockingQueue<Batch<ShipItem>>
     private let context: ShipperContext
     private let maxInFlight: Int
-    private let compressor: GzipCompressor?
-    private var compressed: [UInt8] = []
+    /// For batches that come uncompressed (413 halves): made at the first one.
+    private var compressor: GzipCompressor?
+    private let gzipLevel: Int?
     private var target: IngestionTarget
     /// New credentials from a reload, taken by the delivery thread on its next turn.
     private let newTarget = Mutex<IngestionTarget?>(nil)
@@ -87,7 +88,7 @@ final class DeliveryLoop: @unchecked Sendable {
         self.budget = budget
         concurrency = AdaptiveConcurrency(maximum: maxInFlight)
         context.inFlightLimit.store(concurrency.limit, ordering: .relaxed)
-        compressor = try gzipLevel.map { level throws(GzipError) in try GzipCompressor(level: level) }
+        self.gzipLevel = gzipLevel
     }
 
     /// Wakes the loop: a batch was queued, the queue closed, or stop.
@@ -277,13 +278,15 @@ final class DeliveryLoop: @unchecked Sendable {
         return min(1000, max(0, ms))
     }
 
-    /// The body as sent, compressed once per batch when gzip is on, and the target to send it to.
+    /// The body as sent, compressed once per batch when gzip is on (the batching thread has
+    /// compressed all but 413 halves), and the target to send it to.
     private func prepared(_ batch: Batch<ShipItem>, target: IngestionTarget) -> ([UInt8], IngestionTarget) {
+        guard target.gzip, let level = gzipLevel else { return (batch.body(), target) }
+        if let gzipped = batch.gzipped { return (gzipped, target) }
         let body = batch.body()
-        guard target.gzip, let compressor else { return (body, target) }
-        do {
-            try compressor.compress(body, into: &compressed)
-            return (compressed, target)
+        do throws(GzipError) {
+            if compressor == nil { compressor = try GzipCompressor(level: level) }
+            return (try compressor!.compress(body), target)
         } catch {
             // Cannot happen short of memory exhaustion; sending uncompressed is still correct
             // only without the header, so drop it for this batch.

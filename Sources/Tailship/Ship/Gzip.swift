@@ -19,8 +19,8 @@ public struct GzipError: Error, Sendable, CustomStringConvertible {
 /// thread-safe: each thread that compresses owns one.
 public final class GzipCompressor {
     private let compressor: OpaquePointer
-    /// Where libdeflate writes; grown to the largest bound seen, never shrunk, so a body sent (and
-    /// kept for retries) holds its own size, not the bound of the batch it came from.
+    /// Where libdeflate writes; grown to the largest room asked for, never shrunk, so a body sent
+    /// (and kept for retries) holds its own size, not the room it was compressed in.
     private var scratch = UnsafeMutableRawBufferPointer(start: nil, count: 0)
     /// The compression level, 1 (fastest) to 9 (smallest).
     public let level: Int
@@ -48,19 +48,47 @@ public final class GzipCompressor {
 
     /// Replaces `output` with `input` compressed as one gzip member, in an array of its own size.
     public func compress(_ input: [UInt8], into output: inout [UInt8]) throws(GzipError) {
+        // Most bodies (event JSON) shrink to a fifth or less: compressing into half of them
+        // first keeps the scratch buffer at half a body. Data that does not shrink that much
+        // is compressed again into the bound, which always fits.
+        let guess = input.count / 2 + 1024
         let bound = libdeflate_gzip_compress_bound(compressor, input.count)
-        if scratch.count < bound {
-            scratch.deallocate()
-            scratch = .allocate(byteCount: bound, alignment: 16)
-        }
-        let produced = input.withUnsafeBytes { inBuf in
-            libdeflate_gzip_compress(compressor, inBuf.baseAddress, inBuf.count, scratch.baseAddress, scratch.count)
-        }
+        var produced = deflate(input, room: min(guess, bound))
+        if produced == 0 && guess < bound { produced = deflate(input, room: bound) }
         // Only an output buffer below the bound can make it fail.
         guard produced > 0 else {
             output = []
             throw GzipError(code: Z_BUF_ERROR, message: "libdeflate_gzip_compress found no room")
         }
         output = Array(UnsafeRawBufferPointer(rebasing: scratch[0..<produced]))
+    }
+
+    /// Compresses `input` into the scratch buffer, grown to `room`; 0 if it did not fit.
+    private func deflate(_ input: [UInt8], room: Int) -> Int {
+        if scratch.count < room {
+            scratch.deallocate()
+            scratch = .allocate(byteCount: room, alignment: 16)
+        }
+        return input.withUnsafeBytes { inBuf in
+            libdeflate_gzip_compress(compressor, inBuf.baseAddress, inBuf.count, scratch.baseAddress, room)
+        }
+    }
+
+    /// Inflates `member`, a gzip member of exactly `size` bytes uncompressed (a body this
+    /// process compressed and set aside); nil if it is not that.
+    public static func inflate(_ member: [UInt8], size: Int) -> [UInt8]? {
+        guard let decompressor = libdeflate_alloc_decompressor() else { return nil }
+        defer { libdeflate_free_decompressor(decompressor) }
+        var ok = false
+        let out = [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
+            var produced = 0
+            let result = member.withUnsafeBytes { inBuf in
+                libdeflate_gzip_decompress(
+                    decompressor, inBuf.baseAddress, inBuf.count, buffer.baseAddress, size, &produced)
+            }
+            ok = result == LIBDEFLATE_SUCCESS && produced == size
+            count = ok ? size : 0
+        }
+        return ok ? out : nil
     }
 }

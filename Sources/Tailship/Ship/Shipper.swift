@@ -13,16 +13,19 @@ import Synchronization
 /// Threads (all owned here, none from the concurrency pool):
 /// - one batching thread: takes submitted events, skips those already accepted in this
 ///   run (dedupe window), and copies their JSON into batches (`Batcher`);
+/// - for the API with gzip, one compression thread: compresses each closed batch's body (its
+///   JSON is then set aside until an answer needs it);
 /// - one delivery thread: for the API, a `DeliveryLoop` driving up to `max_in_flight`
 ///   requests at once over libcurl's multi interface (pooled easy handles, kept-alive
-///   connections, one libdeflate compressor), fewer after 429s and paced by `max_events_per_second`
+///   connections), fewer after 429s and paced by `max_events_per_second`
 ///   (`AdaptiveConcurrency`, `RateBudget`); for `stdout` / `file`, one writer (`LocalSinkWorker`).
 ///
 /// Memory is bounded in bytes: the submit queue holds at most `queueBytes` of events (their
 /// JSON and a fixed size each; a group
-/// larger than that only when the queue is empty), the open batch and the one closed batch
-/// waiting for a slot at most `batch.max_bytes` of JSON each, and the delivery loop at most
-/// `max_in_flight` batches (each its JSON and its gzip payload; a 413 split adds a half). Once
+/// larger than that only when the queue is empty), the open batch, one closed batch waiting
+/// for compression and the one being compressed at most `batch.max_bytes` of JSON each, one
+/// compressed batch waiting for a slot, and the delivery loop at most `max_in_flight` batches
+/// (each its gzip body; a 413 split adds two uncompressed halves). Once
 /// encoded, an event is only its JSON and its origin. When the API is down, the loop retries
 /// forever, the queues fill and the reading thread pauses (`submit` refuses with `.full`).
 ///
@@ -35,7 +38,10 @@ public final class Shipper: Sendable {
     /// How its events are encoded (`/track`: with the token): what `submit([PendingEvent])` is
     /// given, and what the rule stage encodes for it.
     let encoder: EventEncoder
+    /// Closed batches on their way to delivery, compressed (API with gzip) or not.
     private let batches: BlockingQueue<Batch<ShipItem>>
+    /// Closed batches waiting for the compression thread (API with gzip only).
+    private let closedBatches: BlockingQueue<Batch<ShipItem>>?
     /// Concurrent requests for the API (`max_in_flight`).
     private let maxInFlight: Int
     private let flushRequested = Atomic<Bool>(false)
@@ -90,6 +96,7 @@ public final class Shipper: Sendable {
         // One closed batch waits for a free slot: more would only hold memory while every
         // slot is busy (or retrying through an outage), not add throughput.
         batches = BlockingQueue(capacity: 1)
+        closedBatches = destination.kind == .mixpanel && destination.gzip ? BlockingQueue(capacity: 1) : nil
     }
 
     /// Starts the batching and delivery threads. Throws if delivery cannot be set up
@@ -118,6 +125,9 @@ public final class Shipper: Sendable {
             }
         }
         context.stop.spawn(name: "tailship-batch") { [self] in runBatching() }
+        if let closedBatches {
+            context.stop.spawn(name: "tailship-gzip") { [self] in runCompression(from: closedBatches) }
+        }
         context.stop.spawn(name: "tailship-ship", deliver)
         context.logger.info(
             .shipStarted,
@@ -233,6 +243,7 @@ public final class Shipper: Sendable {
         }
         context.stop.abandon()
         events.closeAndDiscard()
+        closedBatches?.closeAndDiscard()
         batches.closeAndDiscard()
         // The loop sees the abandon, drops its transfers (curl_multi_remove_handle) and returns.
         loop.withLock { $0 }?.wakeup()
@@ -249,14 +260,15 @@ public final class Shipper: Sendable {
     /// The batching thread: queue → dedupe → batches (the events come encoded).
     private func runBatching() {
         var batcher = Batcher<ShipItem>(destination.batch)
+        let output = closedBatches ?? batches
         let clockStart = ContinuousClock.now
         func nowMs() -> UInt64 {
             UInt64((ContinuousClock.now - clockStart).wholeMilliseconds)
         }
         func hand(_ batch: Batch<ShipItem>?) -> Bool {
             guard let batch else { return true }
-            defer { loop.withLock { $0 }?.wakeup() }
-            return batches.put([batch])
+            defer { if closedBatches == nil { loop.withLock { $0 }?.wakeup() } }
+            return output.put([batch])
         }
         while true {
             let wait = batcher.deadlineMs.map { Date(timeIntervalSinceNow: Double(Int64($0) - Int64(nowMs())) / 1000) }
@@ -301,10 +313,31 @@ public final class Shipper: Sendable {
             if taken == nil {
                 // Stopping and drained: send the last batch and let the workers finish.
                 _ = hand(batcher.flush())
-                batches.close()
+                output.close()
                 loop.withLock { $0 }?.wakeup()
                 return
             }
         }
+    }
+
+    /// The compression thread (API with gzip): closed batches → gzip → the delivery loop. Its
+    /// own thread, so compression overlaps reading and batching on one core and requests on
+    /// the other, and a batch waiting for a slot already holds only its gzip body. If the
+    /// delivery loop stops taking for good (given up, abandoned), what waits here is discarded
+    /// too, which releases the batching thread.
+    private func runCompression(from input: BlockingQueue<Batch<ShipItem>>) {
+        // Without a compressor (memory exhaustion) the delivery loop compresses, or sends plain.
+        let compressor = try? GzipCompressor(level: destination.gzipLevel)
+        while let taken = input.take(max: 1), var batch = taken.first {
+            if let compressor { try? batch.compress(with: compressor) }
+            let handed = batches.put([batch])
+            loop.withLock { $0 }?.wakeup()
+            if !handed {
+                input.closeAndDiscard()
+                return
+            }
+        }
+        batches.close()
+        loop.withLock { $0 }?.wakeup()
     }
 }
