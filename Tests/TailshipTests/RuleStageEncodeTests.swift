@@ -41,7 +41,7 @@ import Testing
         var splitter = LineSplitter(startOffset: 0, maxLineBytes: 1 << 20)
         text(lines).withUnsafeBytes { splitter.feed($0) { stage.lines(file: 1, $0) } }
         #expect(stage.waitForRoom(timeout: .seconds(5)))
-        #expect(shipper.stop(deadline: Date(timeIntervalSinceNow: 10)))
+        #expect(shipper.stop(deadline: .now + .seconds(10)))
         checkpointer.stop()
         let output = (try? String(contentsOfFile: dir + "/out.ndjson", encoding: .utf8)) ?? ""
         let letters = try ShipShipperTests.deadLetters(dir).compactMap { letter -> String? in

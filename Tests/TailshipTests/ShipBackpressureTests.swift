@@ -102,7 +102,7 @@ final class GatedTransport: MultiTransport, @unchecked Sendable {
         transport.release()
         #expect(recorder.wait(for: 8))
         #expect(submitted.load(ordering: .relaxed) == 8)
-        #expect(shipper.stop(deadline: Date(timeIntervalSinceNow: 5)))
+        #expect(shipper.stop(deadline: .now + .seconds(5)))
         #expect(recorder.segments(.accepted) == Array(0..<8))
     }
 
@@ -117,7 +117,7 @@ final class GatedTransport: MultiTransport, @unchecked Sendable {
         var full = false
         for i in 0..<8 {
             let started = Date()
-            let result = shipper.submit([ShipShipperTests.pending(i)], until: Date(timeIntervalSinceNow: 0.05))
+            let result = shipper.submit([ShipShipperTests.pending(i)], until: .now + .milliseconds(50))
             #expect(Date().timeIntervalSince(started) < 1, "waited no longer than its deadline")
             if result == .full {
                 full = true
@@ -131,7 +131,7 @@ final class GatedTransport: MultiTransport, @unchecked Sendable {
         transport.release()
         #expect(recorder.wait(for: accepted))
         #expect(recorder.segments(.accepted) == (0..<UInt64(accepted)).map { $0 })
-        #expect(shipper.stop(deadline: Date(timeIntervalSinceNow: 5)))
-        #expect(shipper.submit([ShipShipperTests.pending(99)], until: Date()) == .stopped)
+        #expect(shipper.stop(deadline: .now + .seconds(5)))
+        #expect(shipper.submit([ShipShipperTests.pending(99)], until: .now) == .stopped)
     }
 }

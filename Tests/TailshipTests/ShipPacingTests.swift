@@ -118,7 +118,7 @@ final class ScriptedTransport: MultiTransport, @unchecked Sendable {
         shipper.flush()
         #expect(recorder.wait(for: 300, timeout: 10))
         let took = Date().timeIntervalSince(began)
-        #expect(shipper.stop(deadline: Date(timeIntervalSinceNow: 5)))
+        #expect(shipper.stop(deadline: .now + .seconds(5)))
         var sent = 0
         for start in transport.log {
             sent += start.events
@@ -140,7 +140,7 @@ final class ScriptedTransport: MultiTransport, @unchecked Sendable {
         shipper.submit((0..<40).map { ShipShipperTests.pending($0) })
         shipper.flush()
         #expect(recorder.wait(for: 40, timeout: 10))
-        #expect(shipper.stop(deadline: Date(timeIntervalSinceNow: 5)))
+        #expect(shipper.stop(deadline: .now + .seconds(5)))
         let log = transport.log
         #expect(log.count == 44, "40 batches and the 4 refused ones again")
         #expect(log.prefix(4).map(\.outstanding) == [1, 2, 3, 4], "max_in_flight at first")

@@ -20,7 +20,7 @@ import Testing
         shipper.submit((0..<3).map { ShipShipperTests.pending($0, baseMs: ShipShipperTests.recentMs) })
         shipper.flush()
         #expect(recorder.wait(for: 3))
-        #expect(shipper.stop(deadline: Date(timeIntervalSinceNow: 5)))
+        #expect(shipper.stop(deadline: .now + .seconds(5)))
         #expect(recorder.segments(.accepted) == [0, 1, 2], "nothing dead-lettered for a token error")
         #expect(try ShipShipperTests.deadLetters(stateDir).isEmpty)
         let requests = try server.requests()

@@ -68,16 +68,19 @@ import Testing
         }
     }
 
+    /// The wait is on CLOCK_MONOTONIC: its deadline is a monotonic time (seconds since boot), which
+    /// on a condition variable using the wall clock would lie decades in the past and end the
+    /// 50 ms wait at once.
     @Test func conditionWaitTimesOutAtItsDeadlineAndWakesOnSignal() {
         let condition = Condition()
         let start = Date()
         condition.lock()
-        let signalled = condition.wait(until: Date(timeIntervalSinceNow: 0.05))
+        let signalled = condition.wait(until: .now + .milliseconds(50))
         condition.unlock()
         #expect(!signalled)
         #expect(Date().timeIntervalSince(start) >= 0.045)
         condition.lock()
-        #expect(!condition.wait(until: .distantPast))
+        #expect(!condition.wait(until: .now - .seconds(1)))
         condition.unlock()
 
         final class Flag: Sendable { let value = Atomic<Bool>(false) }
@@ -91,7 +94,7 @@ import Testing
         }
         condition.lock()
         while !flag.value.load(ordering: .relaxed) {
-            guard condition.wait(until: Date(timeIntervalSinceNow: 5)) else { break }
+            guard condition.wait(until: .now + .seconds(5)) else { break }
         }
         condition.unlock()
         let woken = flag.value.load(ordering: .relaxed)

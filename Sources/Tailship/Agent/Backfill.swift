@@ -98,7 +98,7 @@ public final class Backfill: Sendable {
         let shipper = self.shipper.withLock { $0 }
         let stopped = self.stopped
         OwnedThread.start(name: "tailship-stop") {
-            shipper?.stop(deadline: Date(timeIntervalSinceNow: Double(Agent.shutdownGraceMs) / 1000))
+            shipper?.stop(deadline: .now + .milliseconds(Agent.shutdownGraceMs))
             stopped.signal()
         }
     }
@@ -110,7 +110,7 @@ public final class Backfill: Sendable {
         defer { stages.checkpointer.stop() }
         try stages.shipper.start()
         shipper.withLock { $0 = stages.shipper }
-        if stopping.load(ordering: .acquiring) { stages.shipper.stop(deadline: Date()) }
+        if stopping.load(ordering: .acquiring) { stages.shipper.stop(deadline: .now) }
         let sizes = files.map { (try? FileStatus.of(path: $0).size) ?? 0 }
         var state = Progress(
             file: "", fileIndex: 0, fileCount: files.count, bytesRead: 0,
@@ -166,7 +166,7 @@ public final class Backfill: Sendable {
         if interrupted {
             stopped.wait()
         } else {
-            stages.shipper.stop(deadline: Date(timeIntervalSinceNow: 60))
+            stages.shipper.stop(deadline: .now + .seconds(60))
         }
         _ = stages.checkpointer.settle()
         report(true)

@@ -230,7 +230,7 @@ final class RuleStage: LineSink, @unchecked Sendable {
         guard !events.isEmpty else { return }
         let groups = events.finish()
         held.withLock { $0.append(contentsOf: groups) }
-        _ = handOn(until: Date.distantPast)
+        _ = handOn(until: .now)
     }
 
     /// A chunk's events cut into submit groups as they come (see `submitGroup`): each event's
@@ -308,7 +308,7 @@ final class RuleStage: LineSink, @unchecked Sendable {
 
     func waitForRoom(timeout: Duration) -> Bool {
         retryUnwrittenLetters()
-        return handOn(until: Date(timeIntervalSinceNow: timeout.seconds)) && hasRoom
+        return handOn(until: .now + timeout) && hasRoom
     }
 
     /// What an unwritten dead letter holds in memory, about: its line and a fixed overhead.
@@ -346,7 +346,7 @@ final class RuleStage: LineSink, @unchecked Sendable {
     /// Submits the held groups in order, waiting for room at most until `deadline`; true when
     /// none is left. When the shipper is stopping they are dropped: never acknowledged, so the
     /// checkpoints stay before their lines and the next run reads them again.
-    private func handOn(until deadline: Date) -> Bool {
+    private func handOn(until deadline: ContinuousClock.Instant) -> Bool {
         held.withLock { groups in
             var submitted = 0
             defer { groups.removeFirst(submitted) }

@@ -36,7 +36,7 @@ struct RunningPipeline {
             try stages.shipper.start()
             try tailer.start()
         } catch {
-            stages.shipper.stop(deadline: Date())
+            stages.shipper.stop(deadline: .now)
             checkpointer.stop()
             throw error
         }
@@ -58,7 +58,7 @@ struct RunningPipeline {
         // Events read but held back by a full queue go out with the rest when the queue drains in
         // time (during an outage it does not: they stay unacknowledged and are read again).
         if stoppedEarly { _ = stages.rules.waitForRoom(timeout: .milliseconds(min(500, graceMs / 4))) }
-        stages.shipper.stop(deadline: Date(timeIntervalSinceNow: Double(graceMs) / 1000))
+        stages.shipper.stop(deadline: .now + .milliseconds(graceMs))
         if !stoppedEarly { tailStopped.wait() }
         stages.checkpointer.stop()
     }

@@ -131,7 +131,7 @@ public final class Checkpointer: AcknowledgementSink, Sendable {
     public func waitUntilDurable(timeout: Duration) -> Bool {
         let target = announced.load(ordering: .relaxed)
         if saveFailing.load(ordering: .acquiring) { return durable.load(ordering: .acquiring) >= target }
-        let deadline = Date(timeIntervalSinceNow: timeout.seconds)
+        let deadline = ContinuousClock.now + timeout
         durableChanged.lock()
         defer { durableChanged.unlock() }
         while durable.load(ordering: .acquiring) < target {
@@ -217,7 +217,7 @@ public final class Checkpointer: AcknowledgementSink, Sendable {
         while true {
             heartbeat.beat()
             let wait = lastSave + Self.saveInterval
-            let taken = inbox.take(max: 4096, until: Date(timeIntervalSinceNow: (wait - .now).seconds))
+            let taken = inbox.take(max: 4096, until: wait)
             var replies: [Reply] = []
             let (dueNow, outstanding) = state.withLock { state -> (Bool, Int) in
                 for message in taken ?? [] {

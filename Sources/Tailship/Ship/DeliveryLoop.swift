@@ -119,7 +119,7 @@ final class DeliveryLoop: @unchecked Sendable {
             if context.stop.isAbandoned { return abandon() }
             takeNewTarget()
             while !inputClosed && slots.count < maxInFlight {
-                guard let taken = batches.take(max: 1, until: .distantPast) else {
+                guard let taken = batches.take(max: 1, until: .now) else {
                     inputClosed = true
                     break
                 }

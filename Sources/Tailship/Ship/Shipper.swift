@@ -158,13 +158,13 @@ public final class Shipper: Sendable {
 
     /// `submit`, waiting for room at most until `deadline` (a past deadline: not at all), so a
     /// caller can go on with other work while the API is down (see `RuleStage.waitForRoom`).
-    public func submit(_ pending: [PendingEvent], until deadline: Date) -> SubmitResult {
+    public func submit(_ pending: [PendingEvent], until deadline: ContinuousClock.Instant) -> SubmitResult {
         submit(EncodedEvents(pending, encoder: encoder), until: deadline)
     }
 
     /// `submit(_:until:)` for events already encoded (the rule stage's, with `tokenFragment`);
     /// a nil `deadline` waits for room as long as it takes.
-    public func submit(_ group: EncodedEvents, until deadline: Date?) -> SubmitResult {
+    public func submit(_ group: EncodedEvents, until deadline: ContinuousClock.Instant?) -> SubmitResult {
         guard !group.isEmpty else { return .accepted }
         // Counted before it can be taken, so the batching thread never subtracts first.
         context.queuedEvents.add(group.count, ordering: .relaxed)
@@ -225,7 +225,7 @@ public final class Shipper: Sendable {
     /// attempt each, made at once, failed too, or once nothing is in flight and the rate budget
     /// holds back what is left.
     @discardableResult
-    public func stop(deadline: Date) -> Bool {
+    public func stop(deadline: ContinuousClock.Instant) -> Bool {
         events.close()
         guard started.load(ordering: .acquiring) else { return true }
         loop.withLock { $0 }?.requestStop()
@@ -247,7 +247,7 @@ public final class Shipper: Sendable {
         batches.closeAndDiscard()
         // The loop sees the abandon, drops its transfers (curl_multi_remove_handle) and returns.
         loop.withLock { $0 }?.wakeup()
-        let finished = context.stop.waitForThreads(until: Date(timeIntervalSinceNow: 1))
+        let finished = context.stop.waitForThreads(until: .now + .seconds(1))
         context.logger.warning(
             .shipStoppedAtDeadline, "undelivered events stay unacknowledged",
             metadata: ["threads.finished": "\(finished)"])
@@ -271,7 +271,7 @@ public final class Shipper: Sendable {
             return output.put([batch])
         }
         while true {
-            let wait = batcher.deadlineMs.map { Date(timeIntervalSinceNow: Double(Int64($0) - Int64(nowMs())) / 1000) }
+            let wait = batcher.deadlineMs.map { clockStart + .milliseconds($0) }
             let taken = events.take(max: 1, until: wait)
             var duplicates: [AckHandle] = []
             // `/track` silently drops events older than five days while answering success

@@ -1,9 +1,3 @@
-#if canImport(FoundationEssentials)
-    import FoundationEssentials
-#else
-    import Foundation
-#endif
-
 /// An interruptible sleep and a count of running threads, for bounded-time shutdown.
 final class StopSignal: @unchecked Sendable {
     // @unchecked: guarded by `condition`.
@@ -19,7 +13,7 @@ final class StopSignal: @unchecked Sendable {
 
     /// Sleeps `ms` milliseconds unless abandoned first; returns false when abandoned.
     func sleep(ms: Int) -> Bool {
-        let deadline = Date(timeIntervalSinceNow: Double(ms) / 1000)
+        let deadline = ContinuousClock.now + .milliseconds(ms)
         condition.lock()
         defer { condition.unlock() }
         while !abandoned {
@@ -50,7 +44,7 @@ final class StopSignal: @unchecked Sendable {
     }
 
     /// Waits until every spawned thread has returned, or `deadline`; true if they all did.
-    func waitForThreads(until deadline: Date) -> Bool {
+    func waitForThreads(until deadline: ContinuousClock.Instant) -> Bool {
         condition.lock()
         defer { condition.unlock() }
         while running > 0 {

@@ -1,9 +1,3 @@
-#if canImport(FoundationEssentials)
-    import FoundationEssentials
-#else
-    import Foundation
-#endif
-
 /// A bounded FIFO shared between threads tailship owns: `put` blocks while the queue is full
 /// (this is how backpressure reaches the reading thread), `take` blocks while it is empty. Capacity counts elements, or the sum of their `weight`s (a queue of event groups
 /// counts events). After `close()`, `put` refuses new elements and `take` drains what is
@@ -63,7 +57,7 @@ final class BlockingQueue<Element: Sendable>: @unchecked Sendable {
     }
 
     /// `put` waiting at most until `deadline` (nil: as long as it takes; a past deadline: not at all).
-    func put(_ elements: [Element], until deadline: Date?) -> PutResult {
+    func put(_ elements: [Element], until deadline: ContinuousClock.Instant?) -> PutResult {
         guard !elements.isEmpty else { return .added }
         let added = elements.reduce(0) { $0 + weight($1) }
         condition.lock()
@@ -87,7 +81,7 @@ final class BlockingQueue<Element: Sendable>: @unchecked Sendable {
     /// Removes up to `max` elements, waiting until some are there, `deadline` passes
     /// (returns `[]`), `wake()` is called (returns `[]` if still empty) or the queue is
     /// closed and drained (returns nil).
-    func take(max: Int, until deadline: Date? = nil) -> [Element]? {
+    func take(max: Int, until deadline: ContinuousClock.Instant? = nil) -> [Element]? {
         condition.lock()
         defer { condition.unlock() }
         let seenWakeups = wakeups
