@@ -41,8 +41,9 @@ final class RuleStage: LineSink, @unchecked Sendable {
     private let encoder: EventEncoder
 
     private struct OpenFile {
-        var path: String
-        var identity: FileIdentity
+        /// Its source's name, path and identity, shared by its events' origins (replaced, not
+        /// changed, when it moves or its identity changes: events on their way keep theirs).
+        var origin: OriginFile
         var source: Int
         var nextSegment: UInt64 = 0
         /// Where the last chunk handed on ended: the next chunk's bytes read start there.
@@ -97,8 +98,8 @@ final class RuleStage: LineSink, @unchecked Sendable {
     func fileOpened(_ opening: FileOpening) {
         let sequence = checkpointer.open(opening, source: sources[opening.source].name)
         files[opening.file] = OpenFile(
-            path: opening.path, identity: opening.identity, source: opening.source, readEnd: opening.offset,
-            durableAt: sequence)
+            origin: OriginFile(source: sources[opening.source].name, path: opening.path, identity: opening.identity),
+            source: opening.source, readEnd: opening.offset, durableAt: sequence)
     }
 
     func isDurable(file: Int) -> Bool {
@@ -133,9 +134,7 @@ final class RuleStage: LineSink, @unchecked Sendable {
             counts.read += 1
             if line.truncated { counts.truncated += 1 }
             let origin = { (rule: String) in
-                EventOrigin(
-                    source: sourceName, path: info.path, identity: info.identity, offset: line.offset, rule: rule,
-                    ack: handle)
+                EventOrigin(file: info.origin, offset: line.offset, rule: rule, ack: handle)
             }
             // The common case, from the line's bytes to the group's JSON; anything else is
             // decided by `process`, as it always was.
@@ -203,7 +202,7 @@ final class RuleStage: LineSink, @unchecked Sendable {
                 unwritten = letters.count
                 logger.error(
                     .deadLettersNotWritten, "checkpoint held before them; retried every second",
-                    metadata: ["file.path": "\(info.path)", "error": "\(error)"])
+                    metadata: ["file.path": "\(info.origin.path)", "error": "\(error)"])
                 self.unwritten.withLock { state in
                     state.letters += letters.map { ($0, handle) }
                     state.bytes += letters.reduce(0) { $0 + Self.weight($1) }
@@ -291,7 +290,9 @@ final class RuleStage: LineSink, @unchecked Sendable {
     }
 
     func identityChanged(file: Int, identity: FileIdentity) {
-        files[file]?.identity = identity
+        if let origin = files[file]?.origin {
+            files[file]?.origin = OriginFile(source: origin.source, path: origin.path, identity: identity)
+        }
         checkpointer.identityChanged(file: file, identity: identity)
     }
 
@@ -364,7 +365,9 @@ final class RuleStage: LineSink, @unchecked Sendable {
     }
 
     func fileMoved(file: Int, path: String) {
-        files[file]?.path = path
+        if let origin = files[file]?.origin {
+            files[file]?.origin = OriginFile(source: origin.source, path: path, identity: origin.identity)
+        }
         checkpointer.moved(file: file, path: path)
     }
 
