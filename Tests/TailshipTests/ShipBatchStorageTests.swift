@@ -2,8 +2,9 @@ import Testing
 
 @testable import Tailship
 
-/// A batch keeps its events' JSON back to back in one array: the bodies, the halves after a
-/// 413 and the NDJSON of local sinks are the same bytes as from one array per event.
+/// A batch keeps its request body in one array (its events' JSON between brackets, separated
+/// by commas): the bodies, the halves after a 413 and the NDJSON of local sinks are the same
+/// bytes as from one array per event.
 @Suite struct ShipBatchStorageTests {
     static func json(_ i: Int) -> [UInt8] {
         Array("{\"event\":\"e\(i)\",\"pad\":\"\(String(repeating: "x", count: i % 7))\"}".utf8)

@@ -2,7 +2,7 @@
 /// submission order. The body is built as the events arrive, so sending it copies nothing:
 /// one allocation per batch instead of one per event, and no second copy to add brackets.
 ///
-/// Once a body is compressed for sending (`compress`, on the batching thread), only the
+/// Once a body is compressed for sending (`compress`, on the compression thread), only the
 /// compressed bytes are kept and the body is set aside; the delivery gives it back
 /// (`restoreBody`) on the rare answers that need the events' JSON (a 413 split, dead
 /// letters, a partial failure).
@@ -180,6 +180,8 @@ public struct Batcher<Item: Sendable>: Sendable {
             next += storage[(separatorAt + 1)...]
             storage.removeSubrange(separatorAt...)
             if let batch = take() { closed.append(batch) }
+            // Room for a batch like the one just closed, as when a batch opens after an add.
+            next.reserveCapacity(lastBatchBytes)
             storage = next
         }
         if items.isEmpty { openedAtMs = nowMs }

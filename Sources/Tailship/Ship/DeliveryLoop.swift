@@ -31,7 +31,8 @@ final class DeliveryLoop: @unchecked Sendable {
     private let batches: BlockingQueue<Batch<ShipItem>>
     private let context: ShipperContext
     private let maxInFlight: Int
-    /// For batches that come uncompressed (413 halves): made at the first one.
+    /// For batches that come uncompressed (413 halves, or a batch the compression thread could
+    /// not compress): made at the first one.
     private var compressor: GzipCompressor?
     private let gzipLevel: Int?
     private var target: IngestionTarget
@@ -79,7 +80,7 @@ final class DeliveryLoop: @unchecked Sendable {
     init(
         transport: any MultiTransport, batches: BlockingQueue<Batch<ShipItem>>, context: ShipperContext,
         maxInFlight: Int, gzipLevel: Int?, target: IngestionTarget, budget: RateBudget? = nil
-    ) throws {
+    ) {
         self.transport = transport
         self.batches = batches
         self.context = context

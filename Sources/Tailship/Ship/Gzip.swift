@@ -22,6 +22,8 @@ public final class GzipCompressor {
     /// Where libdeflate writes; grown to the largest room asked for, never shrunk, so a body sent
     /// (and kept for retries) holds its own size, not the room it was compressed in.
     private var scratch = UnsafeMutableRawBufferPointer(start: nil, count: 0)
+    /// The last body did not fit into half its size: the next goes straight into the bound.
+    private var intoBound = false
     /// The compression level, 1 (fastest) to 9 (smallest).
     public let level: Int
 
@@ -49,12 +51,18 @@ public final class GzipCompressor {
     /// Replaces `output` with `input` compressed as one gzip member, in an array of its own size.
     public func compress(_ input: [UInt8], into output: inout [UInt8]) throws(GzipError) {
         // Most bodies (event JSON) shrink to a fifth or less: compressing into half of them
-        // first keeps the scratch buffer at half a body. Data that does not shrink that much
-        // is compressed again into the bound, which always fits.
-        let guess = input.count / 2 + 1024
+        // keeps the scratch buffer at half a body. A body that does not shrink that much is
+        // compressed again into the bound, which always fits, and the bodies after it go
+        // straight there until one shrinks well again (no second pass for every such body).
         let bound = libdeflate_gzip_compress_bound(compressor, input.count)
-        var produced = deflate(input, room: min(guess, bound))
-        if produced == 0 && guess < bound { produced = deflate(input, room: bound) }
+        let half = min(input.count / 2 + 1024, bound)
+        var produced = deflate(input, room: intoBound ? bound : half)
+        if produced == 0 && !intoBound && half < bound {
+            produced = deflate(input, room: bound)
+            intoBound = produced > 0
+        } else if intoBound && produced > 0 && produced < half * 4 / 5 {
+            intoBound = false
+        }
         // Only an output buffer below the bound can make it fail.
         guard produced > 0 else {
             output = []

@@ -24,8 +24,9 @@ import Synchronization
 /// JSON and a fixed size each; a group
 /// larger than that only when the queue is empty), the open batch, one closed batch waiting
 /// for compression and the one being compressed at most `batch.max_bytes` of JSON each, one
-/// compressed batch waiting for a slot, and the delivery loop at most `max_in_flight` batches
-/// (each its gzip body; a 413 split adds two uncompressed halves). Once
+/// compressed batch waiting for a slot and one the compression thread holds until it goes in,
+/// and the delivery loop at most `max_in_flight` batches (each its gzip body; a 413 split adds
+/// two uncompressed halves). Once
 /// encoded, an event is only its JSON and its origin. When the API is down, the loop retries
 /// forever, the queues fill and the reading thread pauses (`submit` refuses with `.full`).
 ///
@@ -99,14 +100,14 @@ public final class Shipper: Sendable {
         closedBatches = destination.kind == .mixpanel && destination.gzip ? BlockingQueue(capacity: 1) : nil
     }
 
-    /// Starts the batching and delivery threads. Throws if delivery cannot be set up
-    /// (libcurl or zlib initialisation, or the output file of `kind: file`).
+    /// Starts the batching, compression and delivery threads. Throws if delivery cannot be set
+    /// up (libcurl initialisation, or the output file of `kind: file`).
     public func start() throws {
         guard !started.exchange(true, ordering: .acquiringAndReleasing) else { return }
         let deliver: @Sendable () -> Void
         switch destination.kind {
         case .mixpanel:
-            let delivery = try DeliveryLoop(
+            let delivery = DeliveryLoop(
                 transport: try transportFactory(maxInFlight), batches: batches, context: context,
                 maxInFlight: maxInFlight, gzipLevel: destination.gzip ? destination.gzipLevel : nil,
                 target: IngestionTarget(
@@ -326,10 +327,21 @@ public final class Shipper: Sendable {
     /// delivery loop stops taking for good (given up, abandoned), what waits here is discarded
     /// too, which releases the batching thread.
     private func runCompression(from input: BlockingQueue<Batch<ShipItem>>) {
-        // Without a compressor (memory exhaustion) the delivery loop compresses, or sends plain.
-        let compressor = try? GzipCompressor(level: destination.gzipLevel)
+        // A batch not compressed here (memory exhaustion) is compressed by the delivery loop,
+        // or sent plain; logged once here, as the delivery loop logs its own failures.
+        var compressor: GzipCompressor?
+        var logged = false
         while let taken = input.take(max: 1), var batch = taken.first {
-            if let compressor { try? batch.compress(with: compressor) }
+            do throws(GzipError) {
+                if compressor == nil { compressor = try GzipCompressor(level: destination.gzipLevel) }
+                try batch.compress(with: compressor!)
+            } catch {
+                if !logged {
+                    context.logger.error(
+                        .shipGzipFailed, "the delivery thread compresses instead", metadata: ["error": "\(error)"])
+                    logged = true
+                }
+            }
             let handed = batches.put([batch])
             loop.withLock { $0 }?.wakeup()
             if !handed {
