@@ -59,6 +59,33 @@ import Testing
             let text = formatter.string(from: Date(timeIntervalSince1970: Double(seconds)))
             #expect(HTTPDate.seconds(Substring(text)) == seconds, "\(text)")
         }
+        // The two obsolete forms recipients must accept too (RFC 9110 5.6.7), with the RFC's example.
+        let rfc850 = DateFormatter()
+        rfc850.locale = Locale(identifier: "en_US_POSIX")
+        rfc850.timeZone = TimeZone(identifier: "GMT")
+        rfc850.dateFormat = "EEEE, dd-MMM-yy HH:mm:ss 'GMT'"
+        let asctime = DateFormatter()
+        asctime.locale = Locale(identifier: "en_US_POSIX")
+        asctime.timeZone = TimeZone(identifier: "GMT")
+        asctime.dateFormat = "EEE MMM d HH:mm:ss yyyy"
+        for seconds in stride(from: Int64(0), to: 4_102_444_800, by: 86_400 * 41 + 1_234) {
+            let date = Date(timeIntervalSince1970: Double(seconds))
+            #expect(HTTPDate.seconds(Substring(rfc850.string(from: date)), nowSeconds: seconds) == seconds)
+            // asctime pads a one-digit day with a space: `Sun Nov  6 08:49:37 1994`.
+            var text = asctime.string(from: date)
+            let fields = text.split(separator: " ")
+            if fields[2].count == 1 { text = "\(fields[0]) \(fields[1])  \(fields[2]) \(fields[3]) \(fields[4])" }
+            #expect(HTTPDate.seconds(Substring(text)) == seconds, "\(text)")
+        }
+        #expect(HTTPDate.seconds("Sunday, 06-Nov-94 08:49:37 GMT", nowSeconds: 1_796_000_000) == 784_111_777)
+        #expect(HTTPDate.seconds("Sun Nov  6 08:49:37 1994") == 784_111_777)
+        // A two-digit year more than 50 years ahead is the last past year with those digits.
+        let end2026: Int64 = 1_798_675_200  // 2026-12-31
+        #expect(HTTPDate.seconds("Wednesday, 01-Jan-76 00:00:00 GMT", nowSeconds: end2026) == 3_345_062_400)  // 2076
+        #expect(HTTPDate.seconds("Saturday, 01-Jan-77 00:00:00 GMT", nowSeconds: end2026) == 220_924_800)  // 1977
+        for text in ["Sun, 06-Nov-94 08:49:37 GMT", "Sunday, 06-Nov-1994 08:49:37 GMT", "Sun Nov 6 08:49:37 94"] {
+            #expect(HTTPDate.seconds(Substring(text)) == nil, "\(text)")
+        }
         for text in [
             "", "Wed, 21 Oct 2015 07:28:30", "Wed, 32 Oct 2015 07:28:30 GMT", "Wed, 21 Okt 2015 07:28:30 GMT",
             "Wed, 21 Oct 2015 24:00:00 GMT", "Wed, 21 Oct 2015 07:28 GMT", "Wed, 30 Feb 2015 07:28:30 GMT",

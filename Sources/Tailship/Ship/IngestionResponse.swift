@@ -140,7 +140,8 @@ public enum IngestionResponse {
     public static func parseRetryAfter(_ value: String, now: Date = Date()) -> Int? {
         let trimmed = value.trimmingWhitespace(newlines: false)
         if let seconds = Int(trimmed) { return max(0, seconds) }
-        guard let seconds = HTTPDate.seconds(Substring(trimmed)) else { return nil }
+        let nowSeconds = Int64(now.timeIntervalSince1970.rounded(.down))
+        guard let seconds = HTTPDate.seconds(Substring(trimmed), nowSeconds: nowSeconds) else { return nil }
         return max(0, Int((Double(seconds) - now.timeIntervalSince1970).rounded(.up)))
     }
 
