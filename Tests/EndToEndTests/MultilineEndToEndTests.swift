@@ -292,4 +292,84 @@ import Testing
         rig.stop()
         try Self.assertWhole(rig, seqs: 0..<1)
     }
+
+    /// `tail -f app.log | tailship test`: a trace written to a pipe that stays open is shown once
+    /// its timeout passes with no new line, whole, as `run` would send it, not only when the
+    /// input ends; the next trace is framed as before.
+    @Test func testOnALivePipeShowsARecordAfterItsTimeout() throws {
+        let dir = try makeTempDir("ml-live-test")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let config = dir + "/agent.yaml"
+        try Self.config(dir: dir, port: 9, paths: "*.log", timeout: "300ms")
+            .write(toFile: config, atomically: true, encoding: .utf8)
+        let process = Process()
+        process.executableURL = TailshipProcess.binary
+        process.arguments = ["test", "-c", config]
+        let input = Pipe()
+        let output = Pipe()
+        process.standardInput = input
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        defer { if process.isRunning { process.terminate() } }
+        // Lines arrive as they are read, a line at a time: the reader sees what was written so far.
+        let lines = LineReader(output.fileHandleForReading)
+        for seq in 0..<2 {
+            let written = Date()
+            input.fileHandleForWriting.write(Data(Self.text(Self.record(seq)).utf8))
+            let event = try #require(lines.next(timeout: 10), "record \(seq) never shown while the pipe is open")
+            let waited = Date().timeIntervalSince(written)
+            #expect(waited >= 0.3, "record \(seq) shown after \(waited) s, before its timeout")
+            #expect(
+                event.contains(#""seq":\#(seq)"#)
+                    && event.contains(#""last_frame":"com.example.Last.end(Last.java:\#(seq))""#))
+        }
+        try input.fileHandleForWriting.close()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        #expect(lines.next(timeout: 1) == nil, "nothing more at the end of the input")
+    }
+}
+
+/// Reads lines from a pipe on a thread of its own, so a test can wait for the next one with a
+/// timeout.
+final class LineReader: @unchecked Sendable {
+    // @unchecked: `lines` and `ended` are guarded by `condition`.
+    private let condition = NSCondition()
+    private var lines: [String] = []
+    private var ended = false
+
+    init(_ handle: FileHandle) {
+        Thread.detachNewThread { [self] in
+            var pending = Data()
+            while true {
+                let data = handle.availableData
+                condition.lock()
+                if data.isEmpty {
+                    ended = true
+                    condition.broadcast()
+                    condition.unlock()
+                    return
+                }
+                pending.append(data)
+                while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
+                    lines.append(String(decoding: pending[pending.startIndex..<newline], as: UTF8.self))
+                    pending.removeSubrange(pending.startIndex...newline)
+                }
+                condition.broadcast()
+                condition.unlock()
+            }
+        }
+    }
+
+    /// The next line, or nil when none came within `timeout` seconds or the pipe ended.
+    func next(timeout: Double) -> String? {
+        let deadline = Date(timeIntervalSinceNow: timeout)
+        condition.lock()
+        defer { condition.unlock() }
+        while lines.isEmpty && !ended {
+            if !condition.wait(until: deadline) { break }
+        }
+        return lines.isEmpty ? nil : lines.removeFirst()
+    }
 }

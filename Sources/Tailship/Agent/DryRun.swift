@@ -145,6 +145,10 @@ public struct DryRun {
             splitter.prime(head: try file.bytes(at: 0, length: headLength) ?? [])
             var bytes = FileBytes(file)
             _ = try splitter.read(from: &bytes, buffer: buffer, deliver: body)
+        case .standardInput where source.multiline != nil:
+            try readLive(&splitter, buffer: buffer) { batch in
+                handle(batch, name: name, now: now, pass: &pass, summary: &summary)
+            }
         case .standardInput:
             var bytes = DescriptorBytes(STDIN_FILENO)
             _ = try splitter.read(from: &bytes, buffer: buffer, deliver: body)
@@ -154,6 +158,28 @@ public struct DryRun {
         pass.flush(write)
         if source.multiline != nil { summary.linesInRecords = (summary.linesInRecords ?? 0) + splitter.linesFramed }
         return splitter.nextOffset
+    }
+
+    /// Standard input into multiline records, as it comes (`tail -f app.log | tailship test`): a
+    /// record nothing follows is shown once its `timeout` passes without a new line, as `run`
+    /// would send it, not only at the end of the input.
+    private func readLive(
+        _ splitter: inout LineSplitter, buffer: UnsafeMutableRawBufferPointer, deliver: (LineBatch) -> Void
+    ) throws {
+        var bytes = DescriptorBytes(STDIN_FILENO)
+        while true {
+            if let deadline = splitter.recordDeadline {
+                let waitMs = max(0, (deadline - .now).wholeMilliseconds + 1)
+                var input = pollfd(fd: STDIN_FILENO, events: Int16(POLLIN), revents: 0)
+                let ready = poll(&input, 1, Int32(clamping: waitMs))
+                if ready == 0 || (ready < 0 && errno == EINTR) {
+                    splitter.completeRecordIfDue(now: .now, deliver)
+                    continue
+                }
+                // Readable, at its end, or failing: the read says which.
+            }
+            if try splitter.read(from: &bytes, buffer: buffer, budget: 1, deliver: deliver) == .atEnd { return }
+        }
     }
 
     /// `10 lines, 9 events, 1 invalid (would be dead-lettered), 0 unmatched, 0 dropped`
