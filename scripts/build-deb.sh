@@ -14,6 +14,7 @@ mkdir -p "$OUT"
 VERSION=$(sed -n 's/.*static let current = "\(.*\)".*/\1/p' Sources/Tailship/Support/Version.swift)
 [ -n "$VERSION" ] || { echo "build-deb: no version in Version.swift" >&2; exit 1; }
 ARCH=$(dpkg --print-architecture)
+MAINTAINER="tailship maintainers <maintainers@users.noreply.r-seed-8b82708f.example>"
 
 BIN=${TAILSHIP_RELEASE_BIN:-}
 if [ -z "$BIN" ]; then
@@ -32,7 +33,7 @@ install -d -m 0755 "$ROOT"/usr/bin "$ROOT"/lib/systemd/system "$ROOT"/etc/tailsh
     "$ROOT"/usr/share/bash-completion/completions "$ROOT"/usr/share/zsh/vendor-completions \
     "$ROOT"/usr/share/fish/vendor_completions.d
 # Debug info is most of the 80 MB; the Swift runtime needs none of it.
-strip --strip-all -o "$ROOT/usr/bin/tailship" "$BIN"
+strip --strip-all --remove-section=.comment -o "$ROOT/usr/bin/tailship" "$BIN"
 chmod 0755 "$ROOT/usr/bin/tailship"
 install -m 0644 packaging/tailship.service "$ROOT/lib/systemd/system/tailship.service"
 
@@ -46,7 +47,8 @@ grep -q 'secret_file: /run/credentials/tailship.service/mixpanel-secret' "$ROOT/
 install -m 0640 packaging/deb/env "$ROOT/etc/tailship/env"
 chmod 0640 "$ROOT/etc/tailship/agent.yaml"
 
-"$BIN" --generate-completion-script bash > "$ROOT/usr/share/bash-completion/completions/tailship"
+# A completion file is sourced, not run: no `#!` line (lintian: bash-completion-with-hashbang).
+"$BIN" --generate-completion-script bash | sed '1{/^#!/d}' > "$ROOT/usr/share/bash-completion/completions/tailship"
 "$BIN" --generate-completion-script zsh > "$ROOT/usr/share/zsh/vendor-completions/_tailship"
 "$BIN" --generate-completion-script fish > "$ROOT/usr/share/fish/vendor_completions.d/tailship.fish"
 
@@ -55,11 +57,23 @@ DATE=$(git log -1 --format=%cs 2>/dev/null || date -u +%F)
 python3 scripts/gen-manpage.py "$BIN" "$DATE" | gzip -9n > "$ROOT/usr/share/man/man1/tailship.1.gz"
 
 install -m 0644 README.md agent.yaml.example docs/*.md "$ROOT/usr/share/doc/tailship/"
-cat > "$ROOT/usr/share/doc/tailship/copyright" <<'EOF'
+cat > "$ROOT/usr/share/doc/tailship/copyright" <<EOF
 tailship: a log-tailing agent that ships events to Mixpanel.
-Copyright: the tailship authors. The source repository holds no separate licence file.
+Copyright ${DATE%%-*} the tailship authors. The source repository holds no separate licence file.
 EOF
-chmod 0644 "$ROOT/usr/share/doc/tailship/copyright" "$ROOT"/usr/share/*/completions/tailship \
+# A native package's changelog (Debian policy 12.7), one entry per version, dated like the page.
+STAMP=$(date -u -R -d "@$(git log -1 --format=%ct 2>/dev/null || date +%s)")
+printf 'tailship (%s) unstable; urgency=medium\n\n  * Release %s.\n\n -- %s  %s\n' \
+    "$VERSION" "$VERSION" "$MAINTAINER" "$STAMP" | gzip -9n > "$ROOT/usr/share/doc/tailship/changelog.gz"
+# /etc/tailship's two files are 0640 on purpose (above); lintian is told so.
+install -d -m 0755 "$ROOT/usr/share/lintian/overrides"
+cat > "$ROOT/usr/share/lintian/overrides/tailship" <<'EOF'
+# 0640, group tailship (postinst): the configuration may name where the Mixpanel secret lives.
+tailship: non-standard-file-perm 0640 != 0644 [etc/tailship/agent.yaml]
+tailship: non-standard-file-perm 0640 != 0644 [etc/tailship/env]
+EOF
+chmod 0644 "$ROOT/usr/share/doc/tailship/copyright" "$ROOT/usr/share/doc/tailship/changelog.gz" \
+    "$ROOT/usr/share/lintian/overrides/tailship" "$ROOT"/usr/share/*/completions/tailship \
     "$ROOT"/usr/share/zsh/vendor-completions/_tailship "$ROOT"/usr/share/fish/vendor_completions.d/tailship.fish
 
 # Depends: from the libraries the binary really links (dpkg-shlibdeps reads its DT_NEEDED and
@@ -75,7 +89,7 @@ cat > "$ROOT/DEBIAN/control" <<EOF
 Package: tailship
 Version: $VERSION
 Architecture: $ARCH
-Maintainer: tailship maintainers <maintainers@users.noreply.r-seed-8b82708f.example>
+Maintainer: $MAINTAINER
 Installed-Size: $SIZE
 Depends: $SHLIBS, adduser, ca-certificates, tzdata
 Section: admin
@@ -86,6 +100,10 @@ Description: log-tailing agent that ships product events to Mixpanel
  them to Mixpanel's Ingestion API at least once, deduplicated by \$insert_id.
 EOF
 install -m 0644 packaging/deb/conffiles "$ROOT/DEBIAN/conffiles"
+# For debsums and `dpkg --verify`: every file but the conffiles (dpkg keeps their sums itself).
+(cd "$ROOT" && find . -path ./DEBIAN -prune -o -path ./etc -prune -o -type f -printf '%P\0' | sort -z |
+    xargs -0 md5sum) > "$ROOT/DEBIAN/md5sums"
+chmod 0644 "$ROOT/DEBIAN/md5sums"
 install -m 0755 packaging/deb/postinst packaging/deb/prerm packaging/deb/postrm "$ROOT/DEBIAN/"
 
 DEB=$OUT/tailship_${VERSION}_${ARCH}.deb

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Installs the Debian packages tailship builds and tests against, only those missing (dpkg-dev:
-# dpkg-shlibdeps, for scripts/build-deb.sh; strace, for the unit sandbox test; libdeflate-dev, which
-# compresses request bodies and which the benchmark sink bench/sink.c uses).
+# dpkg-shlibdeps, for scripts/build-deb.sh; lintian, which the package test runs on the package;
+# strace, for the unit sandbox test; libdeflate-dev, which compresses request bodies and which the
+# benchmark sink bench/sink.c uses).
 # Sourced by demo.sh and test.sh; safe to run again.
 set -euo pipefail
 need=()
-for pkg in libcurl4-openssl-dev zlib1g-dev libyaml-dev libpcre2-dev pkg-config logrotate python3 time dpkg-dev strace libdeflate-dev; do
+for pkg in libcurl4-openssl-dev zlib1g-dev libyaml-dev libpcre2-dev pkg-config logrotate python3 time dpkg-dev strace libdeflate-dev lintian; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
 if ((${#need[@]})); then

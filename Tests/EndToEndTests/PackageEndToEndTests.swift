@@ -84,6 +84,15 @@ import Testing
             #expect(control.contains(library), "Depends lacks \(library): \(control)")
         }
         #expect(!control.contains("swift"), "the Swift runtime is linked in, not a dependency: \(control)")
+        // Debian's own checks of the package: no error, no warning (the 0640 files of /etc/tailship
+        // are declared in the package's lintian overrides, with why).
+        if FileManager.default.isExecutableFile(atPath: "/usr/bin/lintian") {
+            let lint = try Self.sh(["/usr/bin/lintian", deb], timeout: 300)
+            let findings = lint.stdout.split(separator: "\n").filter { $0.hasPrefix("E:") || $0.hasPrefix("W:") }
+            #expect(lint.status == 0 && findings.isEmpty, "lintian: \(lint)")
+        } else {
+            Issue.record("lintian is not installed (scripts/setup.sh installs it)")
+        }
 
         let install = try Self.sh(["/usr/bin/dpkg", "-i", deb])
         try #require(install.status == 0, "\(install)")
@@ -114,6 +123,11 @@ import Testing
             (try? FileManager.default.destinationOfSymbolicLink(
                 atPath: "/etc/systemd/system/multi-user.target.wants/tailship.service"))
                 == "/lib/systemd/system/tailship.service", "enabled without a running systemd")
+        // Every installed file matches the package's sums (DEBIAN/md5sums; conffiles by dpkg's own).
+        let verified = try Self.sh(["/usr/bin/dpkg", "--verify", "tailship"])
+        #expect(verified.status == 0 && verified.stdout.isEmpty, "dpkg --verify: \(verified)")
+        let sums = try Self.sh(["/usr/bin/dpkg-deb", "--info", deb]).stdout
+        #expect(sums.contains("md5sums"), "the package carries md5sums")
         let conffiles = try Self.sh(["/usr/bin/dpkg-query", "-W", "-f=${Conffiles}", "tailship"]).stdout
         #expect(
             conffiles.contains("/etc/tailship/agent.yaml") && conffiles.contains("/etc/tailship/env"), "\(conffiles)")
