@@ -27,7 +27,10 @@ let package = Package(
             dependencies: [
                 "CCurl", "CZlib", "CDeflate", "CYAML", "CPCRE2", "CLinux",
                 .product(name: "Logging", package: "swift-log"),
-            ]
+            ],
+            // Full RELRO: every symbol bound at start, the GOT then read-only (a root daemon that
+            // parses network input should not keep a writable table of function pointers).
+            linkerSettings: [.unsafeFlags(["-Xlinker", "-z", "-Xlinker", "now"])]
         ),
         .executableTarget(
             name: "tailship",
@@ -35,7 +38,10 @@ let package = Package(
                 "Tailship",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
-            ]
+            ],
+            // Full RELRO: every symbol bound at start, the GOT then read-only (a root daemon that
+            // parses network input should not keep a writable table of function pointers).
+            linkerSettings: [.unsafeFlags(["-Xlinker", "-z", "-Xlinker", "now"])]
         ),
         .testTarget(name: "TailshipTests", dependencies: ["Tailship", "CZlib"]),
         .testTarget(name: "EndToEndTests", dependencies: ["Tailship"]),

@@ -123,6 +123,11 @@ import Testing
             (try? FileManager.default.destinationOfSymbolicLink(
                 atPath: "/etc/systemd/system/multi-user.target.wants/tailship.service"))
                 == "/lib/systemd/system/tailship.service", "enabled without a running systemd")
+        // Hardening: position-independent, full RELRO (bound at start, GOT read-only afterwards).
+        let hardening = try Self.sh(["/usr/bin/readelf", "--dynamic", "--program-headers", "/usr/bin/tailship"]).stdout
+        #expect(
+            hardening.contains("BIND_NOW") && hardening.contains("PIE") && hardening.contains("GNU_RELRO"),
+            "\(hardening)")
         // Every installed file matches the package's sums (DEBIAN/md5sums; conffiles by dpkg's own).
         let verified = try Self.sh(["/usr/bin/dpkg", "--verify", "tailship"])
         #expect(verified.status == 0 && verified.stdout.isEmpty, "dpkg --verify: \(verified)")
