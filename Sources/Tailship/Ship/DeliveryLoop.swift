@@ -279,7 +279,7 @@ final class DeliveryLoop: @unchecked Sendable {
         return min(1000, max(0, ms))
     }
 
-    /// The body as sent, compressed once per batch when gzip is on (the batching thread has
+    /// The body as sent, compressed once per batch when gzip is on (the compression thread has
     /// compressed all but 413 halves), and the target to send it to.
     private func prepared(_ batch: Batch<ShipItem>, target: IngestionTarget) -> ([UInt8], IngestionTarget) {
         guard target.gzip, let level = gzipLevel else { return (batch.body(), target) }

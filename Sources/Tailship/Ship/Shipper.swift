@@ -331,22 +331,25 @@ public final class Shipper: Sendable {
         // or sent plain; logged once here, as the delivery loop logs its own failures.
         var compressor: GzipCompressor?
         var logged = false
-        while let taken = input.take(max: 1), var batch = taken.first {
-            do throws(GzipError) {
-                if compressor == nil { compressor = try GzipCompressor(level: destination.gzipLevel) }
-                try batch.compress(with: compressor!)
-            } catch {
-                if !logged {
-                    context.logger.error(
-                        .shipGzipFailed, "the delivery thread compresses instead", metadata: ["error": "\(error)"])
-                    logged = true
+        // Nil only once the batching thread closed it and it is drained.
+        while let taken = input.take(max: 1) {
+            for var batch in taken {
+                do throws(GzipError) {
+                    if compressor == nil { compressor = try GzipCompressor(level: destination.gzipLevel) }
+                    try batch.compress(with: compressor!)
+                } catch {
+                    if !logged {
+                        context.logger.error(
+                            .shipGzipFailed, "the delivery thread compresses instead", metadata: ["error": "\(error)"])
+                        logged = true
+                    }
                 }
-            }
-            let handed = batches.put([batch])
-            loop.withLock { $0 }?.wakeup()
-            if !handed {
-                input.closeAndDiscard()
-                return
+                let handed = batches.put([batch])
+                loop.withLock { $0 }?.wakeup()
+                if !handed {
+                    input.closeAndDiscard()
+                    return
+                }
             }
         }
         batches.close()
