@@ -86,6 +86,11 @@ import Testing
         #expect(letter["rule"] as? String == "noted")
         let offsets = FaultEndToEndTests.lineOffsets(try String(contentsOfFile: logPath, encoding: .utf8))
         #expect((letter["offset"] as? Int).map(UInt64.init) == offsets[300])
+        // Its event as the agent sent it, through the halves of a batch whose body was gzipped.
+        let event = try #require(letter["event"] as? [String: Any], "\(letter)")
+        let properties = try #require(event["properties"] as? [String: Any])
+        #expect(properties["seq"] as? Int == 300)
+        #expect((properties["note"] as? String)?.count == 30_000)
         let size = try FileManager.default.attributesOfItem(atPath: logPath)[.size] as! UInt64
         let checkpoints = try String(contentsOfFile: dir + "/state/checkpoints.json", encoding: .utf8)
         #expect(checkpoints.contains("\"offset\" : \(size)"), "\(checkpoints)")

@@ -129,6 +129,9 @@ import Testing
             let seq = try #require(Int(line.split(separator: "=")[1].split(separator: " ")[0]))
             #expect(seq % 10 == 0)
             #expect((record["offset"] as? Int).map(UInt64.init) == lineOffsets[seq])
+            // The event as it was sent, inflated back from the gzip body the request kept.
+            let event = try #require(record["event"] as? [String: Any], "\(record)")
+            #expect((event["properties"] as? [String: Any])?["seq"] as? Int == seq, "\(event)")
         }
         // Rejected for good and recorded: the checkpoint moves past them.
         let size = try FileManager.default.attributesOfItem(atPath: logPath)[.size] as! UInt64
